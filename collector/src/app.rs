@@ -1,0 +1,85 @@
+//! Wiring: opens the store, loads the sites, starts the writer, builds the router, and
+//! runs the server until a shutdown signal, then drains the ingest queue.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::site::Sites;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+use crate::visitor::Visitors;
+use crate::writer::Writer;
+
+/// A collector ready to serve: its router and the writer task behind it.
+pub struct App {
+    pub router: axum::Router,
+    pub state: AppState,
+    writer: Writer,
+}
+
+impl App {
+    /// Opens the embedded store in `settings.data` and starts the writer.
+    /// Must be called inside a Tokio runtime.
+    pub fn open(settings: &Settings) -> anyhow::Result<App> {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data)?);
+        App::with_store(settings, store)
+    }
+
+    pub fn with_store(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<App> {
+        let sites = Sites::new(store.sites().context("loading sites")?);
+        let (queue, writer) = Writer::spawn(store.clone(), settings.queue_capacity);
+        let state = AppState::new(http::Shared {
+            visitors: Visitors::new(store.clone()),
+            store,
+            sites,
+            queue,
+            session_gap_ms: settings.session_gap_ms,
+        });
+        Ok(App { router: http::router(state.clone()), state, writer })
+    }
+
+    /// Serves on `listener` until `shutdown` completes; then stops accepting, finishes
+    /// in-flight requests, and commits everything queued before returning.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let App { router, state, writer } = self;
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        drop(state);
+        writer.shutdown().await;
+        served.context("serving HTTP")
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "Cannot listen for Ctrl-C.");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "Cannot listen for SIGTERM.");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("Shutting down: finishing requests and draining the ingest queue.");
+}

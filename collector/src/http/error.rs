@@ -1,0 +1,85 @@
+//! The one error type of the HTTP layer. Every status is chosen in one `match`;
+//! 4xx bodies carry a stable code and a human message, 5xx bodies are generic and the
+//! detail goes to the log.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::ingest::IngestError;
+use crate::reports::QueryError;
+use crate::writer::SubmitError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("site `{0}` does not exist")]
+    UnknownSite(String),
+    #[error("the body is larger than {0} bytes")]
+    BodyTooLarge(usize),
+    #[error("send the batch as text/plain or application/json")]
+    UnsupportedMediaType,
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    #[error("no such resource")]
+    NotFound,
+    #[error("the tracker bundle has not been built; run tracker-wasm/build.sh")]
+    TrackerNotBuilt,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use IngestError as I;
+        match self {
+            ApiError::Ingest(e @ (I::Malformed(_) | I::UnsupportedVersion(_))) => (StatusCode::BAD_REQUEST, e.code()),
+            ApiError::Ingest(e @ I::OriginNotAllowed(_)) => (StatusCode::FORBIDDEN, e.code()),
+            ApiError::Ingest(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
+            ApiError::Query(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
+            ApiError::UnknownSite(_) => (StatusCode::NOT_FOUND, "unknown_site"),
+            ApiError::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::Submit(SubmitError::Full) => (StatusCode::SERVICE_UNAVAILABLE, "queue_full"),
+            ApiError::Submit(SubmitError::Closed) => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+            ApiError::Submit(SubmitError::StoreFailed) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::TrackerNotBuilt => (StatusCode::SERVICE_UNAVAILABLE, "tracker_not_built"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = format!("{self:#}"), "Request failed.");
+            "internal error; the details are in the collector's log".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut response = (status, Json(Body { error: Detail { code, message } })).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // The queue drains in milliseconds; a shutdown takes longer.
+            let after = if code == "queue_full" { "1" } else { "5" };
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(after));
+        }
+        response
+    }
+}

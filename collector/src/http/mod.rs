@@ -1,0 +1,90 @@
+//! The HTTP layer: routes, extraction and responses. The only module (with its error
+//! type) that knows axum; handlers translate between HTTP and the domain and do no
+//! domain work themselves.
+//!
+//! Routes (a public contract, described in the README's API section):
+//! - `POST /api/v1/events` — tracker batches ([`events`])
+//! - `GET /api/v1/reports/paths` — top session paths ([`reports`])
+//! - `GET /spur.js`, `GET /spur.wasm` — the tracker ([`static_files`])
+//! - `GET /` and `/dashboard/…` — the dashboard; `GET /demo/…` — the demo shop
+//! - `GET /healthz`
+
+mod error;
+mod events;
+mod reports;
+mod static_files;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+
+pub use error::ApiError;
+
+use crate::site::Sites;
+use crate::store::Store;
+use crate::visitor::Visitors;
+use crate::writer::Queue;
+
+/// What every handler shares. A newtype over `Arc`, so cloning per request is cheap.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    pub sites: Sites,
+    pub visitors: Visitors,
+    pub queue: Queue,
+    pub session_gap_ms: i64,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    // Customer sites post from their own origins. `text/plain` posts need no preflight;
+    // `application/json` ones do, and this answers it.
+    let ingest_cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([axum::http::Method::POST])
+        .allow_headers([axum::http::header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(24 * 3600));
+    let ingest = Router::new()
+        .route("/api/v1/events", post(events::post))
+        .layer(DefaultBodyLimit::max(crate::ingest::MAX_BODY_BYTES))
+        .layer(ingest_cors);
+
+    Router::new()
+        .merge(ingest)
+        .route("/api/v1/reports/paths", get(reports::paths))
+        .route("/api/{*rest}", axum::routing::any(|| async { ApiError::NotFound }))
+        .route("/healthz", get(healthz))
+        .route("/spur.js", get(static_files::tracker_js))
+        .route("/spur.wasm", get(static_files::tracker_wasm))
+        .route("/", get(static_files::dashboard_index))
+        .route("/dashboard/{*path}", get(static_files::dashboard))
+        .route("/demo", get(static_files::demo_redirect))
+        .route("/demo/", get(static_files::demo_index))
+        .route("/demo/{*path}", get(static_files::demo))
+        .fallback(static_files::not_found)
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}

@@ -1,0 +1,94 @@
+//! The tracker bundle, the dashboard and the demo shop, from [`crate::assets`].
+//!
+//! Caching: `spur.wasm?v=<hash>` is immutable (the loader names the hash of the build it
+//! was built with); `spur.js` must keep its URL, so browsers may keep it an hour; pages
+//! revalidate with their ETag. The tracker is loaded by other origins: it carries
+//! `Access-Control-Allow-Origin: *`. Pages carry a strict Content-Security-Policy.
+
+use axum::extract::{Path, RawQuery};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::ApiError;
+use crate::assets::{self, Asset};
+
+const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+    script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; frame-ancestors 'none'; \
+    base-uri 'none'; form-action 'self'";
+
+pub async fn tracker_js(headers: HeaderMap) -> Response {
+    tracker("spur.js", "public, max-age=3600", &headers)
+}
+
+pub async fn tracker_wasm(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let versioned = query.is_some_and(|q| q.starts_with("v="));
+    let cache = if versioned { "public, max-age=31536000, immutable" } else { "public, max-age=3600" };
+    tracker("spur.wasm", cache, &headers)
+}
+
+fn tracker(name: &str, cache: &'static str, request: &HeaderMap) -> Response {
+    let Some(asset) = assets::tracker(name) else {
+        return ApiError::TrackerNotBuilt.into_response();
+    };
+    let mut response = respond(asset, cache, request);
+    response
+        .headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
+}
+
+pub async fn dashboard_index(headers: HeaderMap) -> Response {
+    page("dashboard/index.html", &headers)
+}
+
+pub async fn dashboard(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    page(&format!("dashboard/{path}"), &headers)
+}
+
+pub async fn demo_redirect() -> Redirect {
+    Redirect::permanent("/demo/")
+}
+
+pub async fn demo_index(headers: HeaderMap) -> Response {
+    page("demo/index.html", &headers)
+}
+
+pub async fn demo(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    page(&format!("demo/{path}"), &headers)
+}
+
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not found.\n").into_response()
+}
+
+fn page(path: &str, request: &HeaderMap) -> Response {
+    let Some(asset) = assets::www(path) else {
+        return (StatusCode::NOT_FOUND, "Not found.\n").into_response();
+    };
+    let mut response = respond(asset, "no-cache", request);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    response
+}
+
+/// The asset, or 304 when the client's copy is current.
+fn respond(asset: Asset, cache: &'static str, request: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&asset.etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag || t.trim() == "*"));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let content_type = HeaderValue::from_str(&asset.content_type)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+        ([(header::CONTENT_TYPE, content_type)], asset.bytes).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}

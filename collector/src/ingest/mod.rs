@@ -1,0 +1,237 @@
+//! Ingest: from a request body to validated [`Event`]s, with every limit in one place.
+//!
+//! The whole batch is accepted or rejected: one invalid event rejects the batch with an
+//! error naming the event's index and field, and nothing of it is stored. Knows nothing
+//! of HTTP; [`crate::http`] maps [`IngestError`] to statuses.
+//!
+//! Invariants: every string stored is bounded and free of control characters; every
+//! timestamp is on the collector's clock (client skew removed with the batch's
+//! `sent_at`); a batch names a known site and holds 1..=[`MAX_EVENTS`] events.
+
+pub mod wire;
+
+use crate::event::{Event, EventKind, Stage, Utm};
+use crate::site::Site;
+
+/// Largest request body accepted (bytes). A full batch of typical events is ~15 KB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_EVENTS: usize = 100;
+pub const MAX_URL_LEN: usize = 2048;
+pub const MAX_NAME_LEN: usize = 100;
+pub const MAX_PROPS: usize = 20;
+pub const MAX_PROP_KEY_LEN: usize = 64;
+pub const MAX_PROP_VALUE_LEN: usize = 256;
+/// How far an event may lie before its batch's send time: a week of being offline.
+pub const MAX_EVENT_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How far an event may lie after its batch's send time (clock jitter within a page).
+pub const MAX_EVENT_LEAD_MS: i64 = 60 * 1000;
+
+const ID_LEN: std::ops::RangeInclusive<usize> = 16..=64;
+
+/// Why a batch was refused. Each variant has a stable code (see [`IngestError::code`]).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum IngestError {
+    #[error("the body is not a valid event batch: {0}")]
+    Malformed(String),
+    #[error("wire version {0} is not supported (this collector speaks version {VERSION})", VERSION = wire::VERSION)]
+    UnsupportedVersion(u32),
+    #[error("site `{0}` is not known to this collector")]
+    UnknownSite(String),
+    #[error("origin `{0}` may not send events for this site")]
+    OriginNotAllowed(String),
+    #[error("the batch holds no events")]
+    EmptyBatch,
+    #[error("the batch holds {0} events; at most {MAX_EVENTS} are allowed")]
+    TooManyEvents(usize),
+    #[error("events[{index}].{field}: {reason}")]
+    InvalidEvent {
+        index: usize,
+        field: &'static str,
+        reason: &'static str,
+    },
+}
+
+impl IngestError {
+    /// The machine-readable code clients branch on. Stable: part of the public API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IngestError::Malformed(_) => "malformed_body",
+            IngestError::UnsupportedVersion(_) => "unsupported_version",
+            IngestError::UnknownSite(_) => "unknown_site",
+            IngestError::OriginNotAllowed(_) => "origin_not_allowed",
+            IngestError::EmptyBatch => "empty_batch",
+            IngestError::TooManyEvents(_) => "too_many_events",
+            IngestError::InvalidEvent { .. } => "invalid_event",
+        }
+    }
+}
+
+/// Parses a body as a batch of the supported wire version.
+pub fn parse(body: &[u8]) -> Result<wire::Batch, IngestError> {
+    match serde_json::from_slice::<wire::Batch>(body) {
+        Ok(batch) if batch.v == wire::VERSION => Ok(batch),
+        Ok(batch) => Err(IngestError::UnsupportedVersion(batch.v)),
+        Err(error) => match serde_json::from_slice::<wire::Probe>(body) {
+            Ok(probe) if probe.v != wire::VERSION => Err(IngestError::UnsupportedVersion(probe.v)),
+            _ => Err(IngestError::Malformed(error.to_string())),
+        },
+    }
+}
+
+/// Checks the batch-level rules that do not depend on its events' contents.
+pub fn check_batch(batch: &wire::Batch, site: Option<&Site>, origin: Option<&str>) -> Result<(), IngestError> {
+    let site = site.ok_or_else(|| IngestError::UnknownSite(truncate(&batch.site, MAX_NAME_LEN)))?;
+    if !site.allows_origin(origin) {
+        return Err(IngestError::OriginNotAllowed(truncate(origin.unwrap_or_default(), MAX_URL_LEN)));
+    }
+    match batch.events.len() {
+        0 => Err(IngestError::EmptyBatch),
+        n if n > MAX_EVENTS => Err(IngestError::TooManyEvents(n)),
+        _ => Ok(()),
+    }
+}
+
+/// Turns a checked batch into events for `visitor`, received at `received_at` (ms).
+pub fn events(batch: wire::Batch, visitor: u64, received_at: i64) -> Result<Vec<Event>, IngestError> {
+    let sent_at = batch.sent_at;
+    let site = batch.site;
+    batch
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(index, event)| {
+            let invalid = |field, reason| IngestError::InvalidEvent { index, field, reason };
+            event_from_wire(event, &site, visitor, sent_at, received_at).map_err(|(f, r)| invalid(f, r))
+        })
+        .collect()
+}
+
+type FieldError = (&'static str, &'static str);
+
+fn event_from_wire(
+    event: wire::WireEvent,
+    site: &str,
+    visitor: u64,
+    sent_at: i64,
+    received_at: i64,
+) -> Result<Event, FieldError> {
+    if !ID_LEN.contains(&event.id.len())
+        || !event.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(("id", "must be 16 to 64 characters of A-Z, a-z, 0-9, '-' or '_'"));
+    }
+    let lead = event.ts.saturating_sub(sent_at);
+    if lead > MAX_EVENT_LEAD_MS {
+        return Err(("ts", "lies after the batch's sent_at"));
+    }
+    if -lead > MAX_EVENT_AGE_MS {
+        return Err(("ts", "is more than 7 days older than the batch's sent_at"));
+    }
+    let kind = EventKind::parse(&event.kind).ok_or(("type", "must be one of pageview, click, custom"))?;
+
+    if event.url.len() > MAX_URL_LEN {
+        return Err(("url", "is longer than 2048 bytes"));
+    }
+    let url = url::Url::parse(&event.url).map_err(|_| ("url", "is not an absolute URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(("url", "must be an http or https URL"));
+    }
+    let referrer = match event.referrer.filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) if r.len() > MAX_URL_LEN => return Err(("ref", "is longer than 2048 bytes")),
+        Some(r) if url::Url::parse(&r).is_err() => return Err(("ref", "is not an absolute URL")),
+        Some(r) => Some(r),
+    };
+    let name = match event.name {
+        None => None,
+        Some(name) => Some(clean_name(&name).ok_or((
+            "name",
+            "must be 1 to 100 characters without control characters",
+        ))?),
+    };
+    let touchpoint = match (kind, name) {
+        (_, Some(name)) => name,
+        (EventKind::Pageview, None) => truncate(url.path(), MAX_NAME_LEN),
+        (_, None) => return Err(("name", "is required for click and custom events")),
+    };
+    let stage = match event.stage {
+        None => None,
+        Some(s) => Some(Stage::parse(&s).ok_or((
+            "stage",
+            "must be one of awareness, consideration, purchase, retention, advocacy",
+        ))?),
+    };
+    let props = match event.props {
+        None => None,
+        Some(props) => Some(check_props(&props)?),
+    };
+    Ok(Event {
+        site: site.to_owned(),
+        id: event.id,
+        visitor,
+        // Remove the client's clock skew: the event happened `sent_at - ts` before the
+        // batch left the browser, and the batch left (about) when it arrived.
+        ts: received_at.saturating_add(lead),
+        received_at,
+        kind,
+        touchpoint,
+        stage,
+        utm: utm_of(&url),
+        url: event.url,
+        referrer,
+        props,
+    })
+}
+
+/// Trims a touchpoint or event name; `None` when empty, too long or with control chars.
+fn clean_name(name: &str) -> Option<String> {
+    let name = name.trim();
+    let ok = !name.is_empty() && name.chars().count() <= MAX_NAME_LEN && !name.chars().any(char::is_control);
+    ok.then(|| name.to_owned())
+}
+
+fn check_props(props: &serde_json::Map<String, serde_json::Value>) -> Result<String, FieldError> {
+    use serde_json::Value;
+    if props.len() > MAX_PROPS {
+        return Err(("props", "holds more than 20 properties"));
+    }
+    for (key, value) in props {
+        if key.is_empty() || key.chars().count() > MAX_PROP_KEY_LEN || key.chars().any(char::is_control) {
+            return Err(("props", "keys must be 1 to 64 characters without control characters"));
+        }
+        match value {
+            Value::String(s) if s.chars().count() > MAX_PROP_VALUE_LEN => {
+                return Err(("props", "string values must be at most 256 characters"));
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
+            _ => return Err(("props", "values must be strings, numbers or booleans")),
+        }
+    }
+    // Re-serialising a map of scalars cannot fail.
+    serde_json::to_string(props).map_err(|_| ("props", "cannot be stored"))
+}
+
+fn utm_of(url: &url::Url) -> Utm {
+    let mut utm = Utm::default();
+    for (key, value) in url.query_pairs() {
+        let slot = match key.as_ref() {
+            "utm_source" => &mut utm.source,
+            "utm_medium" => &mut utm.medium,
+            "utm_campaign" => &mut utm.campaign,
+            "utm_term" => &mut utm.term,
+            "utm_content" => &mut utm.content,
+            _ => continue,
+        };
+        if slot.is_none() && !value.is_empty() {
+            *slot = clean_name(&value);
+        }
+    }
+    utm
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+use super::*;
+use crate::site::Site;
+
+const GOLDEN: &str = include_str!("../../../tests/fixtures/wire/v1/batch.json");
+const MINIMAL: &str = include_str!("../../../tests/fixtures/wire/v1/minimal.json");
+
+fn demo() -> Site {
+    Site { id: "demo".into(), name: "Demo".into(), allowed_origins: vec![] }
+}
+
+/// Parses, checks and converts `body` as the handler does, with a fixed clock.
+fn ingest(body: &str) -> Result<Vec<Event>, IngestError> {
+    let batch = parse(body.as_bytes())?;
+    let site = demo();
+    check_batch(&batch, (batch.site == site.id).then_some(&site), None)?;
+    let received_at = batch.sent_at + 250;
+    events(batch, 7, received_at)
+}
+
+/// The golden batch with one event field replaced by `value` (raw JSON).
+fn golden_with(field: &str, value: &str) -> String {
+    let mut batch: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
+    batch["events"][0][field] = serde_json::from_str(value).unwrap();
+    batch.to_string()
+}
+
+#[test]
+fn golden_batch_is_accepted_field_for_field() {
+    let events = ingest(GOLDEN).unwrap();
+    assert_eq!(events.len(), 3);
+    let landing = &events[0];
+    assert_eq!(landing.id, "3f9a1c0e5b7d4e2fa8b6c4d2e0f1a3b5");
+    assert_eq!(landing.kind, EventKind::Pageview);
+    assert_eq!(landing.touchpoint, "landing");
+    assert_eq!(landing.stage, Some(Stage::Awareness));
+    assert_eq!(landing.referrer.as_deref(), Some("https://mail.example/inbox"));
+    assert_eq!(landing.utm.source.as_deref(), Some("newsletter"));
+    assert_eq!(landing.utm.medium.as_deref(), Some("email"));
+    assert_eq!(landing.utm.campaign.as_deref(), Some("autumn"));
+    assert_eq!(landing.visitor, 7);
+    // Sent 1.5 s after it happened, received 250 ms after sending: skew removed.
+    assert_eq!(landing.ts, 1795341600000 + 250);
+    assert_eq!(events[1].kind, EventKind::Click);
+    assert_eq!(events[1].touchpoint, "product");
+    let purchase = &events[2];
+    assert_eq!(purchase.kind, EventKind::Custom);
+    assert_eq!(purchase.props.as_deref(), Some(r#"{"currency":"EUR","first_order":true,"revenue":49.9}"#));
+}
+
+#[test]
+fn pageview_without_name_is_its_url_path() {
+    let events = ingest(MINIMAL).unwrap();
+    assert_eq!(events[0].touchpoint, "/demo/");
+    assert_eq!(events[0].stage, None);
+    assert_eq!(events[0].utm, Utm::default());
+}
+
+#[test]
+fn malformed_and_refused_batches() {
+    let check = |body: &str, code: &str| {
+        let err = ingest(body).expect_err(body);
+        assert_eq!(err.code(), code, "{body}: {err}");
+    };
+    check("", "malformed_body");
+    check("{", "malformed_body");
+    check("[]", "malformed_body");
+    check(r#"{"v":1,"site":"demo","sent_at":1,"events":{}}"#, "malformed_body");
+    check(r#"{"v":2,"site":"demo","sent_at":1,"events":[]}"#, "unsupported_version");
+    check(r#"{"v":9,"whatever":true}"#, "unsupported_version");
+    check(r#"{"v":1,"site":"nope","sent_at":1,"events":[]}"#, "unknown_site");
+    check(r#"{"v":1,"site":"demo","sent_at":1,"events":[]}"#, "empty_batch");
+    let many: Vec<serde_json::Value> = (0..=MAX_EVENTS)
+        .map(|_| serde_json::from_str::<serde_json::Value>(GOLDEN).unwrap()["events"][0].clone())
+        .collect();
+    let body = serde_json::json!({"v": 1, "site": "demo", "sent_at": 1795341601500i64, "events": many});
+    check(&body.to_string(), "too_many_events");
+}
+
+#[test]
+fn every_field_is_validated() {
+    let long_url = format!("\"https://x.example/{}\"", "a".repeat(MAX_URL_LEN));
+    let long_string = format!("{{\"k\":\"{}\"}}", "é".repeat(MAX_PROP_VALUE_LEN + 1));
+    let many_props = format!(
+        "{{{}}}",
+        (0..=MAX_PROPS).map(|i| format!("\"k{i}\":1")).collect::<Vec<_>>().join(",")
+    );
+    let cases: &[(&str, &str, &str)] = &[
+        ("id", r#""short""#, "id"),
+        ("id", r#""0123456789abcdef!""#, "id"),
+        ("ts", "1795341601500000", "ts"),
+        ("ts", "1000", "ts"),
+        ("type", r#""scroll""#, "type"),
+        ("url", r#""/relative""#, "url"),
+        ("url", r#""javascript:alert(1)""#, "url"),
+        ("url", &long_url, "url"),
+        ("ref", r#""not a url""#, "ref"),
+        ("name", r#""""#, "name"),
+        ("name", r#""line\nbreak""#, "name"),
+        ("name", &format!("\"{}\"", "n".repeat(MAX_NAME_LEN + 1)), "name"),
+        ("stage", r#""delight""#, "stage"),
+        ("props", r#"{"nested":{"a":1}}"#, "props"),
+        ("props", r#"{"n":null}"#, "props"),
+        ("props", &long_string, "props"),
+        ("props", &many_props, "props"),
+    ];
+    for (field, value, expected_field) in cases {
+        let err = ingest(&golden_with(field, value)).expect_err(value);
+        match err {
+            IngestError::InvalidEvent { index: 0, field, .. } => assert_eq!(field, *expected_field, "{value}"),
+            other => panic!("{field}={value}: expected invalid_event, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn click_and_custom_events_need_a_name() {
+    let mut batch: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
+    batch["events"][2].as_object_mut().unwrap().remove("name");
+    let err = ingest(&batch.to_string()).unwrap_err();
+    assert_eq!(err, IngestError::InvalidEvent { index: 2, field: "name", reason: "is required for click and custom events" });
+    assert_eq!(err.to_string(), "events[2].name: is required for click and custom events");
+}
+
+#[test]
+fn unknown_fields_are_ignored_for_forward_compatibility() {
+    let events = ingest(&golden_with("future_field", r#"{"x":1}"#)).unwrap();
+    assert_eq!(events.len(), 3);
+}
+
+#[test]
+fn disallowed_origin_is_refused() {
+    let batch = parse(GOLDEN.as_bytes()).unwrap();
+    let site = Site { allowed_origins: vec!["https://shop.example".into()], ..demo() };
+    assert_eq!(check_batch(&batch, Some(&site), Some("https://shop.example")), Ok(()));
+    assert_eq!(check_batch(&batch, Some(&site), None), Ok(()));
+    let err = check_batch(&batch, Some(&site), Some("https://evil.example")).unwrap_err();
+    assert_eq!(err.code(), "origin_not_allowed");
+}

@@ -1,0 +1,20 @@
+//! Spur's collector: one binary that ingests tracker batches, stores them, stitches them
+//! into journeys and serves reports, the dashboard, the demo shop and the tracker bundle.
+//!
+//! The modules follow the pipeline:
+//! [`http`] → [`ingest`] (wire types, validation) → [`writer`] (bounded queue, one writer)
+//! → [`store`] (trait + SQLite) → [`journey`] (pure stitching) → [`reports`] (view types).
+//! [`config`] turns command-line flags into [`config::Settings`]; [`app`] wires it together.
+
+pub mod app;
+pub mod assets;
+pub mod config;
+pub mod event;
+pub mod http;
+pub mod ingest;
+pub mod journey;
+pub mod reports;
+pub mod site;
+pub mod store;
+pub mod visitor;
+pub mod writer;

@@ -1,0 +1,40 @@
+//! Storage: the [`Store`] trait and its embedded implementation, [`sqlite::SqliteStore`].
+//!
+//! A store is synchronous: the writer and the reports call it from blocking threads
+//! (`spawn_blocking`), never from an async task. A scale-out implementation (ClickHouse)
+//! implements the same trait; both must give identical reports on the same data.
+//!
+//! Invariants every implementation keeps:
+//! - `append` is atomic and durable: when it returns `Ok`, every event is committed.
+//! - `(site, id)` is unique: appending an event again is a no-op, counted as a duplicate.
+//! - `touches` returns every stored event of the site in `[from, to)` by collector time.
+
+pub mod sqlite;
+
+use crate::event::Event;
+use crate::journey::Touch;
+use crate::site::Site;
+
+pub trait Store: Send + Sync + 'static {
+    /// Stores a chunk of events in one transaction.
+    fn append(&self, events: &[Event]) -> anyhow::Result<Appended>;
+
+    /// All sites, for the in-memory registry.
+    fn sites(&self) -> anyhow::Result<Vec<Site>>;
+
+    /// The journey engine's view of a site's events with `from_ms <= ts < to_ms`.
+    fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>>;
+
+    /// The secret salt for the visitor hash of UTC day `day` (days since the epoch),
+    /// created on first use; salts of earlier days are deleted, so yesterday's visitor
+    /// ids can no longer be recomputed from an IP address and user agent.
+    fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]>;
+}
+
+/// What an append did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Appended {
+    pub inserted: usize,
+    /// Events already stored under the same `(site, id)`: retries and re-sends.
+    pub duplicates: usize,
+}

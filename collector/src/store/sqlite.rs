@@ -1,0 +1,187 @@
+//! The embedded store: one SQLite file in the data directory.
+//!
+//! WAL mode with `synchronous = FULL`: a commit returns only after the WAL is fsynced, so
+//! an acknowledged batch survives a crash of the process *and* of the machine. WAL lets
+//! reports read while the writer appends. Two connections, each behind a `Mutex`: the
+//! writer's (only [`crate::writer`] appends, so it is never contended on the hot path)
+//! and one for reads, so a slow report never delays a commit.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use anyhow::Context;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Appended, Store};
+use crate::event::Event;
+use crate::journey::Touch;
+use crate::site::Site;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts the applied ones.
+/// Never edit a released migration: append a new one.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE sites (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        allowed_origins TEXT NOT NULL DEFAULT '[]',  -- JSON array of origins; empty = any
+        created_at      INTEGER NOT NULL
+    );
+    CREATE TABLE events (
+        site         TEXT NOT NULL,
+        id           TEXT NOT NULL,
+        visitor      INTEGER NOT NULL,
+        ts           INTEGER NOT NULL,   -- ms since epoch, collector clock
+        received_at  INTEGER NOT NULL,
+        kind         TEXT NOT NULL,
+        touchpoint   TEXT NOT NULL,
+        stage        TEXT,
+        url          TEXT NOT NULL,
+        referrer     TEXT,
+        utm_source   TEXT,
+        utm_medium   TEXT,
+        utm_campaign TEXT,
+        utm_term     TEXT,
+        utm_content  TEXT,
+        props        TEXT,               -- JSON object
+        PRIMARY KEY (site, id)
+    );
+    CREATE INDEX events_by_time ON events (site, ts);
+    CREATE TABLE salts (
+        day  INTEGER PRIMARY KEY,        -- UTC days since the epoch
+        salt BLOB NOT NULL
+    );
+    INSERT INTO sites (id, name, allowed_origins, created_at)
+        VALUES ('demo', 'Demo shop', '[]', CAST(unixepoch('subsec') * 1000 AS INTEGER));
+"#];
+
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database in `dir`.
+    pub fn open(dir: &Path) -> anyhow::Result<SqliteStore> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+        let path = dir.join("spur.sqlite3");
+        let mut writer = connect(&path)?;
+        migrate(&mut writer).with_context(|| format!("migrating {}", path.display()))?;
+        let reader = connect(&path)?;
+        Ok(SqliteStore { writer: Mutex::new(writer), reader: Mutex::new(reader) })
+    }
+}
+
+fn connect(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let applied: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    anyhow::ensure!(
+        applied <= MIGRATIONS.len(),
+        "the database has schema version {applied}, newer than this binary's {}",
+        MIGRATIONS.len()
+    );
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).with_context(|| format!("migration {}", version + 1))?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// A poisoned lock only means another thread panicked mid-call; SQLite's own transaction
+/// rollback keeps the database consistent, so the connection is still usable.
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Store for SqliteStore {
+    fn append(&self, events: &[Event]) -> anyhow::Result<Appended> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        let mut inserted = 0;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events (site, id, visitor, ts, received_at, kind, touchpoint, stage,
+                    url, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, props)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?;
+            for e in events {
+                inserted += insert.execute(params![
+                    e.site,
+                    e.id,
+                    // SQLite integers are signed; the bits round-trip unchanged.
+                    e.visitor as i64,
+                    e.ts,
+                    e.received_at,
+                    e.kind.as_str(),
+                    e.touchpoint,
+                    e.stage.map(|s| s.as_str()),
+                    e.url,
+                    e.referrer,
+                    e.utm.source,
+                    e.utm.medium,
+                    e.utm.campaign,
+                    e.utm.term,
+                    e.utm.content,
+                    e.props,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(Appended { inserted, duplicates: events.len() - inserted })
+    }
+
+    fn sites(&self) -> anyhow::Result<Vec<Site>> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare("SELECT id, name, allowed_origins FROM sites ORDER BY id")?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get::<_, String>(2)?)))?;
+        rows.map(|row| {
+            let (id, name, origins) = row?;
+            let allowed_origins =
+                serde_json::from_str(&origins).with_context(|| format!("allowed_origins of site {id}"))?;
+            Ok(Site { id, name, allowed_origins })
+        })
+        .collect()
+    }
+
+    fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare_cached(
+            "SELECT visitor, ts, id, touchpoint FROM events WHERE site = ?1 AND ts >= ?2 AND ts < ?3",
+        )?;
+        let rows = stmt.query_map(params![site, from_ms, to_ms], |row| {
+            Ok(Touch {
+                visitor: row.get::<_, i64>(0)? as u64,
+                ts: row.get(1)?,
+                id: row.get(2)?,
+                touchpoint: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        let existing: Option<Vec<u8>> =
+            tx.query_row("SELECT salt FROM salts WHERE day = ?1", [day], |row| row.get(0)).optional()?;
+        let salt = match existing.and_then(|s| <[u8; 32]>::try_from(s).ok()) {
+            Some(salt) => salt,
+            None => {
+                let salt: [u8; 32] = rand::random();
+                tx.execute("INSERT OR REPLACE INTO salts (day, salt) VALUES (?1, ?2)", params![day, &salt[..]])?;
+                salt
+            }
+        };
+        tx.execute("DELETE FROM salts WHERE day < ?1", [day])?;
+        tx.commit()?;
+        Ok(salt)
+    }
+}

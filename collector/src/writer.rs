@@ -1,0 +1,301 @@
+//! The bounded ingest queue and the one task that drains it into the store.
+//!
+//! Request handlers validate a batch and [`Queue::submit`] it; the writer takes every
+//! batch waiting in the queue (up to [`MAX_CHUNK_EVENTS`] events), appends them in one
+//! transaction and only then acknowledges each batch. So a 2xx means "committed", and
+//! under load many batches share one fsync (group commit).
+//!
+//! Backpressure instead of buffering: the channel holds at most `capacity` batches
+//! (each at most [`crate::ingest::MAX_EVENTS`] events), so memory is bounded; when it is
+//! full, `submit` fails at once and the client is told to retry later.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::event::Event;
+use crate::store::{Appended, Store};
+
+/// The most events one transaction takes; more waiting batches go into the next one.
+pub const MAX_CHUNK_EVENTS: usize = 10_000;
+
+struct Job {
+    events: Vec<Event>,
+    /// Told the outcome once the chunk holding these events is committed (or failed).
+    done: oneshot::Sender<Result<(), ()>>,
+}
+
+/// Why a batch was not stored.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SubmitError {
+    #[error("the ingest queue is full")]
+    Full,
+    #[error("the collector is shutting down")]
+    Closed,
+    #[error("the store failed to commit the batch")]
+    StoreFailed,
+}
+
+/// The sending side, cloned into every request handler.
+#[derive(Clone)]
+pub struct Queue {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Queue {
+    /// Enqueues a batch and waits until it is committed.
+    pub async fn submit(&self, events: Vec<Event>) -> Result<(), SubmitError> {
+        let (done, committed) = oneshot::channel();
+        self.tx.try_send(Job { events, done }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SubmitError::Full,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
+        })?;
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            // An error reply, or the writer gone without replying: not committed.
+            Ok(Err(())) | Err(_) => Err(SubmitError::StoreFailed),
+        }
+    }
+}
+
+/// The receiving side's task. Dropping every [`Queue`] clone or calling [`Writer::shutdown`]
+/// ends it after everything already queued is committed.
+pub struct Writer {
+    close: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Writer {
+    /// Starts the writer; `capacity` is the number of batches the queue holds.
+    pub fn spawn(store: Arc<dyn Store>, capacity: usize) -> (Queue, Writer) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let (close, closed) = oneshot::channel();
+        let task = tokio::spawn(run(store, rx, closed));
+        (Queue { tx }, Writer { close, task })
+    }
+
+    /// Stops accepting new batches, commits every queued one, and returns when done.
+    pub async fn shutdown(self) {
+        let _ = self.close.send(());
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "The ingest writer task failed.");
+        }
+    }
+}
+
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, mut closed: oneshot::Receiver<()>) {
+    loop {
+        let first = tokio::select! {
+            job = rx.recv() => job,
+            _ = &mut closed => {
+                // Refuse new batches; what is already queued is still received below.
+                rx.close();
+                rx.recv().await
+            }
+        };
+        let Some(first) = first else { break };
+        let mut jobs = vec![first];
+        let mut count = jobs[0].events.len();
+        while count < MAX_CHUNK_EVENTS {
+            match rx.try_recv() {
+                Ok(job) => {
+                    count += job.events.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        commit(&store, jobs).await;
+    }
+    tracing::info!("Ingest queue drained.");
+}
+
+async fn commit(store: &Arc<dyn Store>, jobs: Vec<Job>) {
+    let (events, replies): (Vec<Vec<Event>>, Vec<_>) = jobs.into_iter().map(|j| (j.events, j.done)).unzip();
+    let events: Vec<Event> = events.into_iter().flatten().collect();
+    let store = store.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let outcome = store.append(&events);
+        (outcome, events.len())
+    })
+    .await;
+    let ok = match outcome {
+        Ok((Ok(Appended { inserted, duplicates }), n)) => {
+            tracing::debug!(events = n, inserted, duplicates, batches = replies.len(), "Committed chunk.");
+            true
+        }
+        Ok((Err(error), n)) => {
+            tracing::error!(error = format!("{error:#}"), events = n, "Failed to commit chunk.");
+            false
+        }
+        Err(error) => {
+            tracing::error!(%error, "The store panicked while committing a chunk.");
+            false
+        }
+    };
+    for reply in replies {
+        // The handler may have gone (client disconnected); the events are committed anyway.
+        let _ = reply.send(if ok { Ok(()) } else { Err(()) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journey::Touch;
+    use crate::site::Site;
+    use std::sync::Mutex;
+
+    /// A store that records chunk sizes; it can announce each append and hold it until
+    /// released, or fail.
+    #[derive(Default)]
+    struct Recording {
+        chunks: Mutex<Vec<usize>>,
+        entered: Option<Mutex<std::sync::mpsc::Sender<()>>>,
+        gate: Option<Mutex<std::sync::mpsc::Receiver<()>>>,
+        fail: bool,
+    }
+
+    impl Store for Recording {
+        fn append(&self, events: &[Event]) -> anyhow::Result<Appended> {
+            if let Some(entered) = &self.entered {
+                let _ = entered.lock().unwrap().send(());
+            }
+            if let Some(gate) = &self.gate {
+                let _ = gate.lock().unwrap().recv();
+            }
+            anyhow::ensure!(!self.fail, "disk on fire");
+            self.chunks.lock().unwrap().push(events.len());
+            Ok(Appended { inserted: events.len(), duplicates: 0 })
+        }
+        fn sites(&self) -> anyhow::Result<Vec<Site>> {
+            Ok(vec![])
+        }
+        fn touches(&self, _: &str, _: i64, _: i64) -> anyhow::Result<Vec<Touch>> {
+            Ok(vec![])
+        }
+        fn daily_salt(&self, _: i64) -> anyhow::Result<[u8; 32]> {
+            Ok([0; 32])
+        }
+    }
+
+    /// A store that holds every append until released, and how to drive it.
+    fn gated() -> (Arc<Recording>, std::sync::mpsc::Receiver<()>, std::sync::mpsc::Sender<()>) {
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (open, gate) = std::sync::mpsc::channel();
+        let store = Recording {
+            entered: Some(Mutex::new(entered_tx)),
+            gate: Some(Mutex::new(gate)),
+            ..Default::default()
+        };
+        (Arc::new(store), entered, open)
+    }
+
+    /// Waits (off the runtime) until the writer is inside `append`.
+    async fn wait_entered(entered: std::sync::mpsc::Receiver<()>) -> std::sync::mpsc::Receiver<()> {
+        tokio::task::spawn_blocking(move || {
+            entered.recv().unwrap();
+            entered
+        })
+        .await
+        .unwrap()
+    }
+
+    fn events(n: usize) -> Vec<Event> {
+        let event = Event {
+            site: "demo".into(),
+            id: "0123456789abcdef".into(),
+            visitor: 1,
+            ts: 0,
+            received_at: 0,
+            kind: crate::event::EventKind::Pageview,
+            touchpoint: "/".into(),
+            stage: None,
+            url: "https://x.example/".into(),
+            referrer: None,
+            utm: Default::default(),
+            props: None,
+        };
+        vec![event; n]
+    }
+
+    fn submit(queue: &Queue, n: usize) -> JoinHandle<Result<(), SubmitError>> {
+        let queue = queue.clone();
+        tokio::spawn(async move { queue.submit(events(n)).await })
+    }
+
+    #[tokio::test]
+    async fn acknowledges_after_commit_and_groups_waiting_batches() {
+        let (store, entered, open) = gated();
+        let (queue, writer) = Writer::spawn(store.clone(), 8);
+        let first = submit(&queue, 1);
+        let entered = wait_entered(entered).await;
+        // While the first chunk is being committed, three batches queue up.
+        let waiting: Vec<_> = (0..3).map(|_| submit(&queue, 2)).collect();
+        while queue.tx.capacity() > 8 - 3 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!first.is_finished(), "acknowledged before the commit");
+        open.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), Ok(()));
+        let _entered = wait_entered(entered).await;
+        open.send(()).unwrap();
+        for w in waiting {
+            assert_eq!(w.await.unwrap(), Ok(()));
+        }
+        // The three waiting batches were committed together.
+        assert_eq!(*store.chunks.lock().unwrap(), vec![1, 6]);
+        drop(queue);
+        writer.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn full_queue_refuses_at_once() {
+        let (store, entered, open) = gated();
+        let (queue, writer) = Writer::spawn(store.clone(), 1);
+        let taken = submit(&queue, 1);
+        let _entered = wait_entered(entered).await;
+        let queued = submit(&queue, 1);
+        while queue.tx.capacity() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(queue.submit(events(1)).await, Err(SubmitError::Full));
+        open.send(()).unwrap();
+        open.send(()).unwrap();
+        assert_eq!(taken.await.unwrap(), Ok(()));
+        assert_eq!(queued.await.unwrap(), Ok(()));
+        writer.shutdown().await;
+        assert_eq!(*store.chunks.lock().unwrap(), vec![1, 1]);
+    }
+
+    #[tokio::test]
+    async fn store_failure_is_reported_not_acknowledged() {
+        let store = Arc::new(Recording { fail: true, ..Default::default() });
+        let (queue, writer) = Writer::spawn(store, 4);
+        assert_eq!(queue.submit(events(3)).await, Err(SubmitError::StoreFailed));
+        drop(queue);
+        writer.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn shutdown_commits_what_is_queued_and_refuses_the_rest() {
+        let (store, entered, open) = gated();
+        let (queue, writer) = Writer::spawn(store.clone(), 16);
+        let mut pending = vec![submit(&queue, 1)];
+        let _entered = wait_entered(entered).await;
+        pending.extend((0..4).map(|_| submit(&queue, 1)));
+        while queue.tx.capacity() > 16 - 4 {
+            tokio::task::yield_now().await;
+        }
+        let shutdown = tokio::spawn(writer.shutdown());
+        open.send(()).unwrap();
+        open.send(()).unwrap();
+        shutdown.await.unwrap();
+        for p in pending {
+            assert_eq!(p.await.unwrap(), Ok(()));
+        }
+        assert_eq!(*store.chunks.lock().unwrap(), vec![1, 4]);
+        assert_eq!(queue.submit(events(1)).await, Err(SubmitError::Closed));
+    }
+}

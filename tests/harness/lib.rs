@@ -1,0 +1,133 @@
+//! Test harness: a collector on a real socket with its own data directory, HTTP helpers,
+//! and a headless Chromium driven through chromedriver (WebDriver).
+
+pub mod browser;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use spur::app::App;
+use spur::config::Settings;
+use spur::store::Store;
+use spur::store::sqlite::SqliteStore;
+use tokio::sync::oneshot;
+use tower::ServiceExt;
+
+/// The repository root (for fixtures).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn fixture(path: &str) -> String {
+    let path = repo_root().join("tests/fixtures").join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A collector serving on `127.0.0.1:<free port>`, stopped (gracefully) on [`Server::stop`].
+pub struct Server {
+    pub addr: SocketAddr,
+    pub router: axum::Router,
+    pub store: Arc<dyn Store>,
+    pub data: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Server::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let mut settings = Settings::with_data(data.path());
+        adjust(&mut settings);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data).unwrap());
+        let app = App::with_store(&settings, store.clone()).unwrap();
+        let router = app.router.clone();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        Server { addr, router, store, data, stop: Some(stop), task: Some(task) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Graceful shutdown: stops accepting, finishes requests, drains the queue.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    /// Every stored event of `site`, whatever its time.
+    pub fn stored(&self, site: &str) -> usize {
+        self.store.touches(site, i64::MIN, i64::MAX).unwrap().len()
+    }
+
+    /// Sends `request` through the router without a socket.
+    pub async fn call(&self, request: Request<Body>) -> Reply {
+        call(&self.router, request).await
+    }
+
+    pub async fn post_events(&self, content_type: &str, body: impl Into<Body>) -> Reply {
+        let request = Request::post("/api/v1/events")
+            .header("content-type", content_type)
+            .header("user-agent", "spur-tests")
+            .body(body.into())
+            .unwrap();
+        self.call(request).await
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.call(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `error.code` of an error body.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+pub async fn call(router: &axum::Router, request: Request<Body>) -> Reply {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Reply { status, headers, body }
+}
+
+/// Today's date in UTC, as the reports API writes it.
+pub fn today() -> String {
+    jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC).date().to_string()
+}

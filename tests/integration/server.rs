@@ -1,0 +1,115 @@
+//! The collector over a real socket: static assets as browsers fetch them, and a
+//! graceful shutdown in the middle of a load that loses nothing it acknowledged.
+
+use axum::body::{Body, Bytes};
+use axum::http::Request;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use spur_tests::Server;
+
+#[tokio::test]
+async fn tracker_is_served_cross_origin_compressed_and_cacheable() {
+    let server = Server::start().await;
+    let js = server
+        .call(Request::get("/spur.js").header("accept-encoding", "br").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(js.status, 200, "build the tracker first: tracker-wasm/build.sh");
+    assert_eq!(js.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(js.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(js.header("cache-control"), Some("public, max-age=3600"));
+    assert_eq!(js.header("content-encoding"), Some("br"));
+
+    // The loader names the wasm by content hash, which makes it immutable.
+    let plain = server.get("/spur.js").await;
+    let source = String::from_utf8(plain.body).unwrap();
+    let start = source.find("spur.wasm?v=").expect("the loader names a versioned wasm");
+    let versioned = &source[start..start + "spur.wasm?v=".len() + 12];
+    let wasm = server.get(&format!("/{versioned}")).await;
+    assert_eq!(wasm.status, 200);
+    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    assert_eq!(wasm.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(wasm.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(&wasm.body[..4], b"\0asm");
+
+    let etag = plain.headers.get("etag").unwrap().clone();
+    let again = server
+        .call(Request::get("/spur.js").header("if-none-match", etag).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(again.status, 304);
+}
+
+#[tokio::test]
+async fn pages_are_served_with_a_strict_policy() {
+    let server = Server::start().await;
+    for path in ["/", "/demo/", "/demo/product.html", "/demo/checkout.html"] {
+        let page = server.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"), "{path}");
+        let csp = page.header("content-security-policy").unwrap_or_default();
+        assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+    }
+    assert_eq!(server.get("/demo/missing.html").await.status, 404);
+    assert_eq!(server.get("/demo").await.status, 308);
+    assert_eq!(server.get("/healthz").await.json(), serde_json::json!({"status": "ok"}));
+}
+
+/// A batch of `n` page views with ids unique to `batch`.
+fn batch(batch: usize, n: usize) -> String {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let events: Vec<_> = (0..n)
+        .map(|i| {
+            serde_json::json!({"id": format!("load{batch:08}x{i:08}"), "ts": now, "type": "pageview",
+                "url": "https://shop.example/load"})
+        })
+        .collect();
+    serde_json::json!({"v": 1, "site": "demo", "sent_at": now, "events": events}).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
+    let mut server = Server::start().await;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let url = server.url("/api/v1/events");
+    let senders: Vec<_> = (0..400)
+        .map(|i| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let request = Request::post(url)
+                    .header("content-type", "text/plain")
+                    .body(Full::new(Bytes::from(batch(i, 20))))
+                    .unwrap();
+                match client.request(request).await {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let body = response.into_body().collect().await.map(|b| b.to_bytes());
+                        match (status, body) {
+                            (202, Ok(body)) => {
+                                let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                                json["accepted"].as_u64().unwrap()
+                            }
+                            (503, _) => 0,
+                            (status, body) => panic!("unexpected {status}: {body:?}"),
+                        }
+                    }
+                    // Refused or cut off by the shutdown: not acknowledged, may be lost.
+                    Err(_) => 0,
+                }
+            })
+        })
+        .collect();
+    // Stop once some batches are in, while others are still being sent.
+    let store = server.store.clone();
+    spur_tests::browser::until("the first commits", std::time::Duration::from_secs(20), || {
+        store.touches("demo", i64::MIN, i64::MAX).map(|t| !t.is_empty()).unwrap_or(false)
+    })
+    .await;
+    server.stop().await;
+    let mut acknowledged = 0;
+    for sender in senders {
+        acknowledged += sender.await.unwrap();
+    }
+    assert!(acknowledged > 0);
+    assert_eq!(server.stored("demo") as u64, acknowledged, "acknowledged events were lost or extra");
+}

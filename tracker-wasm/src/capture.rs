@@ -1,0 +1,272 @@
+//! Capture: turns what happens on the page into [`wire::Event`]s.
+//!
+//! Three sources: page views (the start and every single-page-app navigation, see
+//! [`crate::tracker`]), clicks on elements marked `data-touchpoint="name"`, and
+//! `spur.track(name, props)`.
+//!
+//! Invariants:
+//! - nothing here panics or throws: DOM calls that can fail are read as "absent", and an
+//!   event that cannot be described (no name, no URL) is simply not captured;
+//! - every event leaves here already valid for the collector
+//!   (`collector/src/ingest/mod.rs`): names trimmed, 1 to 100 characters without control
+//!   characters; URLs at most 2048 bytes; at most 20 props with keys of 1 to 64 and
+//!   string values of at most 256 characters (cut, not rejected). One bad event would
+//!   make the collector refuse the whole batch, so the limits are enforced on this side;
+//! - the page's own touchpoint and stage live on `<body>` (else `<html>`), so a click
+//!   never resolves to those two elements.
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, Window};
+
+use crate::wire::{Event, Kind, Props, Stage, Value};
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_URL_BYTES: usize = 2048;
+pub const MAX_PROPS: usize = 20;
+pub const MAX_PROP_KEY_CHARS: usize = 64;
+pub const MAX_PROP_VALUE_CHARS: usize = 256;
+
+/// Clickable touchpoints. `<body>`/`<html>` carry the page's touchpoint, not a clickable
+/// one; excluding them in the selector is the same as ignoring such a match of
+/// `closest("[data-touchpoint]")`, and costs no extra calls.
+const CLICKABLE: &str = "[data-touchpoint]:not(body):not(html)";
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's `window`, imported directly: `web_sys::window()` would probe
+    /// `globalThis`/`self`/`window`/`global` first, which costs code in the module and
+    /// the glue. `None` where there is no `window` (a worker).
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Option<Window>;
+}
+
+/// The page's `window`, if there is one.
+pub fn window() -> Option<Window> {
+    WINDOW.with(Option::clone)
+}
+
+/// The page's current address, cut to the collector's limit; `None` outside a page.
+pub fn current_url() -> Option<String> {
+    let mut url = window()?.location().href().ok()?;
+    truncate_bytes(&mut url, MAX_URL_BYTES);
+    Some(url)
+}
+
+/// A page view of `url` (from [`current_url`]).
+pub fn page_view(url: String) -> Event {
+    let doc = document();
+    let doc = doc.as_ref();
+    let mut event = new_event(Kind::Pageview, url);
+    event.referrer = doc.map(Document::referrer).filter(|r| !r.is_empty() && r.len() <= MAX_URL_BYTES);
+    event.name = doc.and_then(|d| page_attribute(d, "data-touchpoint")).and_then(|n| clean(&n, MAX_NAME_CHARS));
+    event.stage = doc.and_then(page_stage);
+    event
+}
+
+/// A click on (or inside) an element marked with `data-touchpoint`.
+pub fn click(target: &JsValue) -> Option<Event> {
+    let touchpoint = target.dyn_ref::<Element>()?.closest(CLICKABLE).ok()??;
+    let name = clean(&touchpoint.get_attribute("data-touchpoint")?, MAX_NAME_CHARS)?;
+    let stage = touchpoint
+        .closest("[data-stage]")
+        .ok()
+        .flatten()
+        .and_then(|el| el.get_attribute("data-stage"))
+        .and_then(|s| Stage::parse(&s))
+        .or_else(|| document().as_ref().and_then(page_stage));
+    let mut event = new_event(Kind::Click, current_url()?);
+    event.name = Some(name);
+    event.stage = stage;
+    Some(event)
+}
+
+/// A custom event from `spur.track(name, props)`; `None` when `name` is not a usable name.
+pub fn custom(name: &JsValue, props: &JsValue) -> Option<Event> {
+    let name = clean(&name.as_string()?, MAX_NAME_CHARS)?;
+    // Read the page's object before anything else: a throwing getter must not leave
+    // the tracker half-updated.
+    let props = read_props(props);
+    let mut event = new_event(Kind::Custom, current_url()?);
+    event.name = Some(name);
+    event.stage = document().as_ref().and_then(page_stage);
+    event.props = props;
+    Some(event)
+}
+
+fn new_event(kind: Kind, url: String) -> Event {
+    Event {
+        id: new_id(),
+        ts: now(),
+        kind,
+        url,
+        referrer: None,
+        name: None,
+        stage: None,
+        props: Props::default(),
+    }
+}
+
+/// Milliseconds since the epoch on the client's clock.
+pub fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+fn document() -> Option<Document> {
+    window()?.document()
+}
+
+/// An attribute of `<body>`, else of `<html>`.
+fn page_attribute(doc: &Document, name: &str) -> Option<String> {
+    let body = doc.body().and_then(|b| b.get_attribute(name));
+    body.or_else(|| doc.document_element()?.get_attribute(name))
+}
+
+fn page_stage(doc: &Document) -> Option<Stage> {
+    Stage::parse(&page_attribute(doc, "data-stage")?)
+}
+
+/// 16 random bytes as 32 lowercase hex characters. `crypto.getRandomValues` is there in
+/// every browser that runs wasm; `Math.random` is only a fallback so that capture never
+/// fails.
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// Keeps string, finite number and boolean values of a plain object's own enumerable
+/// properties, at most [`MAX_PROPS`] of them; anything else is skipped, never an error.
+fn read_props(value: &JsValue) -> Props {
+    let mut props = Vec::new();
+    if !value.is_object() || Array::is_array(value) {
+        return Props(props);
+    }
+    let keys = Object::keys(value.unchecked_ref::<Object>());
+    for key in keys.iter() {
+        if props.len() == MAX_PROPS {
+            break;
+        }
+        let Some(clean_key) = key.as_string().and_then(|k| clean(&k, MAX_PROP_KEY_CHARS)) else {
+            continue;
+        };
+        let Ok(raw) = Reflect::get(value, &key) else {
+            continue;
+        };
+        let Some(value) = prop_value(&raw) else {
+            continue;
+        };
+        // Cleaning can make two keys equal; the first one wins.
+        if props.iter().all(|(k, _)| *k != clean_key) {
+            props.push((clean_key, value));
+        }
+    }
+    Props(props)
+}
+
+fn prop_value(raw: &JsValue) -> Option<Value> {
+    if let Some(mut s) = raw.as_string() {
+        truncate_chars(&mut s, MAX_PROP_VALUE_CHARS);
+        return Some(Value::Str(s));
+    }
+    if let Some(n) = raw.as_f64() {
+        return n.is_finite().then_some(Value::Num(n));
+    }
+    raw.as_bool().map(Value::Bool)
+}
+
+/// A name or key as the collector accepts it: control characters removed, trimmed, cut
+/// to `max` characters; `None` when nothing is left.
+fn clean(raw: &str, max: usize) -> Option<String> {
+    let mut out: String =
+        raw.chars().filter(|c| !c.is_control()).skip_while(|c| c.is_whitespace()).take(max).collect();
+    out.truncate(out.trim_end().len());
+    (!out.is_empty()).then_some(out)
+}
+
+/// Cuts `s` to at most `max` characters (Unicode scalar values, as the collector counts).
+fn truncate_chars(s: &mut String, max: usize) {
+    if let Some((end, _)) = s.char_indices().nth(max) {
+        s.truncate(end);
+    }
+}
+
+/// Cuts `s` to at most `max` bytes, on a character boundary.
+fn truncate_bytes(s: &mut String, max: usize) {
+    if s.len() > max {
+        let end = (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        s.truncate(end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check<T, U>(cases: &[(&str, U)], f: impl Fn(&str) -> T)
+    where
+        T: PartialEq<U> + std::fmt::Debug,
+        U: std::fmt::Debug,
+    {
+        for (input, expected) in cases {
+            assert_eq!(f(input), *expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn clean_names() {
+        let long = "x".repeat(150);
+        let hundred = "x".repeat(100);
+        check(
+            &[
+                ("checkout", Some("checkout".to_owned())),
+                ("  add to cart \n", Some("add to cart".to_owned())),
+                ("a\u{0}b\tc", Some("abc".to_owned())),
+                ("", None),
+                ("  \t ", None),
+                (&long, Some(hundred.clone())),
+                (&["   ", &long].concat(), Some(hundred)),
+                ("ü".repeat(120).as_str(), Some("ü".repeat(100))),
+            ],
+            |s| clean(s, MAX_NAME_CHARS),
+        );
+    }
+
+    #[test]
+    fn truncate_on_character_boundaries() {
+        check(&[("abc", "ab"), ("äöü", "äö"), ("a", "a"), ("", "")], |s| {
+            let mut s = s.to_owned();
+            truncate_chars(&mut s, 2);
+            s
+        });
+        // "ä" is 2 bytes, "€" is 3.
+        check(&[("abcd", "ab"), ("aä", "a"), ("€", ""), ("ab", "ab"), ("äx", "ä")], |s| {
+            let mut s = s.to_owned();
+            truncate_bytes(&mut s, 2);
+            s
+        });
+    }
+
+    #[test]
+    fn ids_are_lowercase_hex() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[0xab; 16]).len(), 32);
+    }
+}
