@@ -49,7 +49,10 @@ else
   [[ -x /usr/bin/rustc && -x "$cargo" ]] || die "no wasm32 target in rustup and no Debian rustc-web (apt-get install rustc-web cargo-web rust-web-src lld-22)"
   [[ -d "$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust/library" ]] || die "Debian's rust-web-src is missing (apt-get install rust-web-src)"
   target_dir="$root/target/wasm"
-  cargo_env=(RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 "RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort")
+  # immediate-abort: a panic is a bare trap (no unwinding or message code); the
+  # location/fmt-debug flags drop file names and Debug impls kept for panics.
+  cargo_env=(RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+    "RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none")
   cargo_args+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
 fi
 say "compiler route: $route"

@@ -40,15 +40,29 @@ impl App {
             queue,
             session_gap_ms: settings.session_gap_ms,
         });
-        Ok(App { router: http::router(state.clone()), state, writer })
+        Ok(App {
+            router: http::router(state.clone()),
+            state,
+            writer,
+        })
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops accepting, finishes
     /// in-flight requests, and commits everything queued before returning.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let App { router, state, writer } = self;
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let App {
+            router,
+            state,
+            writer,
+        } = self;
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await;
         drop(state);
         writer.shutdown().await;
         served.context("serving HTTP")

@@ -44,9 +44,21 @@ fn asset(file: rust_embed::EmbeddedFile, path: &str) -> Option<Asset> {
         Some("js" | "mjs") => "text/javascript; charset=utf-8".to_owned(),
         Some("html") => "text/html; charset=utf-8".to_owned(),
         Some("css") => "text/css; charset=utf-8".to_owned(),
-        _ => mime_guess::from_path(path).first_or_octet_stream().to_string(),
+        _ => mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .to_string(),
     };
     let hash = file.metadata.sha256_hash();
-    let etag = format!("\"{}\"", hash.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
-    Some(Asset { bytes: file.data, content_type, etag })
+    let etag = format!(
+        "\"{}\"",
+        hash.iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    Some(Asset {
+        bytes: file.data,
+        content_type,
+        etag,
+    })
 }

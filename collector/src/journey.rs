@@ -101,7 +101,7 @@ pub fn top_paths(sessions: &Sessions, limit: usize) -> TopPaths {
     }
     let mut ranked: Vec<(Vec<&str>, u64)> = counts.into_iter().collect();
     // Stable sort on a BTreeMap's key order: ties stay in path order.
-    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
     let rest = ranked.split_off(limit.min(ranked.len()));
     TopPaths {
         sessions: sessions.len() as u64,
@@ -122,15 +122,22 @@ mod tests {
     const MIN: i64 = 60 * 1000;
 
     fn touch(visitor: u64, minute: i64, touchpoint: &str) -> Touch {
-        Touch { visitor, ts: minute * MIN, id: format!("{visitor}-{minute}-{touchpoint}"), touchpoint: touchpoint.into() }
+        Touch {
+            visitor,
+            ts: minute * MIN,
+            id: format!("{visitor}-{minute}-{touchpoint}"),
+            touchpoint: touchpoint.into(),
+        }
     }
 
     /// Stitches `touches` with a 30-minute gap and renders each session as
     /// `visitor: a > b > c`, in session order.
     fn check(touches: Vec<Touch>, expected: &[&str]) {
         let sessions = stitch(touches, 30 * MIN);
-        let rendered: Vec<String> =
-            sessions.iter().map(|s| format!("{}: {}", s[0].visitor, path(s).join(" > "))).collect();
+        let rendered: Vec<String> = sessions
+            .iter()
+            .map(|s| format!("{}: {}", s[0].visitor, path(s).join(" > ")))
+            .collect();
         assert_eq!(rendered, expected);
     }
 
@@ -139,7 +146,12 @@ mod tests {
         check(vec![], &[]);
         check(vec![touch(1, 0, "landing")], &["1: landing"]);
         check(
-            vec![touch(1, 0, "landing"), touch(1, 29, "product"), touch(1, 59, "cart"), touch(2, 1, "faq")],
+            vec![
+                touch(1, 0, "landing"),
+                touch(1, 29, "product"),
+                touch(1, 59, "cart"),
+                touch(2, 1, "faq"),
+            ],
             // 29 → 59 is a 30-minute gap: a new session.
             &["1: landing > product", "1: cart", "2: faq"],
         );
@@ -148,7 +160,12 @@ mod tests {
     #[test]
     fn order_of_arrival_does_not_matter() {
         check(
-            vec![touch(1, 3, "checkout"), touch(1, 1, "product"), touch(1, 0, "landing"), touch(1, 2, "cart")],
+            vec![
+                touch(1, 3, "checkout"),
+                touch(1, 1, "product"),
+                touch(1, 0, "landing"),
+                touch(1, 2, "cart"),
+            ],
             &["1: landing > product > cart > checkout"],
         );
     }
@@ -157,7 +174,13 @@ mod tests {
     fn repeats_collapse_and_duplicates_count_once() {
         let landing = touch(1, 0, "landing");
         check(
-            vec![landing.clone(), landing, touch(1, 1, "product"), touch(1, 2, "product"), touch(1, 3, "landing")],
+            vec![
+                landing.clone(),
+                landing,
+                touch(1, 1, "product"),
+                touch(1, 2, "product"),
+                touch(1, 3, "landing"),
+            ],
             &["1: landing > product > landing"],
         );
     }
@@ -174,7 +197,10 @@ mod tests {
         ];
         let top = top_paths(&stitch(touches, 30 * MIN), 2);
         assert_eq!(top.sessions, 6);
-        assert_eq!(top.paths, vec![(vec!["a".to_string()], 2), (vec!["b".to_string()], 2)]);
+        assert_eq!(
+            top.paths,
+            vec![(vec!["a".to_string()], 2), (vec!["b".to_string()], 2)]
+        );
         assert_eq!((top.other_paths, top.other_sessions), (2, 2));
     }
 

@@ -9,7 +9,9 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve(Settings::try_from(args)?).await,
@@ -25,7 +27,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let base = format!("http://{addr}");
     println!("Spur is running (data in {}).", settings.data.display());
     println!("  Dashboard:  {base}/");
-    println!("  Demo shop:  {base}/demo/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn");
+    println!(
+        "  Demo shop:  {base}/demo/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn"
+    );
     println!("  Tracker:    {base}/spur.js");
     println!("  Paths API:  {base}/api/v1/reports/paths?site=demo");
     println!("Press Ctrl-C to stop.");

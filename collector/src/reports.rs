@@ -35,9 +35,11 @@ impl Window {
     /// last [`DEFAULT_RANGE_DAYS`] days ending `today`.
     pub fn parse(from: Option<&str>, to: Option<&str>, today: Date) -> Result<Window, QueryError> {
         let day = |name: &str, value: &str| {
-            value
-                .parse::<Date>()
-                .map_err(|_| QueryError(format!("`{name}` must be a date like 2026-11-22, not `{value}`")))
+            value.parse::<Date>().map_err(|_| {
+                QueryError(format!(
+                    "`{name}` must be a date like 2026-11-22, not `{value}`"
+                ))
+            })
         };
         let to = match to {
             Some(v) => day("to", v)?,
@@ -51,15 +53,25 @@ impl Window {
             return Err(QueryError("`from` must not be after `to`".into()));
         }
         if (to - from).get_days() >= MAX_RANGE_DAYS {
-            return Err(QueryError(format!("the range may span at most {MAX_RANGE_DAYS} days")));
+            return Err(QueryError(format!(
+                "the range may span at most {MAX_RANGE_DAYS} days"
+            )));
         }
         Ok(Window { from, to })
     }
 
     /// `[start, end)` in milliseconds since the epoch.
     pub fn millis(&self) -> (i64, i64) {
-        let start = |d: Date| d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp().as_millisecond());
-        let end = self.to.tomorrow().ok().and_then(|d| start(d).ok()).unwrap_or(i64::MAX);
+        let start = |d: Date| {
+            d.to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp().as_millisecond())
+        };
+        let end = self
+            .to
+            .tomorrow()
+            .ok()
+            .and_then(|d| start(d).ok())
+            .unwrap_or(i64::MAX);
         (start(self.from).unwrap_or(i64::MIN), end)
     }
 }
@@ -70,7 +82,9 @@ pub fn parse_limit(limit: Option<&str>) -> Result<usize, QueryError> {
         None => Ok(DEFAULT_LIMIT),
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(QueryError(format!("`limit` must be a whole number from 1 to {MAX_LIMIT}"))),
+            _ => Err(QueryError(format!(
+                "`limit` must be a whole number from 1 to {MAX_LIMIT}"
+            ))),
         },
     }
 }
@@ -112,7 +126,13 @@ pub fn paths(
     let (from, to) = window.millis();
     let sessions = journey::stitch(store.touches(site, from, to)?, session_gap_ms);
     let top = journey::top_paths(&sessions, limit);
-    let share = |n: u64| if top.sessions == 0 { 0.0 } else { (n as f64 / top.sessions as f64 * 1e4).round() / 1e4 };
+    let share = |n: u64| {
+        if top.sessions == 0 {
+            0.0
+        } else {
+            (n as f64 / top.sessions as f64 * 1e4).round() / 1e4
+        }
+    };
     Ok(PathsReport {
         site: site.to_owned(),
         from: window.from.to_string(),
@@ -121,9 +141,16 @@ pub fn paths(
         paths: top
             .paths
             .iter()
-            .map(|(steps, n)| PathRow { steps: steps.clone(), sessions: *n, share: share(*n) })
+            .map(|(steps, n)| PathRow {
+                steps: steps.clone(),
+                sessions: *n,
+                share: share(*n),
+            })
             .collect(),
-        other: Other { paths: top.other_paths, sessions: top.other_sessions },
+        other: Other {
+            paths: top.other_paths,
+            sessions: top.other_sessions,
+        },
     })
 }
 
@@ -139,17 +166,38 @@ mod tests {
             let got = Window::parse(from, to, today)
                 .map(|w| (w.from.to_string(), w.to.to_string()))
                 .map_err(|e| e.0);
-            let expected = expected.map(|(a, b)| (a.to_string(), b.to_string())).map_err(str::to_string);
+            let expected = expected
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .map_err(str::to_string);
             assert_eq!(got, expected, "{from:?} {to:?}");
         };
         check(None, None, Ok(("2026-11-16", "2026-11-22")));
-        check(Some("2026-11-01"), Some("2026-11-01"), Ok(("2026-11-01", "2026-11-01")));
+        check(
+            Some("2026-11-01"),
+            Some("2026-11-01"),
+            Ok(("2026-11-01", "2026-11-01")),
+        );
         check(None, Some("2026-01-03"), Ok(("2025-12-28", "2026-01-03")));
-        check(Some("2026-11-23"), None, Err("`from` must not be after `to`"));
-        check(Some("yesterday"), None, Err("`from` must be a date like 2026-11-22, not `yesterday`"));
-        check(Some("2024-01-01"), None, Err("the range may span at most 366 days"));
+        check(
+            Some("2026-11-23"),
+            None,
+            Err("`from` must not be after `to`"),
+        );
+        check(
+            Some("yesterday"),
+            None,
+            Err("`from` must be a date like 2026-11-22, not `yesterday`"),
+        );
+        check(
+            Some("2024-01-01"),
+            None,
+            Err("the range may span at most 366 days"),
+        );
         let w = Window::parse(Some("2026-11-22"), Some("2026-11-22"), today).unwrap();
-        assert_eq!(w.millis(), (1795305600000, 1795305600000 + 24 * 3600 * 1000));
+        assert_eq!(
+            w.millis(),
+            (1795305600000, 1795305600000 + 24 * 3600 * 1000)
+        );
     }
 
     #[test]

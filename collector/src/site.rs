@@ -30,9 +30,9 @@ impl Site {
 /// Valid site ids: 1–64 of `[a-z0-9._-]`.
 pub fn is_valid_site_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+        && id.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
 }
 
 /// The registry of known sites. A `RwLock` because reads (every ingest request) vastly
@@ -50,11 +50,18 @@ impl Sites {
     }
 
     pub fn replace(&self, sites: Vec<Site>) {
-        let map = sites.into_iter().map(|s| (s.id.clone(), Arc::new(s))).collect();
+        let map = sites
+            .into_iter()
+            .map(|s| (s.id.clone(), Arc::new(s)))
+            .collect();
         *self.by_id.write().unwrap_or_else(|e| e.into_inner()) = map;
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Site>> {
-        self.by_id.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+        self.by_id
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 }

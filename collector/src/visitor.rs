@@ -21,7 +21,10 @@ pub struct Visitors {
 
 impl Visitors {
     pub fn new(store: Arc<dyn Store>) -> Visitors {
-        Visitors { store, today: Mutex::new(None) }
+        Visitors {
+            store,
+            today: Mutex::new(None),
+        }
     }
 
     /// The visitor id for a request received at `now_ms`.
@@ -43,7 +46,9 @@ impl Visitors {
         let day = now_ms.div_euclid(DAY_MS);
         let cached = *self.today.lock().unwrap_or_else(|e| e.into_inner());
         match cached {
-            Some((cached_day, salt)) if cached_day == day => Some(hash(&salt, site, ip, user_agent)),
+            Some((cached_day, salt)) if cached_day == day => {
+                Some(hash(&salt, site, ip, user_agent))
+            }
             _ => None,
         }
     }
@@ -52,7 +57,11 @@ impl Visitors {
 fn hash(salt: &[u8; 32], site: &str, ip: IpAddr, user_agent: &str) -> u64 {
     let mut hasher = blake3::Hasher::new_keyed(salt);
     // Length-prefix each part so ("ab", "c") and ("a", "bc") cannot collide.
-    for part in [site.as_bytes(), ip.to_string().as_bytes(), user_agent.as_bytes()] {
+    for part in [
+        site.as_bytes(),
+        ip.to_string().as_bytes(),
+        user_agent.as_bytes(),
+    ] {
         hasher.update(&(part.len() as u64).to_le_bytes());
         hasher.update(part);
     }

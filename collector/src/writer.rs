@@ -47,10 +47,12 @@ impl Queue {
     /// Enqueues a batch and waits until it is committed.
     pub async fn submit(&self, events: Vec<Event>) -> Result<(), SubmitError> {
         let (done, committed) = oneshot::channel();
-        self.tx.try_send(Job { events, done }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SubmitError::Full,
-            mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
-        })?;
+        self.tx
+            .try_send(Job { events, done })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => SubmitError::Full,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
+            })?;
         match committed.await {
             Ok(Ok(())) => Ok(()),
             // An error reply, or the writer gone without replying: not committed.
@@ -84,7 +86,11 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, mut closed: oneshot::Receiver<()>) {
+async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Job>,
+    mut closed: oneshot::Receiver<()>,
+) {
     loop {
         let first = tokio::select! {
             job = rx.recv() => job,
@@ -112,7 +118,8 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, mut closed: one
 }
 
 async fn commit(store: &Arc<dyn Store>, jobs: Vec<Job>) {
-    let (events, replies): (Vec<Vec<Event>>, Vec<_>) = jobs.into_iter().map(|j| (j.events, j.done)).unzip();
+    let (events, replies): (Vec<Vec<Event>>, Vec<_>) =
+        jobs.into_iter().map(|j| (j.events, j.done)).unzip();
     let events: Vec<Event> = events.into_iter().flatten().collect();
     let store = store.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -121,12 +128,28 @@ async fn commit(store: &Arc<dyn Store>, jobs: Vec<Job>) {
     })
     .await;
     let ok = match outcome {
-        Ok((Ok(Appended { inserted, duplicates }), n)) => {
-            tracing::debug!(events = n, inserted, duplicates, batches = replies.len(), "Committed chunk.");
+        Ok((
+            Ok(Appended {
+                inserted,
+                duplicates,
+            }),
+            n,
+        )) => {
+            tracing::debug!(
+                events = n,
+                inserted,
+                duplicates,
+                batches = replies.len(),
+                "Committed chunk."
+            );
             true
         }
         Ok((Err(error), n)) => {
-            tracing::error!(error = format!("{error:#}"), events = n, "Failed to commit chunk.");
+            tracing::error!(
+                error = format!("{error:#}"),
+                events = n,
+                "Failed to commit chunk."
+            );
             false
         }
         Err(error) => {
@@ -167,7 +190,10 @@ mod tests {
             }
             anyhow::ensure!(!self.fail, "disk on fire");
             self.chunks.lock().unwrap().push(events.len());
-            Ok(Appended { inserted: events.len(), duplicates: 0 })
+            Ok(Appended {
+                inserted: events.len(),
+                duplicates: 0,
+            })
         }
         fn sites(&self) -> anyhow::Result<Vec<Site>> {
             Ok(vec![])
@@ -181,7 +207,11 @@ mod tests {
     }
 
     /// A store that holds every append until released, and how to drive it.
-    fn gated() -> (Arc<Recording>, std::sync::mpsc::Receiver<()>, std::sync::mpsc::Sender<()>) {
+    fn gated() -> (
+        Arc<Recording>,
+        std::sync::mpsc::Receiver<()>,
+        std::sync::mpsc::Sender<()>,
+    ) {
         let (entered_tx, entered) = std::sync::mpsc::channel();
         let (open, gate) = std::sync::mpsc::channel();
         let store = Recording {
@@ -271,7 +301,10 @@ mod tests {
 
     #[tokio::test]
     async fn store_failure_is_reported_not_acknowledged() {
-        let store = Arc::new(Recording { fail: true, ..Default::default() });
+        let store = Arc::new(Recording {
+            fail: true,
+            ..Default::default()
+        });
         let (queue, writer) = Writer::spawn(store, 4);
         assert_eq!(queue.submit(events(3)).await, Err(SubmitError::StoreFailed));
         drop(queue);

@@ -17,7 +17,8 @@ pub struct Browser {
 impl Browser {
     pub async fn start() -> Browser {
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             probe.local_addr().unwrap().port()
@@ -27,7 +28,9 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {chromedriver} ({e}); the test command installs it"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {chromedriver} ({e}); the test command installs it")
+            });
         let url = format!("http://127.0.0.1:{port}");
         until("chromedriver to listen", Duration::from_secs(20), || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
@@ -54,7 +57,11 @@ impl Browser {
             .connect(&url)
             .await
             .expect("chromedriver starts a Chromium session");
-        Browser { client, driver, _profile: profile }
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
     }
 
     pub async fn close(self) {
@@ -73,7 +80,10 @@ impl Drop for Browser {
 pub async fn until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
     let start = Instant::now();
     while !condition() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

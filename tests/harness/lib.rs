@@ -18,7 +18,10 @@ use tower::ServiceExt;
 
 /// The repository root (for fixtures).
 pub fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn fixture(path: &str) -> String {
@@ -48,13 +51,22 @@ impl Server {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data).unwrap());
         let app = App::with_store(&settings, store.clone()).unwrap();
         let router = app.router.clone();
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.serve(listener, async {
             let _ = stopped.await;
         }));
-        Server { addr, router, store, data, stop: Some(stop), task: Some(task) }
+        Server {
+            addr,
+            router,
+            store,
+            data,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -91,7 +103,8 @@ impl Server {
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
-        self.call(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.call(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 }
 
@@ -115,7 +128,10 @@ impl Reply {
 
     /// The `error.code` of an error body.
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -123,11 +139,24 @@ pub async fn call(router: &axum::Router, request: Request<Body>) -> Reply {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Reply { status, headers, body }
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// Today's date in UTC, as the reports API writes it.
 pub fn today() -> String {
-    jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC).date().to_string()
+    jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string()
 }

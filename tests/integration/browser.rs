@@ -18,18 +18,31 @@ fn touchpoints(server: &Server) -> Vec<String> {
 
 /// Waits until exactly `expected` is stored: page views and the marked links' clicks.
 async fn wait_for_stored(server: &Server, expected: &[&str]) {
-    until(&format!("{expected:?} to be stored"), PATIENCE, || touchpoints(server) == expected).await;
+    until(&format!("{expected:?} to be stored"), PATIENCE, || {
+        touchpoints(server) == expected
+    })
+    .await;
 }
 
 async fn click_and_wait_for_page(browser: &Browser, selector: &str, page: &str) {
-    browser.client.find(Locator::Css(selector)).await.unwrap().click().await.unwrap();
+    browser
+        .client
+        .find(Locator::Css(selector))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
         let url = browser.client.current_url().await.unwrap();
         if url.path().ends_with(page) {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "clicking {selector} did not open {page} (at {url})");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "clicking {selector} did not open {page} (at {url})"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -50,10 +63,20 @@ async fn a_journey_through_the_demo_shop_is_reported_exactly_once() {
     click_and_wait_for_page(&browser, "#add-to-cart", "/demo/cart.html").await;
     wait_for_stored(&server, &["landing", "product", "product", "cart", "cart"]).await;
     click_and_wait_for_page(&browser, "#go-checkout", "/demo/checkout.html").await;
-    wait_for_stored(&server, &["landing", "product", "product", "cart", "cart", "checkout", "checkout"]).await;
+    wait_for_stored(
+        &server,
+        &[
+            "landing", "product", "product", "cart", "cart", "checkout", "checkout",
+        ],
+    )
+    .await;
 
     let day = today();
-    let reply = server.get(&format!("/api/v1/reports/paths?site=demo&from={day}&to={day}")).await;
+    let reply = server
+        .get(&format!(
+            "/api/v1/reports/paths?site=demo&from={day}&to={day}"
+        ))
+        .await;
     assert_eq!(reply.status, 200);
     let report = reply.json();
     assert_eq!(report["sessions"], 1, "{report}");
@@ -62,7 +85,10 @@ async fn a_journey_through_the_demo_shop_is_reported_exactly_once() {
         serde_json::json!([{"steps": ["landing", "product", "cart", "checkout"], "sessions": 1, "share": 1.0}]),
         "{report}"
     );
-    assert_eq!(report["other"], serde_json::json!({"paths": 0, "sessions": 0}));
+    assert_eq!(
+        report["other"],
+        serde_json::json!({"paths": 0, "sessions": 0})
+    );
 
     browser.close().await;
 }

@@ -6,12 +6,21 @@ use spur_tests::{Server, fixture};
 #[tokio::test]
 async fn golden_batch_is_committed_before_the_answer() {
     let server = Server::start().await;
-    let reply = server.post_events("text/plain;charset=UTF-8", fixture("wire/v1/batch.json")).await;
-    assert_eq!(reply.status, 202, "{:?}", String::from_utf8_lossy(&reply.body));
+    let reply = server
+        .post_events("text/plain;charset=UTF-8", fixture("wire/v1/batch.json"))
+        .await;
+    assert_eq!(
+        reply.status,
+        202,
+        "{:?}",
+        String::from_utf8_lossy(&reply.body)
+    );
     assert_eq!(reply.json(), serde_json::json!({"accepted": 3}));
     // A 202 means committed: the events are in the store now, not eventually.
     assert_eq!(server.stored("demo"), 3);
-    let json = server.post_events("application/json", fixture("wire/v1/minimal.json")).await;
+    let json = server
+        .post_events("application/json", fixture("wire/v1/minimal.json"))
+        .await;
     assert_eq!(json.status, 202);
     assert_eq!(server.stored("demo"), 4);
 }
@@ -20,7 +29,9 @@ async fn golden_batch_is_committed_before_the_answer() {
 async fn a_resent_batch_is_stored_once() {
     let server = Server::start().await;
     for _ in 0..3 {
-        let reply = server.post_events("text/plain", fixture("wire/v1/batch.json")).await;
+        let reply = server
+            .post_events("text/plain", fixture("wire/v1/batch.json"))
+            .await;
         assert_eq!(reply.status, 202);
     }
     assert_eq!(server.stored("demo"), 3);
@@ -41,23 +52,86 @@ async fn bad_batches_get_a_documented_error_and_store_nothing() {
     empty["events"] = serde_json::json!([]);
 
     let cases: Vec<(&str, &str, String, u16, &str)> = vec![
-        ("malformed JSON", "text/plain", r#"{"v":1,"site":"demo","#.into(), 400, "malformed_body"),
-        ("not a batch", "application/json", "[1,2,3]".into(), 400, "malformed_body"),
-        ("future version", "text/plain", r#"{"v":99,"batch":{}}"#.into(), 400, "unsupported_version"),
-        ("unknown site", "text/plain", unknown_site.to_string(), 422, "unknown_site"),
-        ("oversized body", "text/plain", oversized, 413, "body_too_large"),
-        ("empty batch", "text/plain", empty.to_string(), 422, "empty_batch"),
-        ("one invalid event", "text/plain", one_bad.to_string(), 422, "invalid_event"),
-        ("form post", "application/x-www-form-urlencoded", "a=b".into(), 415, "unsupported_media_type"),
+        (
+            "malformed JSON",
+            "text/plain",
+            r#"{"v":1,"site":"demo","#.into(),
+            400,
+            "malformed_body",
+        ),
+        (
+            "not a batch",
+            "application/json",
+            "[1,2,3]".into(),
+            400,
+            "malformed_body",
+        ),
+        (
+            "future version",
+            "text/plain",
+            r#"{"v":99,"batch":{}}"#.into(),
+            400,
+            "unsupported_version",
+        ),
+        (
+            "unknown site",
+            "text/plain",
+            unknown_site.to_string(),
+            422,
+            "unknown_site",
+        ),
+        (
+            "oversized body",
+            "text/plain",
+            oversized,
+            413,
+            "body_too_large",
+        ),
+        (
+            "empty batch",
+            "text/plain",
+            empty.to_string(),
+            422,
+            "empty_batch",
+        ),
+        (
+            "one invalid event",
+            "text/plain",
+            one_bad.to_string(),
+            422,
+            "invalid_event",
+        ),
+        (
+            "form post",
+            "application/x-www-form-urlencoded",
+            "a=b".into(),
+            415,
+            "unsupported_media_type",
+        ),
     ];
     let server = Server::start().await;
     for (what, content_type, body, status, code) in cases {
         let reply = server.post_events(content_type, body).await;
-        assert_eq!(reply.status.as_u16(), status, "{what}: {:?}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status.as_u16(),
+            status,
+            "{what}: {:?}",
+            String::from_utf8_lossy(&reply.body)
+        );
         assert_eq!(reply.error_code(), code, "{what}");
-        let message = reply.json()["error"]["message"].as_str().unwrap_or_default().to_owned();
-        assert!(message.len() > 10, "{what}: a human message, got {message:?}");
-        assert_eq!(reply.header("content-type"), Some("application/json"), "{what}");
+        let message = reply.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.len() > 10,
+            "{what}: a human message, got {message:?}"
+        );
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/json"),
+            "{what}"
+        );
         assert_eq!(server.stored("demo"), 0, "{what} stored something");
     }
 }
@@ -65,11 +139,15 @@ async fn bad_batches_get_a_documented_error_and_store_nothing() {
 #[tokio::test]
 async fn invalid_event_names_index_and_field() {
     let server = Server::start().await;
-    let mut batch: serde_json::Value = serde_json::from_str(&fixture("wire/v1/batch.json")).unwrap();
+    let mut batch: serde_json::Value =
+        serde_json::from_str(&fixture("wire/v1/batch.json")).unwrap();
     batch["events"][2]["url"] = "javascript:alert(1)".into();
     let reply = server.post_events("text/plain", batch.to_string()).await;
     assert_eq!(reply.status, 422);
-    assert_eq!(reply.json()["error"]["message"], "events[2].url: must be an http or https URL");
+    assert_eq!(
+        reply.json()["error"]["message"],
+        "events[2].url: must be an http or https URL"
+    );
 }
 
 #[tokio::test]

@@ -32,13 +32,27 @@ async fn post_as(server: &Server, user_agent: &str, body: String) {
 #[tokio::test]
 async fn top_paths_add_up_to_sessions() {
     let server = Server::start().await;
-    post_as(&server, "visitor-a", journey("a", &["landing", "product", "cart"])).await;
-    post_as(&server, "visitor-b", journey("b", &["landing", "product", "cart"])).await;
+    post_as(
+        &server,
+        "visitor-a",
+        journey("a", &["landing", "product", "cart"]),
+    )
+    .await;
+    post_as(
+        &server,
+        "visitor-b",
+        journey("b", &["landing", "product", "cart"]),
+    )
+    .await;
     post_as(&server, "visitor-c", journey("c", &["landing", "faq"])).await;
     post_as(&server, "visitor-d", journey("d", &["review"])).await;
 
     let day = today();
-    let reply = server.get(&format!("/api/v1/reports/paths?site=demo&from={day}&to={day}&limit=2")).await;
+    let reply = server
+        .get(&format!(
+            "/api/v1/reports/paths?site=demo&from={day}&to={day}&limit=2"
+        ))
+        .await;
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.json(),
@@ -66,8 +80,18 @@ async fn report_errors() {
     };
     check("/api/v1/reports/paths", 400, "invalid_query").await;
     check("/api/v1/reports/paths?site=nope", 404, "unknown_site").await;
-    check("/api/v1/reports/paths?site=demo&from=monday", 400, "invalid_query").await;
-    check("/api/v1/reports/paths?site=demo&limit=0", 400, "invalid_query").await;
+    check(
+        "/api/v1/reports/paths?site=demo&from=monday",
+        400,
+        "invalid_query",
+    )
+    .await;
+    check(
+        "/api/v1/reports/paths?site=demo&limit=0",
+        400,
+        "invalid_query",
+    )
+    .await;
     check("/api/v1/reports/nothing", 404, "not_found").await;
     let empty = server.get("/api/v1/reports/paths?site=demo").await;
     assert_eq!(empty.status, 200);

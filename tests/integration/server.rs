@@ -12,10 +12,21 @@ use spur_tests::Server;
 async fn tracker_is_served_cross_origin_compressed_and_cacheable() {
     let server = Server::start().await;
     let js = server
-        .call(Request::get("/spur.js").header("accept-encoding", "br").body(Body::empty()).unwrap())
+        .call(
+            Request::get("/spur.js")
+                .header("accept-encoding", "br")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
-    assert_eq!(js.status, 200, "build the tracker first: tracker-wasm/build.sh");
-    assert_eq!(js.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        js.status, 200,
+        "build the tracker first: tracker-wasm/build.sh"
+    );
+    assert_eq!(
+        js.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
     assert_eq!(js.header("access-control-allow-origin"), Some("*"));
     assert_eq!(js.header("cache-control"), Some("public, max-age=3600"));
     assert_eq!(js.header("content-encoding"), Some("br"));
@@ -23,18 +34,28 @@ async fn tracker_is_served_cross_origin_compressed_and_cacheable() {
     // The loader names the wasm by content hash, which makes it immutable.
     let plain = server.get("/spur.js").await;
     let source = String::from_utf8(plain.body).unwrap();
-    let start = source.find("spur.wasm?v=").expect("the loader names a versioned wasm");
+    let start = source
+        .find("spur.wasm?v=")
+        .expect("the loader names a versioned wasm");
     let versioned = &source[start..start + "spur.wasm?v=".len() + 12];
     let wasm = server.get(&format!("/{versioned}")).await;
     assert_eq!(wasm.status, 200);
     assert_eq!(wasm.header("content-type"), Some("application/wasm"));
-    assert_eq!(wasm.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        wasm.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     assert_eq!(wasm.header("access-control-allow-origin"), Some("*"));
     assert_eq!(&wasm.body[..4], b"\0asm");
 
     let etag = plain.headers.get("etag").unwrap().clone();
     let again = server
-        .call(Request::get("/spur.js").header("if-none-match", etag).body(Body::empty()).unwrap())
+        .call(
+            Request::get("/spur.js")
+                .header("if-none-match", etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(again.status, 304);
 }
@@ -45,14 +66,21 @@ async fn pages_are_served_with_a_strict_policy() {
     for path in ["/", "/demo/", "/demo/product.html", "/demo/checkout.html"] {
         let page = server.get(path).await;
         assert_eq!(page.status, 200, "{path}");
-        assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"), "{path}");
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8"),
+            "{path}"
+        );
         let csp = page.header("content-security-policy").unwrap_or_default();
         assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
     }
     assert_eq!(server.get("/demo/missing.html").await.status, 404);
     assert_eq!(server.get("/demo").await.status, 308);
-    assert_eq!(server.get("/healthz").await.json(), serde_json::json!({"status": "ok"}));
+    assert_eq!(
+        server.get("/healthz").await.json(),
+        serde_json::json!({"status": "ok"})
+    );
 }
 
 /// A batch of `n` page views with ids unique to `batch`.
@@ -86,7 +114,8 @@ async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
                         let body = response.into_body().collect().await.map(|b| b.to_bytes());
                         match (status, body) {
                             (202, Ok(body)) => {
-                                let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                                let json: serde_json::Value =
+                                    serde_json::from_slice(&body).unwrap();
                                 json["accepted"].as_u64().unwrap()
                             }
                             (503, _) => 0,
@@ -101,9 +130,16 @@ async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
         .collect();
     // Stop once some batches are in, while others are still being sent.
     let store = server.store.clone();
-    spur_tests::browser::until("the first commits", std::time::Duration::from_secs(20), || {
-        store.touches("demo", i64::MIN, i64::MAX).map(|t| !t.is_empty()).unwrap_or(false)
-    })
+    spur_tests::browser::until(
+        "the first commits",
+        std::time::Duration::from_secs(20),
+        || {
+            store
+                .touches("demo", i64::MIN, i64::MAX)
+                .map(|t| !t.is_empty())
+                .unwrap_or(false)
+        },
+    )
     .await;
     server.stop().await;
     let mut acknowledged = 0;
@@ -111,5 +147,9 @@ async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
         acknowledged += sender.await.unwrap();
     }
     assert!(acknowledged > 0);
-    assert_eq!(server.stored("demo") as u64, acknowledged, "acknowledged events were lost or extra");
+    assert_eq!(
+        server.stored("demo") as u64,
+        acknowledged,
+        "acknowledged events were lost or extra"
+    );
 }

@@ -58,8 +58,12 @@ pub fn page_view(url: String) -> Event {
     let doc = document();
     let doc = doc.as_ref();
     let mut event = new_event(Kind::Pageview, url);
-    event.referrer = doc.map(Document::referrer).filter(|r| !r.is_empty() && r.len() <= MAX_URL_BYTES);
-    event.name = doc.and_then(|d| page_attribute(d, "data-touchpoint")).and_then(|n| clean(&n, MAX_NAME_CHARS));
+    event.referrer = doc
+        .map(Document::referrer)
+        .filter(|r| !r.is_empty() && r.len() <= MAX_URL_BYTES);
+    event.name = doc
+        .and_then(|d| page_attribute(d, "data-touchpoint"))
+        .and_then(|n| clean(&n, MAX_NAME_CHARS));
     event.stage = doc.and_then(page_stage);
     event
 }
@@ -67,7 +71,10 @@ pub fn page_view(url: String) -> Event {
 /// A click on (or inside) an element marked with `data-touchpoint`.
 pub fn click(target: &JsValue) -> Option<Event> {
     let touchpoint = target.dyn_ref::<Element>()?.closest(CLICKABLE).ok()??;
-    let name = clean(&touchpoint.get_attribute("data-touchpoint")?, MAX_NAME_CHARS)?;
+    let name = clean(
+        &touchpoint.get_attribute("data-touchpoint")?,
+        MAX_NAME_CHARS,
+    )?;
     let stage = touchpoint
         .closest("[data-stage]")
         .ok()
@@ -195,8 +202,12 @@ fn prop_value(raw: &JsValue) -> Option<Value> {
 /// A name or key as the collector accepts it: control characters removed, trimmed, cut
 /// to `max` characters; `None` when nothing is left.
 fn clean(raw: &str, max: usize) -> Option<String> {
-    let mut out: String =
-        raw.chars().filter(|c| !c.is_control()).skip_while(|c| c.is_whitespace()).take(max).collect();
+    let mut out: String = raw
+        .chars()
+        .filter(|c| !c.is_control())
+        .skip_while(|c| c.is_whitespace())
+        .take(max)
+        .collect();
     out.truncate(out.trim_end().len());
     (!out.is_empty()).then_some(out)
 }
@@ -211,7 +222,10 @@ fn truncate_chars(s: &mut String, max: usize) {
 /// Cuts `s` to at most `max` bytes, on a character boundary.
 fn truncate_bytes(s: &mut String, max: usize) {
     if s.len() > max {
-        let end = (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        let end = (0..=max)
+            .rev()
+            .find(|&i| s.is_char_boundary(i))
+            .unwrap_or(0);
         s.truncate(end);
     }
 }
@@ -251,17 +265,29 @@ mod tests {
 
     #[test]
     fn truncate_on_character_boundaries() {
-        check(&[("abc", "ab"), ("äöü", "äö"), ("a", "a"), ("", "")], |s| {
-            let mut s = s.to_owned();
-            truncate_chars(&mut s, 2);
-            s
-        });
+        check(
+            &[("abc", "ab"), ("äöü", "äö"), ("a", "a"), ("", "")],
+            |s| {
+                let mut s = s.to_owned();
+                truncate_chars(&mut s, 2);
+                s
+            },
+        );
         // "ä" is 2 bytes, "€" is 3.
-        check(&[("abcd", "ab"), ("aä", "a"), ("€", ""), ("ab", "ab"), ("äx", "ä")], |s| {
-            let mut s = s.to_owned();
-            truncate_bytes(&mut s, 2);
-            s
-        });
+        check(
+            &[
+                ("abcd", "ab"),
+                ("aä", "a"),
+                ("€", ""),
+                ("ab", "ab"),
+                ("äx", "ä"),
+            ],
+            |s| {
+                let mut s = s.to_owned();
+                truncate_bytes(&mut s, 2);
+                s
+            },
+        );
     }
 
     #[test]

@@ -86,11 +86,16 @@ pub fn start(site: String, api: &str) -> Result<(), StartError> {
     installed.ok_or(StartError::Started)?;
 
     // Capture phase: the page's own handlers cannot stop the click from being seen.
-    EventListener::new_with_options(&document, "click", EventListenerOptions::run_in_capture_phase(), |event| {
-        if let Some(event) = event.target().and_then(|target| capture::click(&target)) {
-            with(|t| t.record(event));
-        }
-    })
+    EventListener::new_with_options(
+        &document,
+        "click",
+        EventListenerOptions::run_in_capture_phase(),
+        |event| {
+            if let Some(event) = event.target().and_then(|target| capture::click(&target)) {
+                with(|t| t.record(event));
+            }
+        },
+    )
     .forget();
     let doc = document.clone();
     EventListener::new(&document, "visibilitychange", move |_| {
@@ -151,7 +156,9 @@ impl Tracker {
         match self.queue.push(event) {
             Due::Now => self.flush(Mode::Fetch),
             Due::Later => {
-                self.timer = Some(Timeout::new(FLUSH_AFTER_MS, || with(|t| t.flush(Mode::Fetch))));
+                self.timer = Some(Timeout::new(FLUSH_AFTER_MS, || {
+                    with(|t| t.flush(Mode::Fetch))
+                }));
             }
             Due::Pending => {}
         }

@@ -81,19 +81,30 @@ impl Transport {
     }
 
     fn encode(&self, sent_at: u64, events: &[Event]) -> Result<String, SendError> {
-        let batch = Batch { v: VERSION, site: &self.site, sent_at, events };
+        let batch = Batch {
+            v: VERSION,
+            site: &self.site,
+            sent_at,
+            events,
+        };
         // json_compatible: maps become plain objects and u64 plain numbers, so that
         // `JSON.stringify` writes exactly the wire format (no serde_json in the bundle).
         let value = batch
             .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
             .map_err(|_| SendError::Encode)?;
-        JSON::stringify(&value).ok().and_then(|s| s.as_string()).ok_or(SendError::Encode)
+        JSON::stringify(&value)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or(SendError::Encode)
     }
 
     fn post(&self, body: &str, mode: Mode) -> Result<(), SendError> {
         let window = crate::capture::window().ok_or(SendError::NoWindow)?;
         if mode == Mode::Beacon
-            && window.navigator().send_beacon_with_opt_str(&self.endpoint, Some(body)) == Ok(true)
+            && window
+                .navigator()
+                .send_beacon_with_opt_str(&self.endpoint, Some(body))
+                == Ok(true)
         {
             return Ok(());
         }
@@ -106,7 +117,9 @@ impl Transport {
         let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
         // A network failure rejects the promise: handled here, never seen by the page.
         // (The HTTP status is not checked yet; retries will look at it.)
-        let _ = window.fetch_with_str_and_init(&self.endpoint, &init).catch(&self.swallow);
+        let _ = window
+            .fetch_with_str_and_init(&self.endpoint, &init)
+            .catch(&self.swallow);
         Ok(())
     }
 }
@@ -114,7 +127,11 @@ impl Transport {
 /// `{"content-type": "text/plain"}`: a CORS-safelisted type, so no preflight.
 fn text_plain() -> Object {
     let headers = Object::new();
-    let _ = Reflect::set(&headers, &JsValue::from_str("content-type"), &JsValue::from_str("text/plain"));
+    let _ = Reflect::set(
+        &headers,
+        &JsValue::from_str("content-type"),
+        &JsValue::from_str("text/plain"),
+    );
     headers
 }
 
@@ -161,9 +178,18 @@ mod tests {
 
     /// Splits events with URLs of the given lengths; checks the number of events per part.
     fn check(url_lens: &[usize], expected_parts: &[usize]) {
-        let events: Vec<Event> = url_lens.iter().enumerate().map(|(i, &n)| event(i as u64, n)).collect();
+        let events: Vec<Event> = url_lens
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| event(i as u64, n))
+            .collect();
         let encode = |part: &[Event]| {
-            let batch = Batch { v: VERSION, site: "demo", sent_at: 0, events: part };
+            let batch = Batch {
+                v: VERSION,
+                site: "demo",
+                sent_at: 0,
+                events: part,
+            };
             serde_json::to_string(&batch)
         };
         let mut out = Vec::new();
@@ -184,7 +210,11 @@ mod tests {
                 events.into_iter().map(|e| e["ts"].as_u64().expect("ts"))
             })
             .collect();
-        assert_eq!(ts, (0..url_lens.len() as u64).collect::<Vec<_>>(), "order is kept");
+        assert_eq!(
+            ts,
+            (0..url_lens.len() as u64).collect::<Vec<_>>(),
+            "order is kept"
+        );
         if out.len() > 1 {
             assert!(out.iter().all(|b| b.len() <= MAX_BODY_BYTES));
         }

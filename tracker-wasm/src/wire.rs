@@ -90,7 +90,10 @@ const STAGES: [(&str, Stage); 5] = [
 impl Stage {
     /// Parses an attribute value; exact lowercase names only, like the collector.
     pub fn parse(s: &str) -> Option<Stage> {
-        STAGES.iter().find(|(name, _)| *name == s).map(|&(_, stage)| stage)
+        STAGES
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|&(_, stage)| stage)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -199,7 +202,8 @@ impl Serialize for Millis {
 mod tests {
     use super::*;
 
-    const URL: &str = "https://shop.example/demo/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn";
+    const URL: &str =
+        "https://shop.example/demo/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn";
 
     fn event(id: &str, ts: u64, kind: Kind, url: &str) -> Event {
         Event {
@@ -228,12 +232,22 @@ mod tests {
                 referrer: Some("https://mail.example/inbox".to_owned()),
                 name: Some("landing".to_owned()),
                 stage: Some(Stage::Awareness),
-                ..event("3f9a1c0e5b7d4e2fa8b6c4d2e0f1a3b5", 1795341600000, Kind::Pageview, URL)
+                ..event(
+                    "3f9a1c0e5b7d4e2fa8b6c4d2e0f1a3b5",
+                    1795341600000,
+                    Kind::Pageview,
+                    URL,
+                )
             },
             Event {
                 name: Some("product".to_owned()),
                 stage: Some(Stage::Consideration),
-                ..event("7c2e9b4d1a6f4c8e9d0b3a5f7e1c2d4b", 1795341600750, Kind::Click, URL)
+                ..event(
+                    "7c2e9b4d1a6f4c8e9d0b3a5f7e1c2d4b",
+                    1795341600750,
+                    Kind::Click,
+                    URL,
+                )
             },
             Event {
                 name: Some("purchase".to_owned()),
@@ -251,20 +265,47 @@ mod tests {
                 )
             },
         ];
-        let batch = Batch { v: VERSION, site: "demo", sent_at: 1795341601500, events: &events };
-        check(&batch, include_str!("../../tests/fixtures/wire/v1/batch.json"));
+        let batch = Batch {
+            v: VERSION,
+            site: "demo",
+            sent_at: 1795341601500,
+            events: &events,
+        };
+        check(
+            &batch,
+            include_str!("../../tests/fixtures/wire/v1/batch.json"),
+        );
     }
 
     #[test]
     fn minimal_batch_omits_every_optional_field() {
-        let events = [event("0123456789abcdef", 1795341600000, Kind::Pageview, "http://localhost:8080/demo/")];
-        let batch = Batch { v: VERSION, site: "demo", sent_at: 1795341600000, events: &events };
-        check(&batch, include_str!("../../tests/fixtures/wire/v1/minimal.json"));
+        let events = [event(
+            "0123456789abcdef",
+            1795341600000,
+            Kind::Pageview,
+            "http://localhost:8080/demo/",
+        )];
+        let batch = Batch {
+            v: VERSION,
+            site: "demo",
+            sent_at: 1795341600000,
+            events: &events,
+        };
+        check(
+            &batch,
+            include_str!("../../tests/fixtures/wire/v1/minimal.json"),
+        );
     }
 
     #[test]
     fn stages_round_trip_through_their_wire_names() {
-        for name in ["awareness", "consideration", "purchase", "retention", "advocacy"] {
+        for name in [
+            "awareness",
+            "consideration",
+            "purchase",
+            "retention",
+            "advocacy",
+        ] {
             let stage = Stage::parse(name).expect("a known stage");
             assert_eq!(stage.as_str(), name);
         }

@@ -48,16 +48,24 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         use IngestError as I;
         match self {
-            ApiError::Ingest(e @ (I::Malformed(_) | I::UnsupportedVersion(_))) => (StatusCode::BAD_REQUEST, e.code()),
+            ApiError::Ingest(e @ (I::Malformed(_) | I::UnsupportedVersion(_))) => {
+                (StatusCode::BAD_REQUEST, e.code())
+            }
             ApiError::Ingest(e @ I::OriginNotAllowed(_)) => (StatusCode::FORBIDDEN, e.code()),
             ApiError::Ingest(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
             ApiError::Query(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
             ApiError::UnknownSite(_) => (StatusCode::NOT_FOUND, "unknown_site"),
             ApiError::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ApiError::Submit(SubmitError::Full) => (StatusCode::SERVICE_UNAVAILABLE, "queue_full"),
-            ApiError::Submit(SubmitError::Closed) => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
-            ApiError::Submit(SubmitError::StoreFailed) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Submit(SubmitError::Closed) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
+            }
+            ApiError::Submit(SubmitError::StoreFailed) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TrackerNotBuilt => (StatusCode::SERVICE_UNAVAILABLE, "tracker_not_built"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -74,11 +82,19 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let mut response = (status, Json(Body { error: Detail { code, message } })).into_response();
+        let mut response = (
+            status,
+            Json(Body {
+                error: Detail { code, message },
+            }),
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             // The queue drains in milliseconds; a shutdown takes longer.
             let after = if code == "queue_full" { "1" } else { "5" };
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(after));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(after));
         }
         response
     }

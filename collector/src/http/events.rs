@@ -39,15 +39,23 @@ pub async fn post(
     // Behind a proxy every visitor would share the proxy's address; trusted proxy
     // headers are not read yet, so deploy the collector directly at the edge.
     let ip = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let visitor = match app.visitors.cached_id(received_at, &batch.site, ip, user_agent) {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let visitor = match app
+        .visitors
+        .cached_id(received_at, &batch.site, ip, user_agent)
+    {
         Some(id) => id,
         None => {
             // Once a day: the new day's salt comes from the store.
             let (app, site, user_agent) = (app.clone(), batch.site.clone(), user_agent.to_owned());
-            tokio::task::spawn_blocking(move || app.visitors.id(received_at, &site, ip, &user_agent))
-                .await
-                .map_err(anyhow::Error::from)??
+            tokio::task::spawn_blocking(move || {
+                app.visitors.id(received_at, &site, ip, &user_agent)
+            })
+            .await
+            .map_err(anyhow::Error::from)??
         }
     };
     let events = ingest::events(batch, visitor, received_at)?;

@@ -71,7 +71,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest)
         .route("/api/v1/reports/paths", get(reports::paths))
-        .route("/api/{*rest}", axum::routing::any(|| async { ApiError::NotFound }))
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(|| async { ApiError::NotFound }),
+        )
         .route("/healthz", get(healthz))
         .route("/spur.js", get(static_files::tracker_js))
         .route("/spur.wasm", get(static_files::tracker_wasm))

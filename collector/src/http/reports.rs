@@ -21,11 +21,15 @@ pub async fn paths(
     params: Result<Query<PathsParams>, QueryRejection>,
 ) -> Result<Json<PathsReport>, ApiError> {
     let Query(params) = params.map_err(|e| QueryError(e.body_text()))?;
-    let site = params.site.ok_or_else(|| QueryError("`site` is required".into()))?;
+    let site = params
+        .site
+        .ok_or_else(|| QueryError("`site` is required".into()))?;
     if app.sites.get(&site).is_none() {
         return Err(ApiError::UnknownSite(site));
     }
-    let today = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC).date();
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date();
     let window = Window::parse(params.from.as_deref(), params.to.as_deref(), today)?;
     let limit = reports::parse_limit(params.limit.as_deref())?;
     // The journey engine is CPU work over many rows: keep it off the async workers.

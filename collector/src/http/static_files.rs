@@ -22,7 +22,11 @@ pub async fn tracker_js(headers: HeaderMap) -> Response {
 
 pub async fn tracker_wasm(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let versioned = query.is_some_and(|q| q.starts_with("v="));
-    let cache = if versioned { "public, max-age=31536000, immutable" } else { "public, max-age=3600" };
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
     tracker("spur.wasm", cache, &headers)
 }
 
@@ -31,9 +35,10 @@ fn tracker(name: &str, cache: &'static str, request: &HeaderMap) -> Response {
         return ApiError::TrackerNotBuilt.into_response();
     };
     let mut response = respond(asset, cache, request);
-    response
-        .headers_mut()
-        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response
 }
 
@@ -67,19 +72,32 @@ fn page(path: &str, request: &HeaderMap) -> Response {
     };
     let mut response = respond(asset, "no-cache", request);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     response
 }
 
 /// The asset, or 304 when the client's copy is current.
 fn respond(asset: Asset, cache: &'static str, request: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&asset.etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    let etag =
+        HeaderValue::from_str(&asset.etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
     let fresh = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag || t.trim() == "*"));
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == asset.etag || t.trim() == "*")
+        });
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

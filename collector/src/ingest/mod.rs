@@ -79,10 +79,17 @@ pub fn parse(body: &[u8]) -> Result<wire::Batch, IngestError> {
 }
 
 /// Checks the batch-level rules that do not depend on its events' contents.
-pub fn check_batch(batch: &wire::Batch, site: Option<&Site>, origin: Option<&str>) -> Result<(), IngestError> {
+pub fn check_batch(
+    batch: &wire::Batch,
+    site: Option<&Site>,
+    origin: Option<&str>,
+) -> Result<(), IngestError> {
     let site = site.ok_or_else(|| IngestError::UnknownSite(truncate(&batch.site, MAX_NAME_LEN)))?;
     if !site.allows_origin(origin) {
-        return Err(IngestError::OriginNotAllowed(truncate(origin.unwrap_or_default(), MAX_URL_LEN)));
+        return Err(IngestError::OriginNotAllowed(truncate(
+            origin.unwrap_or_default(),
+            MAX_URL_LEN,
+        )));
     }
     match batch.events.len() {
         0 => Err(IngestError::EmptyBatch),
@@ -92,7 +99,11 @@ pub fn check_batch(batch: &wire::Batch, site: Option<&Site>, origin: Option<&str
 }
 
 /// Turns a checked batch into events for `visitor`, received at `received_at` (ms).
-pub fn events(batch: wire::Batch, visitor: u64, received_at: i64) -> Result<Vec<Event>, IngestError> {
+pub fn events(
+    batch: wire::Batch,
+    visitor: u64,
+    received_at: i64,
+) -> Result<Vec<Event>, IngestError> {
     let sent_at = batch.sent_at;
     let site = batch.site;
     batch
@@ -100,8 +111,13 @@ pub fn events(batch: wire::Batch, visitor: u64, received_at: i64) -> Result<Vec<
         .into_iter()
         .enumerate()
         .map(|(index, event)| {
-            let invalid = |field, reason| IngestError::InvalidEvent { index, field, reason };
-            event_from_wire(event, &site, visitor, sent_at, received_at).map_err(|(f, r)| invalid(f, r))
+            let invalid = |field, reason| IngestError::InvalidEvent {
+                index,
+                field,
+                reason,
+            };
+            event_from_wire(event, &site, visitor, sent_at, received_at)
+                .map_err(|(f, r)| invalid(f, r))
         })
         .collect()
 }
@@ -116,9 +132,15 @@ fn event_from_wire(
     received_at: i64,
 ) -> Result<Event, FieldError> {
     if !ID_LEN.contains(&event.id.len())
-        || !event.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || !event
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(("id", "must be 16 to 64 characters of A-Z, a-z, 0-9, '-' or '_'"));
+        return Err((
+            "id",
+            "must be 16 to 64 characters of A-Z, a-z, 0-9, '-' or '_'",
+        ));
     }
     let lead = event.ts.saturating_sub(sent_at);
     if lead > MAX_EVENT_LEAD_MS {
@@ -127,7 +149,8 @@ fn event_from_wire(
     if -lead > MAX_EVENT_AGE_MS {
         return Err(("ts", "is more than 7 days older than the batch's sent_at"));
     }
-    let kind = EventKind::parse(&event.kind).ok_or(("type", "must be one of pageview, click, custom"))?;
+    let kind =
+        EventKind::parse(&event.kind).ok_or(("type", "must be one of pageview, click, custom"))?;
 
     if event.url.len() > MAX_URL_LEN {
         return Err(("url", "is longer than 2048 bytes"));
@@ -186,7 +209,9 @@ fn event_from_wire(
 /// Trims a touchpoint or event name; `None` when empty, too long or with control chars.
 fn clean_name(name: &str) -> Option<String> {
     let name = name.trim();
-    let ok = !name.is_empty() && name.chars().count() <= MAX_NAME_LEN && !name.chars().any(char::is_control);
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_NAME_LEN
+        && !name.chars().any(char::is_control);
     ok.then(|| name.to_owned())
 }
 
@@ -196,8 +221,14 @@ fn check_props(props: &serde_json::Map<String, serde_json::Value>) -> Result<Str
         return Err(("props", "holds more than 20 properties"));
     }
     for (key, value) in props {
-        if key.is_empty() || key.chars().count() > MAX_PROP_KEY_LEN || key.chars().any(char::is_control) {
-            return Err(("props", "keys must be 1 to 64 characters without control characters"));
+        if key.is_empty()
+            || key.chars().count() > MAX_PROP_KEY_LEN
+            || key.chars().any(char::is_control)
+        {
+            return Err((
+                "props",
+                "keys must be 1 to 64 characters without control characters",
+            ));
         }
         match value {
             Value::String(s) if s.chars().count() > MAX_PROP_VALUE_LEN => {

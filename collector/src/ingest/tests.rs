@@ -5,7 +5,11 @@ const GOLDEN: &str = include_str!("../../../tests/fixtures/wire/v1/batch.json");
 const MINIMAL: &str = include_str!("../../../tests/fixtures/wire/v1/minimal.json");
 
 fn demo() -> Site {
-    Site { id: "demo".into(), name: "Demo".into(), allowed_origins: vec![] }
+    Site {
+        id: "demo".into(),
+        name: "Demo".into(),
+        allowed_origins: vec![],
+    }
 }
 
 /// Parses, checks and converts `body` as the handler does, with a fixed clock.
@@ -33,7 +37,10 @@ fn golden_batch_is_accepted_field_for_field() {
     assert_eq!(landing.kind, EventKind::Pageview);
     assert_eq!(landing.touchpoint, "landing");
     assert_eq!(landing.stage, Some(Stage::Awareness));
-    assert_eq!(landing.referrer.as_deref(), Some("https://mail.example/inbox"));
+    assert_eq!(
+        landing.referrer.as_deref(),
+        Some("https://mail.example/inbox")
+    );
     assert_eq!(landing.utm.source.as_deref(), Some("newsletter"));
     assert_eq!(landing.utm.medium.as_deref(), Some("email"));
     assert_eq!(landing.utm.campaign.as_deref(), Some("autumn"));
@@ -44,7 +51,10 @@ fn golden_batch_is_accepted_field_for_field() {
     assert_eq!(events[1].touchpoint, "product");
     let purchase = &events[2];
     assert_eq!(purchase.kind, EventKind::Custom);
-    assert_eq!(purchase.props.as_deref(), Some(r#"{"currency":"EUR","first_order":true,"revenue":49.9}"#));
+    assert_eq!(
+        purchase.props.as_deref(),
+        Some(r#"{"currency":"EUR","first_order":true,"revenue":49.9}"#)
+    );
 }
 
 #[test]
@@ -64,15 +74,28 @@ fn malformed_and_refused_batches() {
     check("", "malformed_body");
     check("{", "malformed_body");
     check("[]", "malformed_body");
-    check(r#"{"v":1,"site":"demo","sent_at":1,"events":{}}"#, "malformed_body");
-    check(r#"{"v":2,"site":"demo","sent_at":1,"events":[]}"#, "unsupported_version");
+    check(
+        r#"{"v":1,"site":"demo","sent_at":1,"events":{}}"#,
+        "malformed_body",
+    );
+    check(
+        r#"{"v":2,"site":"demo","sent_at":1,"events":[]}"#,
+        "unsupported_version",
+    );
     check(r#"{"v":9,"whatever":true}"#, "unsupported_version");
-    check(r#"{"v":1,"site":"nope","sent_at":1,"events":[]}"#, "unknown_site");
-    check(r#"{"v":1,"site":"demo","sent_at":1,"events":[]}"#, "empty_batch");
+    check(
+        r#"{"v":1,"site":"nope","sent_at":1,"events":[]}"#,
+        "unknown_site",
+    );
+    check(
+        r#"{"v":1,"site":"demo","sent_at":1,"events":[]}"#,
+        "empty_batch",
+    );
     let many: Vec<serde_json::Value> = (0..=MAX_EVENTS)
         .map(|_| serde_json::from_str::<serde_json::Value>(GOLDEN).unwrap()["events"][0].clone())
         .collect();
-    let body = serde_json::json!({"v": 1, "site": "demo", "sent_at": 1795341601500i64, "events": many});
+    let body =
+        serde_json::json!({"v": 1, "site": "demo", "sent_at": 1795341601500i64, "events": many});
     check(&body.to_string(), "too_many_events");
 }
 
@@ -82,7 +105,10 @@ fn every_field_is_validated() {
     let long_string = format!("{{\"k\":\"{}\"}}", "é".repeat(MAX_PROP_VALUE_LEN + 1));
     let many_props = format!(
         "{{{}}}",
-        (0..=MAX_PROPS).map(|i| format!("\"k{i}\":1")).collect::<Vec<_>>().join(",")
+        (0..=MAX_PROPS)
+            .map(|i| format!("\"k{i}\":1"))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let cases: &[(&str, &str, &str)] = &[
         ("id", r#""short""#, "id"),
@@ -96,7 +122,11 @@ fn every_field_is_validated() {
         ("ref", r#""not a url""#, "ref"),
         ("name", r#""""#, "name"),
         ("name", r#""line\nbreak""#, "name"),
-        ("name", &format!("\"{}\"", "n".repeat(MAX_NAME_LEN + 1)), "name"),
+        (
+            "name",
+            &format!("\"{}\"", "n".repeat(MAX_NAME_LEN + 1)),
+            "name",
+        ),
         ("stage", r#""delight""#, "stage"),
         ("props", r#"{"nested":{"a":1}}"#, "props"),
         ("props", r#"{"n":null}"#, "props"),
@@ -106,7 +136,9 @@ fn every_field_is_validated() {
     for (field, value, expected_field) in cases {
         let err = ingest(&golden_with(field, value)).expect_err(value);
         match err {
-            IngestError::InvalidEvent { index: 0, field, .. } => assert_eq!(field, *expected_field, "{value}"),
+            IngestError::InvalidEvent {
+                index: 0, field, ..
+            } => assert_eq!(field, *expected_field, "{value}"),
             other => panic!("{field}={value}: expected invalid_event, got {other:?}"),
         }
     }
@@ -117,8 +149,18 @@ fn click_and_custom_events_need_a_name() {
     let mut batch: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
     batch["events"][2].as_object_mut().unwrap().remove("name");
     let err = ingest(&batch.to_string()).unwrap_err();
-    assert_eq!(err, IngestError::InvalidEvent { index: 2, field: "name", reason: "is required for click and custom events" });
-    assert_eq!(err.to_string(), "events[2].name: is required for click and custom events");
+    assert_eq!(
+        err,
+        IngestError::InvalidEvent {
+            index: 2,
+            field: "name",
+            reason: "is required for click and custom events"
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "events[2].name: is required for click and custom events"
+    );
 }
 
 #[test]
@@ -130,8 +172,14 @@ fn unknown_fields_are_ignored_for_forward_compatibility() {
 #[test]
 fn disallowed_origin_is_refused() {
     let batch = parse(GOLDEN.as_bytes()).unwrap();
-    let site = Site { allowed_origins: vec!["https://shop.example".into()], ..demo() };
-    assert_eq!(check_batch(&batch, Some(&site), Some("https://shop.example")), Ok(()));
+    let site = Site {
+        allowed_origins: vec!["https://shop.example".into()],
+        ..demo()
+    };
+    assert_eq!(
+        check_batch(&batch, Some(&site), Some("https://shop.example")),
+        Ok(())
+    );
     assert_eq!(check_batch(&batch, Some(&site), None), Ok(()));
     let err = check_batch(&batch, Some(&site), Some("https://evil.example")).unwrap_err();
     assert_eq!(err.code(), "origin_not_allowed");

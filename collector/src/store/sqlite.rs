@@ -62,12 +62,16 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database in `dir`.
     pub fn open(dir: &Path) -> anyhow::Result<SqliteStore> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating data directory {}", dir.display()))?;
         let path = dir.join("spur.sqlite3");
         let mut writer = connect(&path)?;
         migrate(&mut writer).with_context(|| format!("migrating {}", path.display()))?;
         let reader = connect(&path)?;
-        Ok(SqliteStore { writer: Mutex::new(writer), reader: Mutex::new(reader) })
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
     }
 }
 
@@ -88,7 +92,8 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     );
     for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql).with_context(|| format!("migration {}", version + 1))?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("migration {}", version + 1))?;
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
@@ -135,18 +140,31 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
-        Ok(Appended { inserted, duplicates: events.len() - inserted })
+        Ok(Appended {
+            inserted,
+            duplicates: events.len() - inserted,
+        })
     }
 
     fn sites(&self) -> anyhow::Result<Vec<Site>> {
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare("SELECT id, name, allowed_origins FROM sites ORDER BY id")?;
-        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get::<_, String>(2)?)))?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
         rows.map(|row| {
             let (id, name, origins) = row?;
-            let allowed_origins =
-                serde_json::from_str(&origins).with_context(|| format!("allowed_origins of site {id}"))?;
-            Ok(Site { id, name, allowed_origins })
+            let allowed_origins = serde_json::from_str(&origins)
+                .with_context(|| format!("allowed_origins of site {id}"))?;
+            Ok(Site {
+                id,
+                name,
+                allowed_origins,
+            })
         })
         .collect()
     }
@@ -170,13 +188,19 @@ impl Store for SqliteStore {
     fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction()?;
-        let existing: Option<Vec<u8>> =
-            tx.query_row("SELECT salt FROM salts WHERE day = ?1", [day], |row| row.get(0)).optional()?;
+        let existing: Option<Vec<u8>> = tx
+            .query_row("SELECT salt FROM salts WHERE day = ?1", [day], |row| {
+                row.get(0)
+            })
+            .optional()?;
         let salt = match existing.and_then(|s| <[u8; 32]>::try_from(s).ok()) {
             Some(salt) => salt,
             None => {
                 let salt: [u8; 32] = rand::random();
-                tx.execute("INSERT OR REPLACE INTO salts (day, salt) VALUES (?1, ?2)", params![day, &salt[..]])?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO salts (day, salt) VALUES (?1, ?2)",
+                    params![day, &salt[..]],
+                )?;
                 salt
             }
         };
