@@ -1,14 +1,18 @@
-//! Wiring: opens the store, loads the sites, starts the writer, builds the router, and
-//! runs the server until a shutdown signal, then drains the ingest queue.
+//! Wiring: opens the store, loads the sites, starts the writer and the maintenance task,
+//! builds the router, and runs the server until a shutdown signal, then drains the
+//! ingest queue.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::http::{self, AppState};
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimits;
 use crate::site::Sites;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -20,6 +24,7 @@ pub struct App {
     pub router: axum::Router,
     pub state: AppState,
     writer: Writer,
+    maintenance: tokio::task::JoinHandle<()>,
 }
 
 impl App {
@@ -34,16 +39,22 @@ impl App {
         let sites = Sites::new(store.sites().context("loading sites")?);
         let (queue, writer) = Writer::spawn(store.clone(), settings.queue_capacity);
         let state = AppState::new(http::Shared {
-            visitors: Visitors::new(store.clone()),
+            visitors: Visitors::new(store.clone()).context("reading the visitor key")?,
             store,
             sites,
             queue,
             session_gap_ms: settings.session_gap_ms,
+            metrics: Metrics::default(),
+            rate_limits: RateLimits::new(settings.rate_limit_ip, settings.rate_limit_site),
+            bots: isbot::Bots::default(),
+            admin_token: settings.admin_token.clone(),
         });
+        let maintenance = tokio::spawn(maintain(state.clone(), settings.retention));
         Ok(App {
             router: http::router(state.clone()),
             state,
             writer,
+            maintenance,
         })
     }
 
@@ -58,14 +69,41 @@ impl App {
             router,
             state,
             writer,
+            maintenance,
         } = self;
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
+        maintenance.abort();
         drop(state);
         writer.shutdown().await;
         served.context("serving HTTP")
+    }
+}
+
+/// Every minute: forget idle rate-limit entries; every hour (and at start): delete raw
+/// events older than the retention period.
+async fn maintain(state: AppState, retention: Option<Duration>) {
+    let mut minutes = tokio::time::interval(Duration::from_secs(60));
+    for minute in 0u64.. {
+        minutes.tick().await;
+        state.rate_limits.forget_idle();
+        if let (Some(retention), 0) = (retention, minute % 60) {
+            let cutoff =
+                crate::event::now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+            let store = state.store.clone();
+            match tokio::task::spawn_blocking(move || store.delete_before(cutoff)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(deleted)) => {
+                    tracing::info!(deleted, "Deleted events past the retention period.")
+                }
+                Ok(Err(error)) => {
+                    tracing::error!(error = format!("{error:#}"), "Retention failed.")
+                }
+                Err(error) => tracing::error!(%error, "Retention panicked."),
+            }
+        }
     }
 }
 

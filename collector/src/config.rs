@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::ratelimit::Rate;
+
 /// Spur: customer-journey analytics. One binary collects events from the tracker, stores
 /// them, and serves reports, the dashboard, the demo shop and the tracker bundle.
 #[derive(Debug, Parser)]
@@ -18,6 +20,44 @@ pub struct Cli {
 pub enum Command {
     /// Start the collector: ingest API, reports API, dashboard, demo shop and tracker.
     Serve(ServeArgs),
+    /// Export or delete everything stored about one visitor (data-subject requests).
+    #[command(subcommand)]
+    Visitor(VisitorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitorCommand {
+    /// Print every stored event of the visitor as JSON.
+    Export(VisitorArgs),
+    /// Delete every stored event of the visitor; prints how many were deleted.
+    Delete(VisitorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VisitorArgs {
+    /// Directory of the embedded database.
+    #[arg(long, env = "SPUR_DATA", default_value = "data")]
+    pub data: PathBuf,
+
+    /// The site the visitor visited.
+    #[arg(long)]
+    pub site: String,
+
+    #[command(flatten)]
+    pub who: WhoArgs,
+}
+
+/// A visitor, by the id reports show or by the tracker's first-party id.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct WhoArgs {
+    /// The visitor id as reports and exports show it (16 hex digits).
+    #[arg(long)]
+    pub id: Option<String>,
+
+    /// The first-party id the tracker keeps after consent (`spur.consent(true)`).
+    #[arg(long)]
+    pub uid: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -37,6 +77,25 @@ pub struct ServeArgs {
     /// Batches the ingest queue holds before answering 503 (at most 100 events each).
     #[arg(long, env = "SPUR_QUEUE_CAPACITY", default_value_t = 1024)]
     pub queue_capacity: usize,
+
+    /// Ingest requests a second one IP address may send (bursts of ten times that);
+    /// more get 429. 0 turns the limit off.
+    #[arg(long, env = "SPUR_RATE_LIMIT_IP", default_value_t = 20)]
+    pub rate_limit_ip: u32,
+
+    /// Ingest requests a second one site may receive (bursts of ten times that);
+    /// more get 429. 0 turns the limit off.
+    #[arg(long, env = "SPUR_RATE_LIMIT_SITE", default_value_t = 5000)]
+    pub rate_limit_site: u32,
+
+    /// Delete raw events older than this many days (checked hourly). 0 keeps them forever.
+    #[arg(long, env = "SPUR_RETENTION_DAYS", default_value_t = 0)]
+    pub retention_days: u32,
+
+    /// Bearer token for the visitor export and deletion API (`/api/v1/visitors`);
+    /// without one, that API is off (the `spur visitor` command still works).
+    #[arg(long, env = "SPUR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 /// Settings the collector runs with, checked once at start-up.
@@ -46,6 +105,11 @@ pub struct Settings {
     pub data: PathBuf,
     pub session_gap_ms: i64,
     pub queue_capacity: usize,
+    pub rate_limit_ip: Option<Rate>,
+    pub rate_limit_site: Option<Rate>,
+    /// Raw events older than this are deleted; `None` keeps them.
+    pub retention: Option<std::time::Duration>,
+    pub admin_token: Option<String>,
 }
 
 impl TryFrom<ServeArgs> for Settings {
@@ -61,11 +125,23 @@ impl TryFrom<ServeArgs> for Settings {
             (1..=1_000_000).contains(&args.queue_capacity),
             "--queue-capacity must be between 1 and 1000000"
         );
+        if let Some(token) = &args.admin_token {
+            anyhow::ensure!(
+                token.len() >= 16,
+                "--admin-token must be at least 16 characters long"
+            );
+        }
         Ok(Settings {
             listen: args.listen,
             data: args.data,
             session_gap_ms: i64::from(args.session_gap_minutes) * 60 * 1000,
             queue_capacity: args.queue_capacity,
+            rate_limit_ip: Rate::per_second(args.rate_limit_ip),
+            rate_limit_site: Rate::per_second(args.rate_limit_site),
+            retention: (args.retention_days > 0).then(|| {
+                std::time::Duration::from_secs(u64::from(args.retention_days) * 24 * 3600)
+            }),
+            admin_token: args.admin_token,
         })
     }
 }
@@ -78,6 +154,10 @@ impl Settings {
             data: data.into(),
             session_gap_ms: crate::journey::DEFAULT_SESSION_GAP_MS,
             queue_capacity: 1024,
+            rate_limit_ip: Rate::per_second(20),
+            rate_limit_site: Rate::per_second(5000),
+            retention: None,
+            admin_token: None,
         }
     }
 }

@@ -8,11 +8,15 @@
 
 pub mod app;
 pub mod assets;
+pub mod cli;
 pub mod config;
 pub mod event;
 pub mod http;
 pub mod ingest;
 pub mod journey;
+pub mod metrics;
+pub mod privacy;
+pub mod ratelimit;
 pub mod reports;
 pub mod site;
 pub mod store;

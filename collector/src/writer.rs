@@ -23,7 +23,7 @@ pub const MAX_CHUNK_EVENTS: usize = 10_000;
 struct Job {
     events: Vec<Event>,
     /// Told the outcome once the chunk holding these events is committed (or failed).
-    done: oneshot::Sender<Result<(), ()>>,
+    done: oneshot::Sender<Result<Appended, ()>>,
 }
 
 /// Why a batch was not stored.
@@ -44,8 +44,9 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Enqueues a batch and waits until it is committed.
-    pub async fn submit(&self, events: Vec<Event>) -> Result<(), SubmitError> {
+    /// Enqueues a batch and waits until it is committed; says how many of its events
+    /// were new and how many were already stored.
+    pub async fn submit(&self, events: Vec<Event>) -> Result<Appended, SubmitError> {
         let (done, committed) = oneshot::channel();
         self.tx
             .try_send(Job { events, done })
@@ -54,7 +55,7 @@ impl Queue {
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
             })?;
         match committed.await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(appended)) => Ok(appended),
             // An error reply, or the writer gone without replying: not committed.
             Ok(Err(())) | Err(_) => Err(SubmitError::StoreFailed),
         }
@@ -118,48 +119,49 @@ async fn run(
 }
 
 async fn commit(store: &Arc<dyn Store>, jobs: Vec<Job>) {
-    let (events, replies): (Vec<Vec<Event>>, Vec<_>) =
+    let (batches, replies): (Vec<Vec<Event>>, Vec<_>) =
         jobs.into_iter().map(|j| (j.events, j.done)).unzip();
-    let events: Vec<Event> = events.into_iter().flatten().collect();
+    let n: usize = batches.iter().map(Vec::len).sum();
     let store = store.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let outcome = store.append(&events);
-        (outcome, events.len())
-    })
-    .await;
-    let ok = match outcome {
-        Ok((
-            Ok(Appended {
-                inserted,
-                duplicates,
-            }),
-            n,
-        )) => {
-            tracing::debug!(
-                events = n,
-                inserted,
-                duplicates,
-                batches = replies.len(),
-                "Committed chunk."
-            );
-            true
+    let outcome = tokio::task::spawn_blocking(move || store.append(&batches)).await;
+    let outcomes = match outcome {
+        Ok(Ok(outcomes)) if outcomes.len() == replies.len() => {
+            tracing::debug!(events = n, batches = replies.len(), "Committed chunk.");
+            Some(outcomes)
         }
-        Ok((Err(error), n)) => {
+        Ok(Ok(outcomes)) => {
+            tracing::error!(
+                batches = replies.len(),
+                outcomes = outcomes.len(),
+                "The store answered for a different number of batches."
+            );
+            None
+        }
+        Ok(Err(error)) => {
             tracing::error!(
                 error = format!("{error:#}"),
                 events = n,
                 "Failed to commit chunk."
             );
-            false
+            None
         }
         Err(error) => {
             tracing::error!(%error, "The store panicked while committing a chunk.");
-            false
+            None
         }
     };
-    for reply in replies {
-        // The handler may have gone (client disconnected); the events are committed anyway.
-        let _ = reply.send(if ok { Ok(()) } else { Err(()) });
+    // A handler may have gone (client disconnected); its events are committed anyway.
+    match outcomes {
+        Some(outcomes) => {
+            for (reply, appended) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(appended));
+            }
+        }
+        None => {
+            for reply in replies {
+                let _ = reply.send(Err(()));
+            }
+        }
     }
 }
 
@@ -181,7 +183,7 @@ mod tests {
     }
 
     impl Store for Recording {
-        fn append(&self, events: &[Event]) -> anyhow::Result<Appended> {
+        fn append(&self, batches: &[Vec<Event>]) -> anyhow::Result<Vec<Appended>> {
             if let Some(entered) = &self.entered {
                 let _ = entered.lock().unwrap().send(());
             }
@@ -189,11 +191,17 @@ mod tests {
                 let _ = gate.lock().unwrap().recv();
             }
             anyhow::ensure!(!self.fail, "disk on fire");
-            self.chunks.lock().unwrap().push(events.len());
-            Ok(Appended {
-                inserted: events.len(),
-                duplicates: 0,
-            })
+            self.chunks
+                .lock()
+                .unwrap()
+                .push(batches.iter().map(Vec::len).sum());
+            Ok(batches
+                .iter()
+                .map(|b| Appended {
+                    inserted: b.len(),
+                    duplicates: 0,
+                })
+                .collect())
         }
         fn sites(&self) -> anyhow::Result<Vec<Site>> {
             Ok(vec![])
@@ -203,6 +211,18 @@ mod tests {
         }
         fn daily_salt(&self, _: i64) -> anyhow::Result<[u8; 32]> {
             Ok([0; 32])
+        }
+        fn secret(&self, _: &str) -> anyhow::Result<[u8; 32]> {
+            Ok([0; 32])
+        }
+        fn visitor_events(&self, _: &str, _: u64) -> anyhow::Result<Vec<Event>> {
+            Ok(vec![])
+        }
+        fn delete_visitor(&self, _: &str, _: u64) -> anyhow::Result<usize> {
+            Ok(0)
+        }
+        fn delete_before(&self, _: i64) -> anyhow::Result<usize> {
+            Ok(0)
         }
     }
 
@@ -250,7 +270,14 @@ mod tests {
         vec![event; n]
     }
 
-    fn submit(queue: &Queue, n: usize) -> JoinHandle<Result<(), SubmitError>> {
+    fn new(inserted: usize) -> Appended {
+        Appended {
+            inserted,
+            duplicates: 0,
+        }
+    }
+
+    fn submit(queue: &Queue, n: usize) -> JoinHandle<Result<Appended, SubmitError>> {
         let queue = queue.clone();
         tokio::spawn(async move { queue.submit(events(n)).await })
     }
@@ -268,11 +295,11 @@ mod tests {
         }
         assert!(!first.is_finished(), "acknowledged before the commit");
         open.send(()).unwrap();
-        assert_eq!(first.await.unwrap(), Ok(()));
+        assert_eq!(first.await.unwrap(), Ok(new(1)));
         let _entered = wait_entered(entered).await;
         open.send(()).unwrap();
         for w in waiting {
-            assert_eq!(w.await.unwrap(), Ok(()));
+            assert_eq!(w.await.unwrap(), Ok(new(2)));
         }
         // The three waiting batches were committed together.
         assert_eq!(*store.chunks.lock().unwrap(), vec![1, 6]);
@@ -293,8 +320,8 @@ mod tests {
         assert_eq!(queue.submit(events(1)).await, Err(SubmitError::Full));
         open.send(()).unwrap();
         open.send(()).unwrap();
-        assert_eq!(taken.await.unwrap(), Ok(()));
-        assert_eq!(queued.await.unwrap(), Ok(()));
+        assert_eq!(taken.await.unwrap(), Ok(new(1)));
+        assert_eq!(queued.await.unwrap(), Ok(new(1)));
         writer.shutdown().await;
         assert_eq!(*store.chunks.lock().unwrap(), vec![1, 1]);
     }
@@ -326,7 +353,7 @@ mod tests {
         open.send(()).unwrap();
         shutdown.await.unwrap();
         for p in pending {
-            assert_eq!(p.await.unwrap(), Ok(()));
+            assert_eq!(p.await.unwrap(), Ok(new(1)));
         }
         assert_eq!(*store.chunks.lock().unwrap(), vec![1, 4]);
         assert_eq!(queue.submit(events(1)).await, Err(SubmitError::Closed));

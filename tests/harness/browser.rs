@@ -47,6 +47,9 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--no-first-run", "--window-size=1280,900",
+                    // Headless Chromium says so in its user agent, and the collector
+                    // drops headless browsers as bots: present as the desktop browser.
+                    format!("--user-agent={}", crate::process::BROWSER_UA),
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }),

@@ -2,6 +2,7 @@
 //! and a headless Chromium driven through chromedriver (WebDriver).
 
 pub mod browser;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -96,7 +97,7 @@ impl Server {
     pub async fn post_events(&self, content_type: &str, body: impl Into<Body>) -> Reply {
         let request = Request::post("/api/v1/events")
             .header("content-type", content_type)
-            .header("user-agent", "spur-tests")
+            .header("user-agent", process::BROWSER_UA)
             .body(body.into())
             .unwrap();
         self.call(request).await

@@ -15,7 +15,10 @@ async fn golden_batch_is_committed_before_the_answer() {
         "{:?}",
         String::from_utf8_lossy(&reply.body)
     );
-    assert_eq!(reply.json(), serde_json::json!({"accepted": 3}));
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"accepted": 3, "duplicates": 0, "rejected": []})
+    );
     // A 202 means committed: the events are in the store now, not eventually.
     assert_eq!(server.stored("demo"), 3);
     let json = server
@@ -28,11 +31,14 @@ async fn golden_batch_is_committed_before_the_answer() {
 #[tokio::test]
 async fn a_resent_batch_is_stored_once() {
     let server = Server::start().await;
-    for _ in 0..3 {
+    for attempt in 0..3 {
         let reply = server
             .post_events("text/plain", fixture("wire/v1/batch.json"))
             .await;
         assert_eq!(reply.status, 202);
+        // Every re-send is acknowledged (the tracker may stop retrying) and says so.
+        assert_eq!(reply.json()["accepted"], 3);
+        assert_eq!(reply.json()["duplicates"], if attempt == 0 { 0 } else { 3 });
     }
     assert_eq!(server.stored("demo"), 3);
 }
@@ -44,8 +50,10 @@ async fn bad_batches_get_a_documented_error_and_store_nothing() {
         "x".repeat(spur::ingest::MAX_BODY_BYTES)
     );
     let golden: serde_json::Value = serde_json::from_str(&fixture("wire/v1/batch.json")).unwrap();
-    let mut one_bad = golden.clone();
-    one_bad["events"][1]["stage"] = "delight".into();
+    let mut all_bad = golden.clone();
+    for event in all_bad["events"].as_array_mut().unwrap() {
+        event["stage"] = "delight".into();
+    }
     let mut unknown_site = golden.clone();
     unknown_site["site"] = "no-such-site".into();
     let mut empty = golden;
@@ -95,9 +103,9 @@ async fn bad_batches_get_a_documented_error_and_store_nothing() {
             "empty_batch",
         ),
         (
-            "one invalid event",
+            "only invalid events",
             "text/plain",
-            one_bad.to_string(),
+            all_bad.to_string(),
             422,
             "invalid_event",
         ),
@@ -137,17 +145,26 @@ async fn bad_batches_get_a_documented_error_and_store_nothing() {
 }
 
 #[tokio::test]
-async fn invalid_event_names_index_and_field() {
+async fn an_invalid_event_is_named_and_its_neighbours_are_stored() {
     let server = Server::start().await;
     let mut batch: serde_json::Value =
         serde_json::from_str(&fixture("wire/v1/batch.json")).unwrap();
     batch["events"][2]["url"] = "javascript:alert(1)".into();
     let reply = server.post_events("text/plain", batch.to_string()).await;
-    assert_eq!(reply.status, 422);
+    assert_eq!(reply.status, 202);
     assert_eq!(
-        reply.json()["error"]["message"],
-        "events[2].url: must be an http or https URL"
+        reply.json(),
+        serde_json::json!({
+            "accepted": 2,
+            "duplicates": 0,
+            "rejected": [{
+                "index": 2,
+                "code": "invalid_event",
+                "message": "events[2].url: must be an http or https URL"
+            }]
+        })
     );
+    assert_eq!(server.stored("demo"), 2);
 }
 
 #[tokio::test]

@@ -2,6 +2,10 @@
 //! real socket, and the whole product in a real headless Chromium.
 
 mod browser;
+mod crash;
+mod hostile;
 mod ingest;
+mod limits;
+mod privacy;
 mod reports;
 mod server;

@@ -97,7 +97,8 @@ fn batch(batch: usize, n: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
-    let mut server = Server::start().await;
+    // One client address sends it all: no per-address limit here.
+    let mut server = Server::start_with(|s| s.rate_limit_ip = None).await;
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let url = server.url("/api/v1/events");
     let senders: Vec<_> = (0..400)
@@ -106,6 +107,7 @@ async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
             tokio::spawn(async move {
                 let request = Request::post(url)
                     .header("content-type", "text/plain")
+                    .header("user-agent", spur_tests::process::BROWSER_UA)
                     .body(Full::new(Bytes::from(batch(i, 20))))
                     .unwrap();
                 match client.request(request).await {

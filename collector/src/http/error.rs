@@ -23,6 +23,16 @@ pub enum ApiError {
     BodyTooLarge(usize),
     #[error("send the batch as text/plain or application/json")]
     UnsupportedMediaType,
+    #[error("send the batch uncompressed (no Content-Encoding)")]
+    UnsupportedEncoding,
+    #[error("too many requests; retry after {} s", retry_after_secs(*.0))]
+    RateLimited(std::time::Duration),
+    #[error("this API needs `Authorization: Bearer <admin token>`")]
+    Unauthorized,
+    #[error("this API is off: start the collector with --admin-token to use it")]
+    AdminApiOff,
+    #[error(transparent)]
+    Who(#[from] crate::privacy::WhoError),
     #[error(transparent)]
     Submit(#[from] SubmitError),
     #[error("no such resource")]
@@ -59,6 +69,13 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            ApiError::UnsupportedEncoding => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding")
+            }
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::AdminApiOff => (StatusCode::FORBIDDEN, "admin_api_off"),
+            ApiError::Who(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
             ApiError::Submit(SubmitError::Full) => (StatusCode::SERVICE_UNAVAILABLE, "queue_full"),
             ApiError::Submit(SubmitError::Closed) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "shutting_down")
@@ -71,6 +88,20 @@ impl ApiError {
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
+}
+
+impl ApiError {
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+}
+
+/// Whole seconds to wait, at least one (`Retry-After` has no fractions).
+fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    u64::try_from(wait.as_millis().div_ceil(1000))
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 impl IntoResponse for ApiError {
@@ -89,12 +120,23 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after = match &self {
             // The queue drains in milliseconds; a shutdown takes longer.
-            let after = if code == "queue_full" { "1" } else { "5" };
+            ApiError::Submit(SubmitError::Full) => Some(1),
+            ApiError::Submit(SubmitError::Closed) => Some(5),
+            ApiError::RateLimited(wait) => Some(retry_after_secs(*wait)),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static(after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if matches!(self, ApiError::Unauthorized) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"spur\""),
+            );
         }
         response
     }

@@ -7,16 +7,33 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::{ApiError, AppState};
 use crate::event::now_ms;
 use crate::ingest;
+use crate::metrics::Outcome;
 
+/// The answer to a batch that was (at least partly) taken.
 #[derive(Serialize)]
 pub struct Accepted {
-    /// Events in the batch, all committed (re-sent ones are stored once).
+    /// Valid events of the batch, all committed: new ones plus `duplicates`.
     accepted: usize,
+    /// Of those, events already stored before (a retry or re-send; stored once).
+    duplicates: usize,
+    /// Events refused by validation; the others were stored.
+    rejected: Vec<RejectedEvent>,
+    /// Set when the whole batch was dropped on purpose, e.g. `"bot"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct RejectedEvent {
+    index: usize,
+    code: &'static str,
+    message: String,
 }
 
 pub async fn post(
@@ -24,8 +41,30 @@ pub async fn post(
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    check_content_type(&headers)?;
+) -> Response {
+    // Behind a proxy every visitor would share the proxy's address; trusted proxy
+    // headers are not read yet, so deploy the collector directly at the edge.
+    let ip = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
+    match ingest(&app, ip, &headers, body).await {
+        Ok(accepted) => (StatusCode::ACCEPTED, Json(accepted)).into_response(),
+        Err(error) => {
+            app.metrics.refused(error.code());
+            error.into_response()
+        }
+    }
+}
+
+async fn ingest(
+    app: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Accepted, ApiError> {
+    // Cheap refusals first: a flood must cost as little as possible.
+    app.rate_limits
+        .check_ip(ip)
+        .map_err(ApiError::RateLimited)?;
+    check_content_type(headers)?;
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge(ingest::MAX_BODY_BYTES),
         _ => ApiError::Ingest(ingest::IngestError::Malformed(rejection.body_text())),
@@ -34,37 +73,95 @@ pub async fn post(
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let site = app.sites.get(&batch.site);
     ingest::check_batch(&batch, site.as_deref(), origin)?;
+    app.rate_limits
+        .check_site(&batch.site)
+        .map_err(ApiError::RateLimited)?;
+    if let Some(dropped) = batch.dropped.filter(|&n| n > 0) {
+        app.metrics.tracker_dropped(u64::from(dropped));
+    }
 
-    let received_at = now_ms();
-    // Behind a proxy every visitor would share the proxy's address; trusted proxy
-    // headers are not read yet, so deploy the collector directly at the edge.
-    let ip = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let visitor = match app
-        .visitors
-        .cached_id(received_at, &batch.site, ip, user_agent)
-    {
-        Some(id) => id,
-        None => {
-            // Once a day: the new day's salt comes from the store.
-            let (app, site, user_agent) = (app.clone(), batch.site.clone(), user_agent.to_owned());
-            tokio::task::spawn_blocking(move || {
-                app.visitors.id(received_at, &site, ip, &user_agent)
-            })
-            .await
-            .map_err(anyhow::Error::from)??
+    if is_bot(&app.bots, user_agent) {
+        app.metrics.events(Outcome::Bot, batch.events.len());
+        return Ok(Accepted {
+            accepted: 0,
+            duplicates: 0,
+            rejected: Vec::new(),
+            ignored: Some("bot"),
+        });
+    }
+
+    let received_at = now_ms();
+    let visitor = match &batch.uid {
+        Some(uid) => app.visitors.consented(&batch.site, uid),
+        None => anonymous_visitor(app, received_at, &batch.site, ip, user_agent).await?,
+    };
+    let checked = match ingest::events(batch, visitor, received_at) {
+        Ok(checked) => checked,
+        Err(error) => {
+            if let ingest::IngestError::InvalidEvent(rejected) = &error {
+                app.metrics.events(Outcome::Rejected, rejected.len());
+            }
+            return Err(error.into());
         }
     };
-    let events = ingest::events(batch, visitor, received_at)?;
-    let accepted = events.len();
-    app.queue.submit(events).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { accepted })))
+    let rejected: Vec<RejectedEvent> = checked
+        .rejected
+        .iter()
+        .map(|r| RejectedEvent {
+            index: r.index,
+            code: r.code(),
+            message: r.to_string(),
+        })
+        .collect();
+    let accepted = checked.events.len();
+    let appended = app.queue.submit(checked.events).await?;
+    app.metrics.events(Outcome::Stored, appended.inserted);
+    app.metrics.events(Outcome::Duplicate, appended.duplicates);
+    app.metrics.events(Outcome::Rejected, rejected.len());
+    Ok(Accepted {
+        accepted,
+        duplicates: appended.duplicates,
+        rejected,
+        ignored: None,
+    })
+}
+
+/// Crawlers and headless browsers announce themselves in the user agent; a request
+/// without one is not from a browser either.
+fn is_bot(bots: &isbot::Bots, user_agent: &str) -> bool {
+    user_agent.trim().is_empty() || bots.is_bot(user_agent)
+}
+
+async fn anonymous_visitor(
+    app: &AppState,
+    received_at: i64,
+    site: &str,
+    ip: IpAddr,
+    user_agent: &str,
+) -> Result<u64, ApiError> {
+    if let Some(id) = app.visitors.cached_id(received_at, site, ip, user_agent) {
+        return Ok(id);
+    }
+    // Once a day: the new day's salt comes from the store.
+    let (app, site, user_agent) = (app.clone(), site.to_owned(), user_agent.to_owned());
+    Ok(
+        tokio::task::spawn_blocking(move || app.visitors.id(received_at, &site, ip, &user_agent))
+            .await
+            .map_err(anyhow::Error::from)??,
+    )
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    // Compressed bodies are refused rather than inflated: no decompression bombs.
+    if let Some(encoding) = headers.get(header::CONTENT_ENCODING)
+        && !encoding.as_bytes().eq_ignore_ascii_case(b"identity")
+    {
+        return Err(ApiError::UnsupportedEncoding);
+    }
     let essence = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

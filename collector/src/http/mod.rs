@@ -7,12 +7,15 @@
 //! - `GET /api/v1/reports/paths` — top session paths ([`reports`])
 //! - `GET /spur.js`, `GET /spur.wasm` — the tracker ([`static_files`])
 //! - `GET /` and `/dashboard/…` — the dashboard; `GET /demo/…` — the demo shop
+//! - `GET|DELETE /api/v1/visitors` — a visitor's data, export and deletion ([`visitors`])
+//! - `GET /metrics` — OpenMetrics counters
 //! - `GET /healthz`
 
 mod error;
 mod events;
 mod reports;
 mod static_files;
+mod visitors;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -25,6 +28,8 @@ use tower_http::cors::{Any, CorsLayer};
 
 pub use error::ApiError;
 
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimits;
 use crate::site::Sites;
 use crate::store::Store;
 use crate::visitor::Visitors;
@@ -40,6 +45,11 @@ pub struct Shared {
     pub visitors: Visitors,
     pub queue: Queue,
     pub session_gap_ms: i64,
+    pub metrics: Metrics,
+    pub rate_limits: RateLimits,
+    pub bots: isbot::Bots,
+    /// The bearer token of the visitors API; `None` turns that API off.
+    pub admin_token: Option<String>,
 }
 
 impl AppState {
@@ -72,6 +82,11 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest)
         .route("/api/v1/reports/paths", get(reports::paths))
         .route(
+            "/api/v1/visitors",
+            get(visitors::export).delete(visitors::delete),
+        )
+        .route("/metrics", get(metrics))
+        .route(
             "/api/{*rest}",
             axum::routing::any(|| async { ApiError::NotFound }),
         )
@@ -86,6 +101,18 @@ pub fn router(state: AppState) -> Router {
         .fallback(static_files::not_found)
         .layer(CompressionLayer::new())
         .with_state(state)
+}
+
+async fn metrics(
+    axum::extract::State(app): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.encode(),
+    )
 }
 
 async fn healthz() -> axum::Json<serde_json::Value> {

@@ -1,8 +1,12 @@
 //! Ingest: from a request body to validated [`Event`]s, with every limit in one place.
 //!
-//! The whole batch is accepted or rejected: one invalid event rejects the batch with an
-//! error naming the event's index and field, and nothing of it is stored. Knows nothing
-//! of HTTP; [`crate::http`] maps [`IngestError`] to statuses.
+//! Batch-level problems (not JSON, unknown version or site, disallowed origin, no or too
+//! many events, a bad `uid`) refuse the whole batch and nothing of it is stored. Event-level
+//! problems reject only that event: the good ones are stored and the answer lists each
+//! rejected event's index, code and reason, so one bad event (a tracker bug, a site's
+//! oversized property) never costs the rest of a visitor's journey. A batch whose events
+//! are all invalid is refused. Knows nothing of HTTP; [`crate::http`] maps
+//! [`IngestError`] to statuses.
 //!
 //! Invariants: every string stored is bounded and free of control characters; every
 //! timestamp is on the collector's clock (client skew removed with the batch's
@@ -43,12 +47,44 @@ pub enum IngestError {
     EmptyBatch,
     #[error("the batch holds {0} events; at most {MAX_EVENTS} are allowed")]
     TooManyEvents(usize),
-    #[error("events[{index}].{field}: {reason}")]
-    InvalidEvent {
-        index: usize,
+    #[error("{field}: {reason}")]
+    InvalidBatch {
         field: &'static str,
         reason: &'static str,
     },
+    /// Every event of the batch is invalid (never empty); the message names the first.
+    #[error("{}", all_rejected(.0))]
+    InvalidEvent(Vec<Rejected>),
+}
+
+/// An event refused by validation, named by its index in the batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("events[{index}].{field}: {reason}")]
+pub struct Rejected {
+    pub index: usize,
+    pub field: &'static str,
+    pub reason: &'static str,
+}
+
+impl Rejected {
+    pub fn code(&self) -> &'static str {
+        "invalid_event"
+    }
+}
+
+fn all_rejected(rejected: &[Rejected]) -> String {
+    match rejected {
+        [only] => only.to_string(),
+        [first, ..] => format!("{first} (and every other event of the batch is invalid too)"),
+        [] => "no valid event".to_owned(),
+    }
+}
+
+/// A batch's valid events, and the ones rejected.
+#[derive(Debug)]
+pub struct Checked {
+    pub events: Vec<Event>,
+    pub rejected: Vec<Rejected>,
 }
 
 impl IngestError {
@@ -61,7 +97,8 @@ impl IngestError {
             IngestError::OriginNotAllowed(_) => "origin_not_allowed",
             IngestError::EmptyBatch => "empty_batch",
             IngestError::TooManyEvents(_) => "too_many_events",
-            IngestError::InvalidEvent { .. } => "invalid_event",
+            IngestError::InvalidBatch { .. } => "invalid_batch",
+            IngestError::InvalidEvent(_) => "invalid_event",
         }
     }
 }
@@ -91,6 +128,16 @@ pub fn check_batch(
             MAX_URL_LEN,
         )));
     }
+    if batch
+        .uid
+        .as_deref()
+        .is_some_and(|uid| !crate::visitor::valid_uid(uid))
+    {
+        return Err(IngestError::InvalidBatch {
+            field: "uid",
+            reason: "must be 16 to 64 characters of A-Z, a-z, 0-9, '-' or '_'",
+        });
+    }
     match batch.events.len() {
         0 => Err(IngestError::EmptyBatch),
         n if n > MAX_EVENTS => Err(IngestError::TooManyEvents(n)),
@@ -98,28 +145,30 @@ pub fn check_batch(
     }
 }
 
-/// Turns a checked batch into events for `visitor`, received at `received_at` (ms).
-pub fn events(
-    batch: wire::Batch,
-    visitor: u64,
-    received_at: i64,
-) -> Result<Vec<Event>, IngestError> {
+/// Turns a checked batch into events for `visitor`, received at `received_at` (ms):
+/// the valid ones, and the rejected ones with their reasons. Fails only when no event is
+/// valid.
+pub fn events(batch: wire::Batch, visitor: u64, received_at: i64) -> Result<Checked, IngestError> {
     let sent_at = batch.sent_at;
     let site = batch.site;
-    batch
-        .events
-        .into_iter()
-        .enumerate()
-        .map(|(index, event)| {
-            let invalid = |field, reason| IngestError::InvalidEvent {
+    let mut checked = Checked {
+        events: Vec::with_capacity(batch.events.len()),
+        rejected: Vec::new(),
+    };
+    for (index, event) in batch.events.into_iter().enumerate() {
+        match event_from_wire(event, &site, visitor, sent_at, received_at) {
+            Ok(event) => checked.events.push(event),
+            Err((field, reason)) => checked.rejected.push(Rejected {
                 index,
                 field,
                 reason,
-            };
-            event_from_wire(event, &site, visitor, sent_at, received_at)
-                .map_err(|(f, r)| invalid(f, r))
-        })
-        .collect()
+            }),
+        }
+    }
+    if checked.events.is_empty() {
+        return Err(IngestError::InvalidEvent(checked.rejected));
+    }
+    Ok(checked)
 }
 
 type FieldError = (&'static str, &'static str);
@@ -264,5 +313,7 @@ fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }
 
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;

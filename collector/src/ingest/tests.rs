@@ -3,6 +3,7 @@ use crate::site::Site;
 
 const GOLDEN: &str = include_str!("../../../tests/fixtures/wire/v1/batch.json");
 const MINIMAL: &str = include_str!("../../../tests/fixtures/wire/v1/minimal.json");
+const CONSENTED: &str = include_str!("../../../tests/fixtures/wire/v1/consented.json");
 
 fn demo() -> Site {
     Site {
@@ -13,12 +14,26 @@ fn demo() -> Site {
 }
 
 /// Parses, checks and converts `body` as the handler does, with a fixed clock.
-fn ingest(body: &str) -> Result<Vec<Event>, IngestError> {
+fn ingest_checked(body: &str) -> Result<Checked, IngestError> {
     let batch = parse(body.as_bytes())?;
     let site = demo();
     check_batch(&batch, (batch.site == site.id).then_some(&site), None)?;
     let received_at = batch.sent_at + 250;
     events(batch, 7, received_at)
+}
+
+/// Like [`ingest_checked`], for batches expected to be wholly valid.
+fn ingest(body: &str) -> Result<Vec<Event>, IngestError> {
+    let checked = ingest_checked(body)?;
+    assert_eq!(checked.rejected, vec![], "{body}");
+    Ok(checked.events)
+}
+
+/// The rejection of the one bad event in `body`; the others are kept.
+fn rejection(body: &str) -> Rejected {
+    let checked = ingest_checked(body).unwrap();
+    assert_eq!(checked.rejected.len(), 1, "{body}");
+    checked.rejected[0].clone()
 }
 
 /// The golden batch with one event field replaced by `value` (raw JSON).
@@ -134,31 +149,62 @@ fn every_field_is_validated() {
         ("props", &many_props, "props"),
     ];
     for (field, value, expected_field) in cases {
-        let err = ingest(&golden_with(field, value)).expect_err(value);
-        match err {
-            IngestError::InvalidEvent {
-                index: 0, field, ..
-            } => assert_eq!(field, *expected_field, "{value}"),
-            other => panic!("{field}={value}: expected invalid_event, got {other:?}"),
-        }
+        let rejected = rejection(&golden_with(field, value));
+        assert_eq!(
+            (rejected.index, rejected.field),
+            (0, *expected_field),
+            "{field}={value}"
+        );
     }
+}
+
+#[test]
+fn good_events_survive_a_bad_neighbour_but_an_all_bad_batch_is_refused() {
+    let checked = ingest_checked(&golden_with("stage", r#""delight""#)).unwrap();
+    assert_eq!(checked.events.len(), 2);
+    assert_eq!(checked.events[0].touchpoint, "product");
+    assert_eq!(
+        checked.rejected[0].to_string(),
+        "events[0].stage: must be one of awareness, consideration, purchase, retention, advocacy"
+    );
+    let mut batch: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
+    for event in batch["events"].as_array_mut().unwrap() {
+        event["type"] = "scroll".into();
+    }
+    let err = ingest_checked(&batch.to_string()).unwrap_err();
+    assert_eq!(err.code(), "invalid_event");
+    assert_eq!(
+        err.to_string(),
+        "events[0].type: must be one of pageview, click, custom \
+         (and every other event of the batch is invalid too)"
+    );
+}
+
+#[test]
+fn uid_and_dropped_are_read_and_a_bad_uid_refuses_the_batch() {
+    let batch = parse(CONSENTED.as_bytes()).unwrap();
+    assert_eq!(batch.uid.as_deref(), Some("Qm9uam91ciBTcHVyIQ"));
+    assert_eq!(batch.dropped, Some(3));
+    assert_eq!(ingest(CONSENTED).unwrap().len(), 1);
+    let bad = CONSENTED.replace("Qm9uam91ciBTcHVyIQ", "not/a uid");
+    assert_eq!(ingest_checked(&bad).unwrap_err().code(), "invalid_batch");
 }
 
 #[test]
 fn click_and_custom_events_need_a_name() {
     let mut batch: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
     batch["events"][2].as_object_mut().unwrap().remove("name");
-    let err = ingest(&batch.to_string()).unwrap_err();
+    let rejected = rejection(&batch.to_string());
     assert_eq!(
-        err,
-        IngestError::InvalidEvent {
+        rejected,
+        Rejected {
             index: 2,
             field: "name",
             reason: "is required for click and custom events"
         }
     );
     assert_eq!(
-        err.to_string(),
+        rejected.to_string(),
         "events[2].name: is required for click and custom events"
     );
 }

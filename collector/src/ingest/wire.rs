@@ -20,6 +20,12 @@ pub struct Batch {
     /// When the tracker sent the batch, on the client's clock (ms since the epoch).
     pub sent_at: i64,
     pub events: Vec<WireEvent>,
+    /// The first-party visitor id, sent only after the visitor consented.
+    #[serde(default)]
+    pub uid: Option<String>,
+    /// Events the tracker's offline queue dropped (it was full) since its last 2xx.
+    #[serde(default)]
+    pub dropped: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

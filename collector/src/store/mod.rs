@@ -16,8 +16,8 @@ use crate::journey::Touch;
 use crate::site::Site;
 
 pub trait Store: Send + Sync + 'static {
-    /// Stores a chunk of events in one transaction.
-    fn append(&self, events: &[Event]) -> anyhow::Result<Appended>;
+    /// Stores batches of events in one transaction; says per batch what was new.
+    fn append(&self, batches: &[Vec<Event>]) -> anyhow::Result<Vec<Appended>>;
 
     /// All sites, for the in-memory registry.
     fn sites(&self) -> anyhow::Result<Vec<Site>>;
@@ -29,6 +29,19 @@ pub trait Store: Send + Sync + 'static {
     /// created on first use; salts of earlier days are deleted, so yesterday's visitor
     /// ids can no longer be recomputed from an IP address and user agent.
     fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]>;
+
+    /// A random install-wide secret named `name`, created on first use and the same for
+    /// every process sharing the store.
+    fn secret(&self, name: &str) -> anyhow::Result<[u8; 32]>;
+
+    /// Every stored event of one visitor of a site, in time order.
+    fn visitor_events(&self, site: &str, visitor: u64) -> anyhow::Result<Vec<Event>>;
+
+    /// Deletes every stored event of one visitor of a site; returns how many.
+    fn delete_visitor(&self, site: &str, visitor: u64) -> anyhow::Result<usize>;
+
+    /// Deletes the events of every site that happened before `ts_ms`; returns how many.
+    fn delete_before(&self, ts_ms: i64) -> anyhow::Result<usize>;
 }
 
 /// What an append did.

@@ -13,13 +13,14 @@ use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Appended, Store};
-use crate::event::Event;
+use crate::event::{Event, EventKind, Stage, Utm};
 use crate::journey::Touch;
 use crate::site::Site;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the applied ones.
 /// Never edit a released migration: append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE sites (
         id              TEXT PRIMARY KEY,
         name            TEXT NOT NULL,
@@ -52,7 +53,19 @@ const MIGRATIONS: &[&str] = &[r#"
     );
     INSERT INTO sites (id, name, allowed_origins, created_at)
         VALUES ('demo', 'Demo shop', '[]', CAST(unixepoch('subsec') * 1000 AS INTEGER));
-"#];
+"#,
+    r#"
+    -- Install-wide secrets, created on first use (the key of the consented visitor id).
+    CREATE TABLE secrets (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );
+    -- One visitor's events: export, deletion, timelines.
+    CREATE INDEX events_by_visitor ON events (site, visitor, ts);
+    -- Retention deletes by time across sites.
+    CREATE INDEX events_by_ts ON events (ts);
+"#,
+];
 
 pub struct SqliteStore {
     writer: Mutex<Connection>,
@@ -107,43 +120,47 @@ fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 }
 
 impl Store for SqliteStore {
-    fn append(&self, events: &[Event]) -> anyhow::Result<Appended> {
+    fn append(&self, batches: &[Vec<Event>]) -> anyhow::Result<Vec<Appended>> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction()?;
-        let mut inserted = 0;
+        let mut outcomes = Vec::with_capacity(batches.len());
         {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (site, id, visitor, ts, received_at, kind, touchpoint, stage,
                     url, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, props)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
-            for e in events {
-                inserted += insert.execute(params![
-                    e.site,
-                    e.id,
-                    // SQLite integers are signed; the bits round-trip unchanged.
-                    e.visitor as i64,
-                    e.ts,
-                    e.received_at,
-                    e.kind.as_str(),
-                    e.touchpoint,
-                    e.stage.map(|s| s.as_str()),
-                    e.url,
-                    e.referrer,
-                    e.utm.source,
-                    e.utm.medium,
-                    e.utm.campaign,
-                    e.utm.term,
-                    e.utm.content,
-                    e.props,
-                ])?;
+            for events in batches {
+                let mut inserted = 0;
+                for e in events {
+                    inserted += insert.execute(params![
+                        e.site,
+                        e.id,
+                        // SQLite integers are signed; the bits round-trip unchanged.
+                        e.visitor as i64,
+                        e.ts,
+                        e.received_at,
+                        e.kind.as_str(),
+                        e.touchpoint,
+                        e.stage.map(|s| s.as_str()),
+                        e.url,
+                        e.referrer,
+                        e.utm.source,
+                        e.utm.medium,
+                        e.utm.campaign,
+                        e.utm.term,
+                        e.utm.content,
+                        e.props,
+                    ])?;
+                }
+                outcomes.push(Appended {
+                    inserted,
+                    duplicates: events.len() - inserted,
+                });
             }
         }
         tx.commit()?;
-        Ok(Appended {
-            inserted,
-            duplicates: events.len() - inserted,
-        })
+        Ok(outcomes)
     }
 
     fn sites(&self) -> anyhow::Result<Vec<Site>> {
@@ -207,5 +224,82 @@ impl Store for SqliteStore {
         tx.execute("DELETE FROM salts WHERE day < ?1", [day])?;
         tx.commit()?;
         Ok(salt)
+    }
+
+    fn secret(&self, name: &str) -> anyhow::Result<[u8; 32]> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        // Keeps the existing value: every process sharing the store agrees on it.
+        let candidate: [u8; 32] = rand::random();
+        tx.execute(
+            "INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)",
+            params![name, &candidate[..]],
+        )?;
+        let value: Vec<u8> =
+            tx.query_row("SELECT value FROM secrets WHERE name = ?1", [name], |row| {
+                row.get(0)
+            })?;
+        tx.commit()?;
+        <[u8; 32]>::try_from(value).map_err(|_| anyhow::anyhow!("secret {name} is not 32 bytes"))
+    }
+
+    fn visitor_events(&self, site: &str, visitor: u64) -> anyhow::Result<Vec<Event>> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn.prepare_cached(
+            "SELECT site, id, visitor, ts, received_at, kind, touchpoint, stage, url, referrer,
+                    utm_source, utm_medium, utm_campaign, utm_term, utm_content, props
+             FROM events WHERE site = ?1 AND visitor = ?2 ORDER BY ts, id",
+        )?;
+        let rows = stmt.query_map(params![site, visitor as i64], |row| {
+            Ok(Event {
+                site: row.get(0)?,
+                id: row.get(1)?,
+                visitor: row.get::<_, i64>(2)? as u64,
+                ts: row.get(3)?,
+                received_at: row.get(4)?,
+                // Only validated values were written; an unknown one means a newer
+                // binary wrote it, and the export shows it as a custom event.
+                kind: EventKind::parse(&row.get::<_, String>(5)?).unwrap_or(EventKind::Custom),
+                touchpoint: row.get(6)?,
+                stage: row
+                    .get::<_, Option<String>>(7)?
+                    .and_then(|s| Stage::parse(&s)),
+                url: row.get(8)?,
+                referrer: row.get(9)?,
+                utm: Utm {
+                    source: row.get(10)?,
+                    medium: row.get(11)?,
+                    campaign: row.get(12)?,
+                    term: row.get(13)?,
+                    content: row.get(14)?,
+                },
+                props: row.get(15)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_visitor(&self, site: &str, visitor: u64) -> anyhow::Result<usize> {
+        let conn = lock(&self.writer);
+        Ok(conn.execute(
+            "DELETE FROM events WHERE site = ?1 AND visitor = ?2",
+            params![site, visitor as i64],
+        )?)
+    }
+
+    fn delete_before(&self, ts_ms: i64) -> anyhow::Result<usize> {
+        let mut deleted = 0;
+        // In slices, so that the writer's lock is never held for long.
+        loop {
+            let n = lock(&self.writer).execute(
+                "DELETE FROM events WHERE rowid IN
+                    (SELECT rowid FROM events WHERE ts < ?1 LIMIT 10000)",
+                [ts_ms],
+            )?;
+            deleted += n;
+            if n == 0 {
+                return Ok(deleted);
+            }
+        }
     }
 }

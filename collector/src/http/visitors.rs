@@ -1,0 +1,75 @@
+//! `GET /api/v1/visitors?site=…&id=…|uid=…` exports everything stored about a visitor;
+//! `DELETE` with the same query deletes it. Both need the admin token.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use serde::Deserialize;
+
+use super::{ApiError, AppState};
+use crate::privacy::{self, Export, Who};
+use crate::reports::QueryError;
+
+#[derive(Debug, Deserialize)]
+pub struct VisitorParams {
+    site: Option<String>,
+    id: Option<String>,
+    uid: Option<String>,
+}
+
+pub async fn export(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<VisitorParams>, QueryRejection>,
+) -> Result<Json<Export>, ApiError> {
+    let (site, who) = authorize(&app, &headers, params)?;
+    let export = tokio::task::spawn_blocking(move || {
+        let visitor = privacy::resolve(app.store.as_ref(), &site, &who)?;
+        privacy::export(app.store.as_ref(), &site, visitor)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(Json(export))
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<VisitorParams>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (site, who) = authorize(&app, &headers, params)?;
+    let deleted = tokio::task::spawn_blocking(move || {
+        let visitor = privacy::resolve(app.store.as_ref(), &site, &who)?;
+        app.store.delete_visitor(&site, visitor)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(Json(serde_json::json!({ "deleted": deleted })))
+}
+
+fn authorize(
+    app: &AppState,
+    headers: &HeaderMap,
+    params: Result<Query<VisitorParams>, QueryRejection>,
+) -> Result<(String, Who), ApiError> {
+    let expected = app.admin_token.as_deref().ok_or(ApiError::AdminApiOff)?;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized)?;
+    // Compare digests, so the time taken says nothing about the token.
+    if blake3::hash(given.as_bytes()) != blake3::hash(expected.as_bytes()) {
+        return Err(ApiError::Unauthorized);
+    }
+    let Query(params) = params.map_err(|e| QueryError(e.body_text()))?;
+    let site = params
+        .site
+        .ok_or_else(|| QueryError("`site` is required".into()))?;
+    if app.sites.get(&site).is_none() {
+        return Err(ApiError::UnknownSite(site));
+    }
+    let who = Who::parse(params.id.as_deref(), params.uid.as_deref())?;
+    Ok((site, who))
+}

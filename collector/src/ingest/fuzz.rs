@@ -1,0 +1,142 @@
+//! Fuzzing the parser and validator with proptest: arbitrary bytes, and valid batches
+//! with fields replaced by arbitrary JSON. Nothing panics, and whatever is accepted keeps
+//! every invariant the store relies on. CI runs a few thousand cases; set
+//! `PROPTEST_CASES=1000000` for a long run.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::site::Site;
+
+const RECEIVED_AT: i64 = 1_795_341_601_000;
+
+fn site() -> Site {
+    Site {
+        id: "demo".into(),
+        name: "Demo".into(),
+        allowed_origins: Vec::new(),
+    }
+}
+
+/// Everything the store may assume of an accepted event.
+fn assert_invariants(event: &Event) {
+    let clean = |s: &str| !s.chars().any(char::is_control);
+    assert_eq!(event.site, "demo");
+    assert!(ID_LEN.contains(&event.id.len()));
+    assert!(!event.touchpoint.is_empty() && event.touchpoint.chars().count() <= MAX_NAME_LEN);
+    assert!(clean(&event.touchpoint));
+    assert!(event.url.len() <= MAX_URL_LEN);
+    assert!(event.url.starts_with("http://") || event.url.starts_with("https://"));
+    assert!(
+        event
+            .referrer
+            .as_ref()
+            .is_none_or(|r| r.len() <= MAX_URL_LEN)
+    );
+    assert!(
+        event.ts >= RECEIVED_AT - MAX_EVENT_AGE_MS && event.ts <= RECEIVED_AT + MAX_EVENT_LEAD_MS
+    );
+    if let Some(props) = &event.props {
+        let props: serde_json::Map<String, Value> = serde_json::from_str(props).unwrap();
+        assert!(props.len() <= MAX_PROPS);
+        for (key, value) in &props {
+            assert!(key.chars().count() <= MAX_PROP_KEY_LEN);
+            match value {
+                Value::String(s) => assert!(s.chars().count() <= MAX_PROP_VALUE_LEN),
+                Value::Number(_) | Value::Bool(_) => {}
+                other => panic!("prop {key} is {other}"),
+            }
+        }
+    }
+}
+
+/// Runs a body through the whole ingest path the HTTP handler takes.
+fn ingest(body: &[u8]) {
+    let Ok(batch) = parse(body) else { return };
+    let site = site();
+    if check_batch(&batch, Some(&site), None).is_err() {
+        return;
+    }
+    if let Ok(checked) = events(batch, 7, RECEIVED_AT) {
+        for event in &checked.events {
+            assert_invariants(event);
+        }
+        for rejected in &checked.rejected {
+            assert_eq!(rejected.code(), "invalid_event");
+        }
+    }
+}
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,300}".prop_map(Value::String),
+        "[\\x00-\\x1f\\u{202e}\\u{fffd}<>'\";]{0,20}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            prop::collection::btree_map(".{0,70}", inner, 0..25)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn valid_batch() -> Value {
+    json!({
+        "v": 1, "site": "demo", "sent_at": RECEIVED_AT,
+        "events": [{
+            "id": "fuzz-event-0000001", "ts": RECEIVED_AT - 1000, "type": "custom",
+            "url": "https://shop.example/demo/?utm_source=x", "ref": "https://mail.example/",
+            "name": "purchase", "stage": "purchase", "props": {"revenue": 1.5}
+        }]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..2048)) {
+        ingest(&body);
+    }
+
+    #[test]
+    fn a_batch_with_one_field_replaced_keeps_every_invariant(
+        field in prop::sample::select(vec!["id", "ts", "type", "url", "ref", "name", "stage", "props"]),
+        value in any_json(),
+        top in prop::sample::select(vec!["", "v", "site", "sent_at", "events", "uid", "dropped"]),
+        top_value in any_json(),
+    ) {
+        let mut batch = valid_batch();
+        batch["events"][0][field] = value;
+        if !top.is_empty() {
+            batch[top] = top_value;
+        }
+        ingest(batch.to_string().as_bytes());
+    }
+
+    #[test]
+    fn strings_of_any_shape_in_named_fields(
+        name in "\\PC{0,120}|[\\x00-\\x1f]{1,3}",
+        // Mostly valid URLs and times, so that the name decides the outcome.
+        url in prop_oneof![
+            3 => "https://shop\\.example/[a-zA-Z0-9/?=&%._-]{0,80}",
+            1 => "(https?|javascript|data|ftp)://[^ ]{0,2100}",
+        ],
+        ts_offset in prop_oneof![
+            3 => -MAX_EVENT_AGE_MS..MAX_EVENT_LEAD_MS,
+            1 => -(MAX_EVENT_AGE_MS * 2)..(MAX_EVENT_LEAD_MS * 2),
+        ],
+    ) {
+        let mut batch = valid_batch();
+        batch["events"][0]["name"] = json!(name);
+        batch["events"][0]["url"] = json!(url);
+        batch["events"][0]["ts"] = json!(RECEIVED_AT + ts_offset);
+        ingest(batch.to_string().as_bytes());
+    }
+}

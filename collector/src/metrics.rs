@@ -1,0 +1,151 @@
+//! Counters for operators, served as OpenMetrics text at `GET /metrics`.
+//!
+//! Every event that reaches ingest ends in exactly one outcome, so the outcomes add up to
+//! the events received: `stored`, `duplicate` (re-sent, already stored), `rejected`
+//! (failed validation), `bot` (dropped: crawler or headless user agent). Requests refused
+//! as a whole, before their events are looked at (malformed bodies, rate limits and the
+//! like), are counted by error code instead.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabel {
+    code: &'static str,
+}
+
+/// What became of an event that reached ingest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Stored,
+    Duplicate,
+    Rejected,
+    Bot,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Stored => "stored",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Rejected => "rejected",
+            Outcome::Bot => "bot",
+        }
+    }
+}
+
+pub struct Metrics {
+    registry: Registry,
+    events: Family<OutcomeLabel, Counter>,
+    refused: Family<CodeLabel, Counter>,
+    tracker_dropped: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::default();
+        let events = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "spur_ingest_events",
+            "Events that reached ingest, by outcome",
+            events.clone(),
+        );
+        let refused = Family::<CodeLabel, Counter>::default();
+        registry.register(
+            "spur_ingest_refused_requests",
+            "Ingest requests refused as a whole, by error code",
+            refused.clone(),
+        );
+        let tracker_dropped = Counter::default();
+        registry.register(
+            "spur_tracker_dropped_events",
+            "Events trackers dropped from their full offline queues (as they report)",
+            tracker_dropped.clone(),
+        );
+        // Zero-valued series exist from the start, so dashboards and tests see them.
+        for outcome in [
+            Outcome::Stored,
+            Outcome::Duplicate,
+            Outcome::Rejected,
+            Outcome::Bot,
+        ] {
+            let _ = events.get_or_create(&OutcomeLabel {
+                outcome: outcome.label(),
+            });
+        }
+        Metrics {
+            registry,
+            events,
+            refused,
+            tracker_dropped,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn events(&self, outcome: Outcome, n: usize) {
+        self.events
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.label(),
+            })
+            .inc_by(n as u64);
+    }
+
+    pub fn refused(&self, code: &'static str) {
+        self.refused.get_or_create(&CodeLabel { code }).inc();
+    }
+
+    pub fn tracker_dropped(&self, n: u64) {
+        self.tracker_dropped.inc_by(n);
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_appear_in_the_exposition() {
+        let metrics = Metrics::default();
+        metrics.events(Outcome::Stored, 3);
+        metrics.events(Outcome::Bot, 2);
+        metrics.refused("malformed_body");
+        metrics.tracker_dropped(7);
+        let text = metrics.encode();
+        assert!(
+            text.contains("spur_ingest_events_total{outcome=\"stored\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("spur_ingest_events_total{outcome=\"bot\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("spur_ingest_events_total{outcome=\"duplicate\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("spur_ingest_refused_requests_total{code=\"malformed_body\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("spur_tracker_dropped_events_total 7"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Durability under `kill -9`: every event that got a 2xx survives, exactly once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use spur::store::Store;
+use spur::store::sqlite::SqliteStore;
+use spur_tests::process::{SpurProcess, free_port, get, http_client, post};
+
+const SPUR: &str = env!("CARGO_BIN_EXE_spur-under-test");
+
+fn batch(ids: &[String], now: i64) -> String {
+    let events: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            serde_json::json!({
+                "id": id, "ts": now, "type": "pageview",
+                "url": "https://shop.example/demo/", "name": "landing", "stage": "awareness"
+            })
+        })
+        .collect();
+    serde_json::json!({ "v": 1, "site": "demo", "sent_at": now, "events": events }).to_string()
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Every event id stored for the demo site, with how many rows hold it.
+fn stored_ids(data: &std::path::Path) -> BTreeMap<String, usize> {
+    let store = SqliteStore::open(data).unwrap();
+    let mut ids = BTreeMap::new();
+    for touch in store.touches("demo", 0, i64::MAX).unwrap() {
+        *ids.entry(touch.id).or_default() += 1;
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_under_load_loses_no_acknowledged_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let addr = free_port();
+    let no_limits = ["--rate-limit-ip", "0", "--rate-limit-site", "0"];
+    let mut spur = SpurProcess::start(SPUR, &data, addr, &no_limits).await;
+
+    // Four clients post batches of 20 as fast as they can; each remembers what was
+    // acknowledged and what was sent without an answer.
+    let acked = Arc::new(Mutex::new(BTreeSet::<String>::new()));
+    let sent: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+    let url = spur.url("/api/v1/events");
+    let mut clients = Vec::new();
+    for client_no in 0..4 {
+        let (acked, sent, url) = (acked.clone(), sent.clone(), url.clone());
+        clients.push(tokio::spawn(async move {
+            let client = http_client();
+            for batch_no in 0.. {
+                let ids: Vec<String> = (0..20)
+                    .map(|i| format!("crash-{client_no}-{batch_no:06}-{i:02}"))
+                    .collect();
+                sent.lock().unwrap().push(ids.clone());
+                match post(&client, &url, &[], batch(&ids, now_ms())).await {
+                    Some((status, _)) if status.is_success() => {
+                        acked.lock().unwrap().extend(ids);
+                    }
+                    // The process is gone (or going): stop.
+                    Some((status, _)) if status.is_server_error() => {}
+                    Some((status, body)) => panic!("{status}: {body:?}"),
+                    None => return,
+                }
+            }
+        }));
+    }
+    // Let the load run until a good number of batches were acknowledged, then kill.
+    for _ in 0..200 {
+        if acked.lock().unwrap().len() >= 4_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    spur.kill_9();
+    for client in clients {
+        tokio::time::timeout(Duration::from_secs(30), client)
+            .await
+            .expect("clients stop once the collector is gone")
+            .unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 1_000,
+        "too little load before the kill: {}",
+        acked.len()
+    );
+
+    // Every acknowledged event is on disk, once.
+    let stored = stored_ids(&data);
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|id| !stored.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(stored.values().all(|&n| n == 1));
+
+    // Restarted on the same data, the clients re-send everything they sent (as a
+    // tracker does with what it never saw acknowledged): each event is stored once.
+    let spur = SpurProcess::start(SPUR, &data, addr, &no_limits).await;
+    let client = http_client();
+    let sent = sent.lock().unwrap().clone();
+    for ids in &sent {
+        let (status, body) = post(
+            &client,
+            &spur.url("/api/v1/events"),
+            &[],
+            batch(ids, now_ms()),
+        )
+        .await
+        .expect("restarted collector answers");
+        assert_eq!(status, 202, "{body:?}");
+    }
+    let (_, metrics) = get(&client, &spur.url("/metrics")).await.unwrap();
+    let metrics = String::from_utf8(metrics.to_vec()).unwrap();
+    let all: BTreeSet<&String> = sent.iter().flatten().collect();
+    let stored = stored_ids(&data);
+    assert_eq!(stored.len(), all.len());
+    assert!(stored.values().all(|&n| n == 1));
+    assert!(all.iter().all(|id| stored.contains_key(*id)));
+    let before_restart = stored_count_line(&metrics, "duplicate");
+    assert!(
+        before_restart >= acked.len() as u64,
+        "re-sent acknowledged events count as duplicates: {before_restart} < {}",
+        acked.len()
+    );
+}
+
+fn stored_count_line(metrics: &str, outcome: &str) -> u64 {
+    let prefix = format!("spur_ingest_events_total{{outcome=\"{outcome}\"}} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {prefix} in\n{metrics}"))
+}
