@@ -48,6 +48,7 @@ impl App {
             rate_limits: RateLimits::new(settings.rate_limit_ip, settings.rate_limit_site),
             bots: isbot::Bots::default(),
             admin_token: settings.admin_token.clone(),
+            behind_proxy: settings.behind_proxy,
         });
         let maintenance = tokio::spawn(maintain(state.clone(), settings.retention));
         Ok(App {

@@ -88,6 +88,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SPUR_RATE_LIMIT_SITE", default_value_t = 5000)]
     pub rate_limit_site: u32,
 
+    /// Take the client's address from the last `X-Forwarded-For` entry, as set by a
+    /// reverse proxy in front of the collector. Only with such a proxy: otherwise clients
+    /// could choose their address (and dodge the rate limit).
+    #[arg(long, env = "SPUR_BEHIND_PROXY")]
+    pub behind_proxy: bool,
+
     /// Delete raw events older than this many days (checked hourly). 0 keeps them forever.
     #[arg(long, env = "SPUR_RETENTION_DAYS", default_value_t = 0)]
     pub retention_days: u32,
@@ -110,6 +116,8 @@ pub struct Settings {
     /// Raw events older than this are deleted; `None` keeps them.
     pub retention: Option<std::time::Duration>,
     pub admin_token: Option<String>,
+    /// Read the client address from `X-Forwarded-For` (set by a trusted reverse proxy).
+    pub behind_proxy: bool,
 }
 
 impl TryFrom<ServeArgs> for Settings {
@@ -142,6 +150,7 @@ impl TryFrom<ServeArgs> for Settings {
                 std::time::Duration::from_secs(u64::from(args.retention_days) * 24 * 3600)
             }),
             admin_token: args.admin_token,
+            behind_proxy: args.behind_proxy,
         })
     }
 }
@@ -158,6 +167,7 @@ impl Settings {
             rate_limit_site: Rate::per_second(5000),
             retention: None,
             admin_token: None,
+            behind_proxy: false,
         }
     }
 }

@@ -1,7 +1,9 @@
-//! Test harness: a collector on a real socket with its own data directory, HTTP helpers,
-//! and a headless Chromium driven through chromedriver (WebDriver).
+//! Test harness: a collector on a real socket with its own data directory (stopped and
+//! restarted on the same port and data at will), HTTP helpers, a static server for test
+//! pages, and a headless Chromium driven through chromedriver (WebDriver).
 
 pub mod browser;
+pub mod pages;
 pub mod process;
 
 use std::net::SocketAddr;
@@ -30,12 +32,14 @@ pub fn fixture(path: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A collector serving on `127.0.0.1:<free port>`, stopped (gracefully) on [`Server::stop`].
+/// A collector serving on `127.0.0.1:<free port>`, stopped (gracefully) on [`Server::stop`]
+/// and started again, on the same port and data, by [`Server::restart`].
 pub struct Server {
     pub addr: SocketAddr,
     pub router: axum::Router,
     pub store: Arc<dyn Store>,
     pub data: tempfile::TempDir,
+    settings: Settings,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -49,25 +53,55 @@ impl Server {
         let data = tempfile::tempdir().unwrap();
         let mut settings = Settings::with_data(data.path());
         adjust(&mut settings);
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data).unwrap());
-        let app = App::with_store(&settings, store.clone()).unwrap();
-        let router = app.router.clone();
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(app.serve(listener, async {
-            let _ = stopped.await;
-        }));
-        Server {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data).unwrap());
+        let app = App::with_store(&settings, store.clone()).unwrap();
+        let mut server = Server {
             addr,
-            router,
+            router: app.router.clone(),
             store,
             data,
-            stop: Some(stop),
-            task: Some(task),
-        }
+            settings,
+            stop: None,
+            task: None,
+        };
+        server.serve(app, listener);
+        server
+    }
+
+    fn serve(&mut self, app: App, listener: tokio::net::TcpListener) {
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.stop = Some(stop);
+        self.task = Some(tokio::spawn(app.serve(listener, async {
+            let _ = stopped.await;
+        })));
+    }
+
+    /// Stops the collector (if it runs) and starts it again on the same address, with
+    /// the same settings and data directory: what an operator's restart looks like to
+    /// a browser.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        // The old listener is closed; binding the same port again can still fail for a
+        // moment on a busy machine.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    eprintln!("rebinding {}: {e}; retrying", self.addr);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("cannot listen on {} again: {e}", self.addr),
+            }
+        };
+        self.store = Arc::new(SqliteStore::open(&self.settings.data).unwrap());
+        let app = App::with_store(&self.settings, self.store.clone()).unwrap();
+        self.router = app.router.clone();
+        self.serve(app, listener);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -82,6 +116,18 @@ impl Server {
         if let Some(task) = self.task.take() {
             task.await.unwrap().unwrap();
         }
+    }
+
+    /// The value of one series of `GET /metrics`, e.g.
+    /// `spur_ingest_events_total{outcome="duplicate"}`; 0 when it has not been counted
+    /// yet. Counters start at 0 with every (re)start.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let reply = self.get("/metrics").await;
+        assert_eq!(reply.status, StatusCode::OK, "GET /metrics");
+        let text = String::from_utf8(reply.body).unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .map_or(0.0, |value| value.trim().parse().unwrap())
     }
 
     /// Every stored event of `site`, whatever its time.

@@ -179,3 +179,36 @@ async fn bots_are_dropped_and_counted_not_stored() {
         1
     );
 }
+
+#[tokio::test]
+async fn behind_a_proxy_the_forwarded_address_counts_and_otherwise_it_is_ignored() {
+    for behind_proxy in [false, true] {
+        let server = Server::start_with(|s| {
+            s.behind_proxy = behind_proxy;
+            s.rate_limit_ip = Rate::per_second(1);
+        })
+        .await;
+        // Twenty clients behind one proxy address, each sending one batch.
+        let mut statuses = Vec::new();
+        for n in 0..20u8 {
+            let mut request = Request::post("/api/v1/events")
+                .header("content-type", "text/plain")
+                .header("user-agent", BROWSER_UA)
+                .header("x-forwarded-for", format!("10.9.8.7, 203.0.113.{n}"))
+                .body(Body::from(batch(&format!("proxied-event-{n:04}"))))
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+            statuses.push(server.call(request).await.status.as_u16());
+        }
+        let accepted = statuses.iter().filter(|&&s| s == 202).count();
+        if behind_proxy {
+            // Each forwarded address has its own bucket (burst 10).
+            assert_eq!(accepted, 20, "{statuses:?}");
+        } else {
+            // One peer address: the header is not trusted, the burst of 10 runs out.
+            assert!((10..20).contains(&accepted), "{statuses:?}");
+        }
+    }
+}

@@ -42,9 +42,12 @@ pub async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    // Behind a proxy every visitor would share the proxy's address; trusted proxy
-    // headers are not read yet, so deploy the collector directly at the edge.
-    let ip = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
+    let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
+    let ip = if app.behind_proxy {
+        forwarded_for(&headers).unwrap_or(peer)
+    } else {
+        peer
+    };
     match ingest(&app, ip, &headers, body).await {
         Ok(accepted) => (StatusCode::ACCEPTED, Json(accepted)).into_response(),
         Err(error) => {
@@ -128,6 +131,13 @@ async fn ingest(
         rejected,
         ignored: None,
     })
+}
+
+/// The address the (trusted) proxy saw: the last entry of the last `X-Forwarded-For`
+/// header, which the proxy appended. Earlier entries are the client's say and ignored.
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
 }
 
 /// Crawlers and headless browsers announce themselves in the user agent; a request

@@ -50,6 +50,8 @@ pub struct Shared {
     pub bots: isbot::Bots,
     /// The bearer token of the visitors API; `None` turns that API off.
     pub admin_token: Option<String>,
+    /// Take the client address from `X-Forwarded-For`.
+    pub behind_proxy: bool,
 }
 
 impl AppState {
