@@ -9,7 +9,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::app::{App, shutdown_signal};
-use crate::config::{Cli, Command, Settings, VisitorArgs, VisitorCommand};
+use crate::config::{Cli, Command, ReportArgs, Settings, VisitorArgs, VisitorCommand};
 use crate::privacy;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -32,6 +32,7 @@ pub fn main() -> ExitCode {
                 .block_on(serve(settings))
         }),
         Command::Visitor(command) => visitor(command),
+        Command::Report(args) => report(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,6 +81,57 @@ fn visitor(command: VisitorCommand) -> anyhow::Result<()> {
         let export = privacy::export(store.as_ref(), &site, visitor)?;
         serde_json::to_writer_pretty(&mut out, &export)?;
         writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// `spur report …`: the same reports as the HTTP API, on the data directory.
+fn report(args: ReportArgs) -> anyhow::Result<()> {
+    use crate::reports::{self, Kind, Request, table::Table};
+    let kind = Kind::parse(&args.report).ok_or_else(|| {
+        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        anyhow::anyhow!("no report `{}`; there are {}", args.report, all.join(", "))
+    })?;
+    let mut pairs = vec![("site".to_owned(), args.site.clone())];
+    pairs.extend(args.from.map(|d| ("from".to_owned(), d)));
+    pairs.extend(args.to.map(|d| ("to".to_owned(), d)));
+    for param in &args.params {
+        let (name, value) = param
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("`-p {param}`: write parameters as name=value"))?;
+        pairs.push((name.to_owned(), value.to_owned()));
+    }
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date();
+    let gap_ms = i64::from(args.session_gap_minutes) * 60 * 1000;
+    let request = Request::parse(kind, &pairs, today, gap_ms)?;
+    let store = SqliteStore::open(&args.data)?;
+    anyhow::ensure!(
+        store.sites()?.iter().any(|s| s.id == request.site),
+        "site `{}` does not exist",
+        request.site
+    );
+    let report = reports::run(&store, &request)?;
+    let mut out = std::io::stdout().lock();
+    match args.format.as_str() {
+        "json" => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        "csv" => write!(out, "{}", Table::of(&report).csv())?,
+        "table" => {
+            let table = Table::of(&report);
+            let mut pretty = comfy_table::Table::new();
+            pretty
+                .load_preset(comfy_table::presets::UTF8_BORDERS_ONLY)
+                .set_header(table.header.clone())
+                .add_rows(table.rows.clone());
+            writeln!(
+                out,
+                "{} report for {}, {} to {}",
+                report.report, report.site, report.from, report.to
+            )?;
+            writeln!(out, "{pretty}")?;
+        }
+        other => anyhow::bail!("`--format` must be table, csv or json, not `{other}`"),
     }
     Ok(())
 }

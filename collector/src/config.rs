@@ -23,6 +23,43 @@ pub enum Command {
     /// Export or delete everything stored about one visitor (data-subject requests).
     #[command(subcommand)]
     Visitor(VisitorCommand),
+    /// Print a report in the terminal, e.g. `spur report funnel --site demo -p steps=landing,cart`.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// paths, explore, transitions, funnel, stages, touchpoints, channels, referrals or visitor.
+    pub report: String,
+
+    /// Directory of the embedded database.
+    #[arg(long, env = "SPUR_DATA", default_value = "data")]
+    pub data: PathBuf,
+
+    /// The site to report on.
+    #[arg(long)]
+    pub site: String,
+
+    /// First day (UTC, inclusive), e.g. 2026-11-01; default: six days before `--to`.
+    #[arg(long)]
+    pub from: Option<String>,
+
+    /// Last day (UTC, inclusive); default: today.
+    #[arg(long)]
+    pub to: Option<String>,
+
+    /// Any other report parameter as name=value, as in the HTTP API
+    /// (e.g. `-p steps=landing,cart -p window=3600`, `-p group=/product/*:product`).
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// table (for people), csv or json.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "SPUR_SESSION_GAP_MINUTES", default_value_t = 30)]
+    pub session_gap_minutes: u32,
 }
 
 #[derive(Debug, Subcommand)]

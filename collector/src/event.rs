@@ -1,8 +1,8 @@
 //! Domain types shared by ingest, the store and the journey engine.
 //!
-//! These are what the collector believes after validation; they are neither the wire
-//! format (see [`crate::ingest::wire`]) nor report views (see [`crate::reports`]), and
-//! they deliberately do not derive `Serialize`.
+//! These are what the collector believes after validation; they are not the wire
+//! format (see [`crate::ingest::wire`]). The enums serialise as their lowercase names,
+//! which is how reports show them.
 
 use std::fmt;
 
@@ -28,6 +28,54 @@ pub struct Event {
     pub utm: Utm,
     /// Custom properties, as a JSON object text (validated, bounded).
     pub props: Option<String>,
+    /// The class of device, from the user agent (which itself is not kept).
+    pub device: Device,
+}
+
+/// The class of device an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Device {
+    Desktop,
+    Mobile,
+    Tablet,
+}
+
+impl Device {
+    pub const ALL: [Device; 3] = [Device::Desktop, Device::Mobile, Device::Tablet];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Device::Desktop => "desktop",
+            Device::Mobile => "mobile",
+            Device::Tablet => "tablet",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Device> {
+        Device::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// The device class of a browser's user agent (parsed by `woothee`); tablets are
+    /// told apart by their platform (iPad, Android without "Mobile").
+    pub fn of_user_agent(user_agent: &str) -> Device {
+        let Some(ua) = woothee::parser::Parser::new().parse(user_agent) else {
+            return Device::Desktop;
+        };
+        let tablet = ua.os == "iPad"
+            || (ua.os == "Android" && !user_agent.contains("Mobile"))
+            || user_agent.contains("Tablet");
+        match ua.category {
+            _ if tablet => Device::Tablet,
+            "smartphone" | "mobilephone" => Device::Mobile,
+            _ => Device::Desktop,
+        }
+    }
+}
+
+impl serde::Serialize for Device {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,6 +135,12 @@ impl Stage {
 
     pub fn parse(s: &str) -> Option<Self> {
         Stage::ALL.into_iter().find(|stage| stage.as_str() == s)
+    }
+}
+
+impl serde::Serialize for Stage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

@@ -266,6 +266,7 @@ mod tests {
             referrer: None,
             utm: Default::default(),
             props: None,
+            device: crate::event::Device::Desktop,
         };
         vec![event; n]
     }

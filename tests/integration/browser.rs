@@ -79,16 +79,13 @@ async fn a_journey_through_the_demo_shop_is_reported_exactly_once() {
         .await;
     assert_eq!(reply.status, 200);
     let report = reply.json();
-    assert_eq!(report["sessions"], 1, "{report}");
+    assert_eq!(report["total"], 1, "{report}");
     assert_eq!(
         report["paths"],
-        serde_json::json!([{"steps": ["landing", "product", "cart", "checkout"], "sessions": 1, "share": 1.0}]),
+        serde_json::json!([{"steps": ["landing", "product", "cart", "checkout", "(exit)"], "count": 1, "share": 1.0}]),
         "{report}"
     );
-    assert_eq!(
-        report["other"],
-        serde_json::json!({"paths": 0, "sessions": 0})
-    );
+    assert_eq!(report["other"], serde_json::json!({"paths": 0, "count": 0}));
 
     browser.close().await;
 }

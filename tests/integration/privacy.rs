@@ -170,6 +170,7 @@ fn event(id: &str, visitor: u64, ts: i64) -> Event {
         referrer: None,
         utm: Default::default(),
         props: None,
+        device: spur::event::Device::Desktop,
     }
 }
 

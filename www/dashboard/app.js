@@ -204,6 +204,7 @@
         if (!result.response.ok) {
           throw new Error(apiErrorMessage(result.response, data));
         }
+        data = fromApi(data);
         if (!isReport(data)) {
           throw new Error("The server sent a response the dashboard does not understand.");
         }
@@ -223,6 +224,24 @@
     var status = response.status + (response.statusText ? " " + response.statusText : "");
     if (response.status >= 500) return "The collector had a problem answering (HTTP " + status + "). Try again in a moment.";
     return "The request failed (HTTP " + status + ").";
+  }
+
+  // The paths report counts `total` units, each path ending with the explicit "(exit)"
+  // step; the table shows sessions and leaves the exit implied.
+  function fromApi(data) {
+    if (!data || typeof data !== "object" || typeof data.total !== "number" || !Array.isArray(data.paths)) {
+      return null;
+    }
+    var other = data.other && typeof data.other === "object" ? data.other : {};
+    return {
+      sessions: data.total,
+      paths: data.paths.map(function (row) {
+        var steps = Array.isArray(row && row.steps) ? row.steps.slice() : null;
+        if (steps && steps[steps.length - 1] === "(exit)") steps.pop();
+        return { steps: steps, sessions: row && row.count, share: row && row.share };
+      }),
+      other: { paths: other.paths, sessions: other.count }
+    };
   }
 
   function isReport(data) {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::{ApiError, AppState};
-use crate::event::now_ms;
+use crate::event::{Device, now_ms};
 use crate::ingest;
 use crate::metrics::Outcome;
 
@@ -102,7 +102,8 @@ async fn ingest(
         Some(uid) => app.visitors.consented(&batch.site, uid),
         None => anonymous_visitor(app, received_at, &batch.site, ip, user_agent).await?,
     };
-    let checked = match ingest::events(batch, visitor, received_at) {
+    let device = Device::of_user_agent(user_agent);
+    let checked = match ingest::events(batch, visitor, device, received_at) {
         Ok(checked) => checked,
         Err(error) => {
             if let ingest::IngestError::InvalidEvent(rejected) = &error {

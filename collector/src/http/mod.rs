@@ -4,7 +4,8 @@
 //!
 //! Routes (a public contract, described in the README's API section):
 //! - `POST /api/v1/events` — tracker batches ([`events`])
-//! - `GET /api/v1/reports/paths` — top session paths ([`reports`])
+//! - `GET /api/v1/reports/{report}` — paths, explore, transitions, funnel, stages,
+//!   touchpoints, channels, referrals, visitor ([`reports`])
 //! - `GET /spur.js`, `GET /spur.wasm` — the tracker ([`static_files`])
 //! - `GET /` and `/dashboard/…` — the dashboard; `GET /demo/…` — the demo shop
 //! - `GET|DELETE /api/v1/visitors` — a visitor's data, export and deletion ([`visitors`])
@@ -82,7 +83,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(ingest)
-        .route("/api/v1/reports/paths", get(reports::paths))
+        .route("/api/v1/reports/{report}", get(reports::report))
         .route(
             "/api/v1/visitors",
             get(visitors::export).delete(visitors::delete),

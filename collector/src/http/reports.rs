@@ -1,42 +1,64 @@
-//! `GET /api/v1/reports/…`: parse the query, run the report off the async runtime.
+//! `GET /api/v1/reports/{report}`: parse the query, run the report off the async runtime,
+//! answer JSON or (`format=csv`) CSV.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use serde::Deserialize;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
-use crate::reports::{self, PathsReport, QueryError, Window};
+use crate::reports::table::Table;
+use crate::reports::{self, Kind, QueryError, Request};
 
-#[derive(Debug, Deserialize)]
-pub struct PathsParams {
-    site: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    limit: Option<String>,
-}
-
-pub async fn paths(
+pub async fn report(
     State(app): State<AppState>,
-    params: Result<Query<PathsParams>, QueryRejection>,
-) -> Result<Json<PathsReport>, ApiError> {
-    let Query(params) = params.map_err(|e| QueryError(e.body_text()))?;
-    let site = params
-        .site
-        .ok_or_else(|| QueryError("`site` is required".into()))?;
-    if app.sites.get(&site).is_none() {
-        return Err(ApiError::UnknownSite(site));
-    }
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let kind = Kind::parse(&name).ok_or(ApiError::NotFound)?;
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let csv = match pairs
+        .iter()
+        .find(|(k, _)| k == "format")
+        .map(|(_, v)| v.as_str())
+    {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(QueryError(format!("`format` must be json or csv, not `{other}`")).into());
+        }
+    };
     let today = jiff::Zoned::now()
         .with_time_zone(jiff::tz::TimeZone::UTC)
         .date();
-    let window = Window::parse(params.from.as_deref(), params.to.as_deref(), today)?;
-    let limit = reports::parse_limit(params.limit.as_deref())?;
+    let request = Request::parse(kind, &pairs, today, app.session_gap_ms)?;
+    if app.sites.get(&request.site).is_none() {
+        return Err(ApiError::UnknownSite(request.site));
+    }
     // The journey engine is CPU work over many rows: keep it off the async workers.
-    let report = tokio::task::spawn_blocking(move || {
-        reports::paths(app.store.as_ref(), &site, window, app.session_gap_ms, limit)
-    })
-    .await
-    .map_err(anyhow::Error::from)??;
-    Ok(Json(report))
+    let report = tokio::task::spawn_blocking(move || reports::run(app.store.as_ref(), &request))
+        .await
+        .map_err(anyhow::Error::from)??;
+    if csv {
+        let filename = format!(
+            "spur-{}-{}-{}-{}.csv",
+            report.report, report.site, report.from, report.to
+        );
+        Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            Table::of(&report).csv(),
+        )
+            .into_response())
+    } else {
+        Ok(Json(report).into_response())
+    }
 }

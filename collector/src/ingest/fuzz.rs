@@ -58,7 +58,7 @@ fn ingest(body: &[u8]) {
     if check_batch(&batch, Some(&site), None).is_err() {
         return;
     }
-    if let Ok(checked) = events(batch, 7, RECEIVED_AT) {
+    if let Ok(checked) = events(batch, 7, Device::Desktop, RECEIVED_AT) {
         for event in &checked.events {
             assert_invariants(event);
         }

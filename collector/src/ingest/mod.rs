@@ -14,7 +14,7 @@
 
 pub mod wire;
 
-use crate::event::{Event, EventKind, Stage, Utm};
+use crate::event::{Device, Event, EventKind, Stage, Utm};
 use crate::site::Site;
 
 /// Largest request body accepted (bytes). A full batch of typical events is ~15 KB.
@@ -148,7 +148,12 @@ pub fn check_batch(
 /// Turns a checked batch into events for `visitor`, received at `received_at` (ms):
 /// the valid ones, and the rejected ones with their reasons. Fails only when no event is
 /// valid.
-pub fn events(batch: wire::Batch, visitor: u64, received_at: i64) -> Result<Checked, IngestError> {
+pub fn events(
+    batch: wire::Batch,
+    visitor: u64,
+    device: Device,
+    received_at: i64,
+) -> Result<Checked, IngestError> {
     let sent_at = batch.sent_at;
     let site = batch.site;
     let mut checked = Checked {
@@ -156,7 +161,7 @@ pub fn events(batch: wire::Batch, visitor: u64, received_at: i64) -> Result<Chec
         rejected: Vec::new(),
     };
     for (index, event) in batch.events.into_iter().enumerate() {
-        match event_from_wire(event, &site, visitor, sent_at, received_at) {
+        match event_from_wire(event, &site, visitor, device, sent_at, received_at) {
             Ok(event) => checked.events.push(event),
             Err((field, reason)) => checked.rejected.push(Rejected {
                 index,
@@ -177,6 +182,7 @@ fn event_from_wire(
     event: wire::WireEvent,
     site: &str,
     visitor: u64,
+    device: Device,
     sent_at: i64,
     received_at: i64,
 ) -> Result<Event, FieldError> {
@@ -252,6 +258,7 @@ fn event_from_wire(
         url: event.url,
         referrer,
         props,
+        device,
     })
 }
 

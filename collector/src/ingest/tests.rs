@@ -19,7 +19,7 @@ fn ingest_checked(body: &str) -> Result<Checked, IngestError> {
     let site = demo();
     check_batch(&batch, (batch.site == site.id).then_some(&site), None)?;
     let received_at = batch.sent_at + 250;
-    events(batch, 7, received_at)
+    events(batch, 7, Device::Mobile, received_at)
 }
 
 /// Like [`ingest_checked`], for batches expected to be wholly valid.

@@ -13,7 +13,7 @@ use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Appended, Store};
-use crate::event::{Event, EventKind, Stage, Utm};
+use crate::event::{Device, Event, EventKind, Stage, Utm};
 use crate::journey::Touch;
 use crate::site::Site;
 
@@ -65,6 +65,10 @@ const MIGRATIONS: &[&str] = &[
     -- Retention deletes by time across sites.
     CREATE INDEX events_by_ts ON events (ts);
 "#,
+    r#"
+    -- The device class, from the user agent at ingest (the user agent is not kept).
+    ALTER TABLE events ADD COLUMN device TEXT NOT NULL DEFAULT 'desktop';
+"#,
 ];
 
 pub struct SqliteStore {
@@ -113,6 +117,12 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `revenue` number of a custom event's properties.
+fn revenue(props: Option<&str>) -> Option<f64> {
+    let props: serde_json::Map<String, serde_json::Value> = serde_json::from_str(props?).ok()?;
+    props.get("revenue")?.as_f64()
+}
+
 /// A poisoned lock only means another thread panicked mid-call; SQLite's own transaction
 /// rollback keeps the database consistent, so the connection is still usable.
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
@@ -127,8 +137,8 @@ impl Store for SqliteStore {
         {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (site, id, visitor, ts, received_at, kind, touchpoint, stage,
-                    url, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, props)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                    url, referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, props, device)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?;
             for events in batches {
                 let mut inserted = 0;
@@ -151,6 +161,7 @@ impl Store for SqliteStore {
                         e.utm.term,
                         e.utm.content,
                         e.props,
+                        e.device.as_str(),
                     ])?;
                 }
                 outcomes.push(Appended {
@@ -189,14 +200,31 @@ impl Store for SqliteStore {
     fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>> {
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare_cached(
-            "SELECT visitor, ts, id, touchpoint FROM events WHERE site = ?1 AND ts >= ?2 AND ts < ?3",
+            "SELECT visitor, ts, id, kind, touchpoint, stage, url, referrer, utm_source,
+                    utm_medium, device, props
+             FROM events WHERE site = ?1 AND ts >= ?2 AND ts < ?3",
         )?;
         let rows = stmt.query_map(params![site, from_ms, to_ms], |row| {
+            let kind = EventKind::parse(&row.get::<_, String>(3)?).unwrap_or(EventKind::Custom);
+            let props: Option<String> = row.get(11)?;
             Ok(Touch {
                 visitor: row.get::<_, i64>(0)? as u64,
                 ts: row.get(1)?,
                 id: row.get(2)?,
-                touchpoint: row.get(3)?,
+                kind,
+                touchpoint: row.get(4)?,
+                stage: row
+                    .get::<_, Option<String>>(5)?
+                    .and_then(|s| Stage::parse(&s)),
+                url: row.get(6)?,
+                referrer: row.get(7)?,
+                utm_source: row.get(8)?,
+                utm_medium: row.get(9)?,
+                device: Device::parse(&row.get::<_, String>(10)?).unwrap_or(Device::Desktop),
+                revenue: (kind == EventKind::Custom)
+                    .then(|| revenue(props.as_deref()))
+                    .flatten(),
+                props,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -247,7 +275,7 @@ impl Store for SqliteStore {
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare_cached(
             "SELECT site, id, visitor, ts, received_at, kind, touchpoint, stage, url, referrer,
-                    utm_source, utm_medium, utm_campaign, utm_term, utm_content, props
+                    utm_source, utm_medium, utm_campaign, utm_term, utm_content, props, device
              FROM events WHERE site = ?1 AND visitor = ?2 ORDER BY ts, id",
         )?;
         let rows = stmt.query_map(params![site, visitor as i64], |row| {
@@ -274,6 +302,7 @@ impl Store for SqliteStore {
                     content: row.get(14)?,
                 },
                 props: row.get(15)?,
+                device: Device::parse(&row.get::<_, String>(16)?).unwrap_or(Device::Desktop),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -1,34 +1,15 @@
-//! The journey engine: stitches a site's touches into sessions and paths.
-//!
-//! Pure and deterministic: no clock, no I/O, no `HashMap` order reaching a result. Every
-//! backend's reports are defined by what this module computes from the same events.
-//!
-//! Invariants (property-tested below):
-//! - every distinct event id lands in exactly one session;
-//! - a session is one visitor's touches, ordered by time, with every gap `< gap`;
-//!   two sessions of one visitor are separated by at least `gap`;
-//! - path counts plus the "other" bucket add up to the number of sessions;
-//! - results do not depend on the order touches arrive in, nor on duplicates.
+//! Sessions: a visitor's touches split at inactivity.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
-/// What the engine needs of an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Touch {
-    pub visitor: u64,
-    /// Milliseconds since the epoch.
-    pub ts: i64,
-    pub id: String,
-    pub touchpoint: String,
-}
+use super::Touch;
 
 /// The default inactivity gap that ends a session.
 pub const DEFAULT_SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 
 /// Touches grouped into sessions: `touches` sorted by (visitor, ts, id), and one
 /// index range per session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sessions {
     touches: Vec<Touch>,
     bounds: Vec<Range<usize>>,
@@ -45,6 +26,23 @@ impl Sessions {
 
     pub fn iter(&self) -> impl Iterator<Item = &[Touch]> {
         self.bounds.iter().map(|r| &self.touches[r.clone()])
+    }
+
+    /// Only the sessions whose flag in `keep` (one per session, in order) is set.
+    pub fn retain_sessions(self, keep: &[bool]) -> Sessions {
+        if keep.iter().all(|&k| k) {
+            return self;
+        }
+        let mut touches = Vec::new();
+        let mut bounds = Vec::new();
+        for (range, &kept) in self.bounds.iter().zip(keep) {
+            if kept {
+                let start = touches.len();
+                touches.extend_from_slice(&self.touches[range.clone()]);
+                bounds.push(start..touches.len());
+            }
+        }
+        Sessions { touches, bounds }
     }
 }
 
@@ -71,49 +69,6 @@ pub fn stitch(mut touches: Vec<Touch>, gap_ms: i64) -> Sessions {
     Sessions { touches, bounds }
 }
 
-/// A session's path: its touchpoints in order, with immediate repeats collapsed (a click
-/// on a link named `product` followed by the `product` page is one step).
-pub fn path(session: &[Touch]) -> Vec<&str> {
-    let mut steps: Vec<&str> = Vec::with_capacity(session.len());
-    for touch in session {
-        if steps.last() != Some(&touch.touchpoint.as_str()) {
-            steps.push(&touch.touchpoint);
-        }
-    }
-    steps
-}
-
-/// The most frequent session paths.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TopPaths {
-    pub sessions: u64,
-    /// Most frequent first; ties broken by the path itself, so the order is total.
-    pub paths: Vec<(Vec<String>, u64)>,
-    /// Paths beyond the top `limit`: how many distinct ones, and their sessions.
-    pub other_paths: u64,
-    pub other_sessions: u64,
-}
-
-pub fn top_paths(sessions: &Sessions, limit: usize) -> TopPaths {
-    let mut counts: BTreeMap<Vec<&str>, u64> = BTreeMap::new();
-    for session in sessions.iter() {
-        *counts.entry(path(session)).or_default() += 1;
-    }
-    let mut ranked: Vec<(Vec<&str>, u64)> = counts.into_iter().collect();
-    // Stable sort on a BTreeMap's key order: ties stay in path order.
-    ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
-    let rest = ranked.split_off(limit.min(ranked.len()));
-    TopPaths {
-        sessions: sessions.len() as u64,
-        paths: ranked
-            .into_iter()
-            .map(|(steps, n)| (steps.into_iter().map(str::to_owned).collect(), n))
-            .collect(),
-        other_paths: rest.len() as u64,
-        other_sessions: rest.iter().map(|(_, n)| n).sum(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +82,7 @@ mod tests {
             ts: minute * MIN,
             id: format!("{visitor}-{minute}-{touchpoint}"),
             touchpoint: touchpoint.into(),
+            ..Touch::default()
         }
     }
 
@@ -136,7 +92,10 @@ mod tests {
         let sessions = stitch(touches, 30 * MIN);
         let rendered: Vec<String> = sessions
             .iter()
-            .map(|s| format!("{}: {}", s[0].visitor, path(s).join(" > ")))
+            .map(|s| {
+                let path = super::super::collapse(s.iter().map(|t| t.touchpoint.as_str()));
+                format!("{}: {}", s[0].visitor, path.join(" > "))
+            })
             .collect();
         assert_eq!(rendered, expected);
     }
@@ -185,26 +144,7 @@ mod tests {
         );
     }
 
-    #[test]
-    fn top_paths_rank_ties_by_path_and_bucket_the_rest() {
-        let touches = vec![
-            touch(1, 0, "a"),
-            touch(2, 0, "b"),
-            touch(3, 0, "a"),
-            touch(4, 0, "c"),
-            touch(5, 0, "b"),
-            touch(6, 0, "d"),
-        ];
-        let top = top_paths(&stitch(touches, 30 * MIN), 2);
-        assert_eq!(top.sessions, 6);
-        assert_eq!(
-            top.paths,
-            vec![(vec!["a".to_string()], 2), (vec!["b".to_string()], 2)]
-        );
-        assert_eq!((top.other_paths, top.other_sessions), (2, 2));
-    }
-
-    fn touches() -> impl Strategy<Value = Vec<Touch>> {
+    pub(in crate::journey) fn touches() -> impl Strategy<Value = Vec<Touch>> {
         prop::collection::vec((0u64..5, 0i64..600, 0u8..6), 0..80).prop_map(|raw| {
             raw.into_iter()
                 .enumerate()
@@ -213,6 +153,7 @@ mod tests {
                     ts: minute * MIN,
                     id: format!("id{i}"),
                     touchpoint: format!("tp{tp}"),
+                    ..Touch::default()
                 })
                 .collect()
         })
@@ -240,38 +181,6 @@ mod tests {
                 let (a, b) = (pair[0].last().unwrap(), &pair[1][0]);
                 prop_assert!(a.visitor != b.visitor || b.ts - a.ts >= gap);
             }
-        }
-
-        #[test]
-        fn path_counts_add_up(touches in touches(), limit in 0usize..10) {
-            let sessions = stitch(touches, 30 * MIN);
-            let top = top_paths(&sessions, limit);
-            let listed: u64 = top.paths.iter().map(|(_, n)| n).sum();
-            prop_assert_eq!(listed + top.other_sessions, sessions.len() as u64);
-            prop_assert!(top.paths.len() <= limit);
-            prop_assert!(top.paths.windows(2).all(|w| w[0].1 >= w[1].1));
-        }
-
-        #[test]
-        fn independent_of_arrival_order_and_duplicates(
-            touches in touches(),
-            seed in any::<u64>(),
-            dupes in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
-        ) {
-            let expected = top_paths(&stitch(touches.clone(), 30 * MIN), 5);
-            let mut shuffled = touches.clone();
-            for index in &dupes {
-                if !touches.is_empty() {
-                    shuffled.push(index.get(&touches).clone());
-                }
-            }
-            // A deterministic shuffle driven by the seed.
-            let mut state = seed | 1;
-            for i in (1..shuffled.len()).rev() {
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
-                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
-            }
-            prop_assert_eq!(top_paths(&stitch(shuffled, 30 * MIN), 5), expected);
         }
     }
 }

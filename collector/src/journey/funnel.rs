@@ -1,0 +1,223 @@
+//! Funnels: ordered steps within a conversion window, per visitor.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Count, EXIT, Journeys, Other, Touch, median_ms, ratio, top_k};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelResult {
+    /// Visitors who did the first step.
+    pub visitors: u64,
+    pub steps: Vec<FunnelStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelStep {
+    pub touchpoint: String,
+    /// Visitors who reached this step (in order, within the window).
+    pub visitors: u64,
+    /// `visitors` over the first step's.
+    pub conversion: f64,
+    /// `visitors` over the previous step's (1 for the first step).
+    pub step_conversion: f64,
+    /// Visitors who reached this step but not the next (0 for the last step).
+    pub dropped: u64,
+    /// Median time from the previous step, over the visitors who reached this one.
+    pub median_ms_from_previous: Option<i64>,
+    /// Where the visitors who dropped out after this step went next.
+    pub next_after_drop: NextAfterDrop,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NextAfterDrop {
+    pub top: Vec<Count>,
+    pub other: Other,
+}
+
+/// How far a visitor got: the touch that matched each reached step.
+struct Attempt<'a> {
+    matched: Vec<&'a Touch>,
+}
+
+/// Per visitor, over all their touches (sessions do not matter): every touch of the
+/// first step starts an attempt that greedily takes the next touch of each following
+/// step, within `window_ms` of the start. The attempt reaching furthest counts (the
+/// earliest one on ties).
+pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelResult {
+    let n = steps.len();
+    let mut reached = vec![0u64; n];
+    let mut gaps: Vec<Vec<i64>> = vec![Vec::new(); n];
+    let mut next: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); n];
+    for run in journeys.by_visitor() {
+        let touches: Vec<&Touch> = journeys
+            .sessions
+            .iter()
+            .skip(run.start)
+            .take(run.len())
+            .flatten()
+            .collect();
+        let labels: Vec<&str> = touches.iter().map(|t| journeys.label(t)).collect();
+        let Some(best) = best_attempt(&touches, &labels, steps, window_ms) else {
+            continue;
+        };
+        let level = best.matched.len();
+        for i in 0..level {
+            reached[i] += 1;
+            if i > 0 {
+                gaps[i].push(best.matched[i].ts - best.matched[i - 1].ts);
+            }
+        }
+        if level < n {
+            // Dropped after step `level - 1`: where did they go next?
+            let last = best.matched[level - 1];
+            let at = touches
+                .iter()
+                .position(|t| std::ptr::eq(*t, last))
+                .unwrap_or(0);
+            let here = labels[at];
+            let went = labels[at + 1..]
+                .iter()
+                .find(|l| **l != here)
+                .copied()
+                .unwrap_or(EXIT);
+            *next[level - 1].entry(went.to_owned()).or_default() += 1;
+        }
+    }
+    let first = reached.first().copied().unwrap_or(0);
+    FunnelResult {
+        visitors: first,
+        steps: (0..n)
+            .map(|i| {
+                let (top, other) = top_k(std::mem::take(&mut next[i]), 5);
+                FunnelStep {
+                    touchpoint: steps[i].clone(),
+                    visitors: reached[i],
+                    conversion: ratio(reached[i] as f64, first as f64),
+                    step_conversion: if i == 0 {
+                        if first == 0 { 0.0 } else { 1.0 }
+                    } else {
+                        ratio(reached[i] as f64, reached[i - 1] as f64)
+                    },
+                    dropped: if i + 1 < n {
+                        reached[i] - reached[i + 1]
+                    } else {
+                        0
+                    },
+                    median_ms_from_previous: if i == 0 {
+                        None
+                    } else {
+                        median_ms(std::mem::take(&mut gaps[i]))
+                    },
+                    next_after_drop: NextAfterDrop { top, other },
+                }
+            })
+            .collect(),
+    }
+}
+
+fn best_attempt<'a>(
+    touches: &[&'a Touch],
+    labels: &[&str],
+    steps: &[String],
+    window_ms: i64,
+) -> Option<Attempt<'a>> {
+    let mut best: Option<Attempt<'a>> = None;
+    for (start, touch) in touches.iter().enumerate() {
+        if labels[start] != steps[0] {
+            continue;
+        }
+        let mut matched = vec![*touch];
+        let mut at = start;
+        for step in &steps[1..] {
+            let found = (at + 1..touches.len())
+                .find(|&j| labels[j] == step && touches[j].ts - touch.ts <= window_ms);
+            match found {
+                Some(j) => {
+                    matched.push(touches[j]);
+                    at = j;
+                }
+                None => break,
+            }
+        }
+        if best
+            .as_ref()
+            .is_none_or(|b| matched.len() > b.matched.len())
+        {
+            let complete = matched.len() == steps.len();
+            best = Some(Attempt { matched });
+            if complete {
+                break;
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Rules, Touch, prepare};
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn touch(visitor: u64, minute: i64, touchpoint: &str) -> Touch {
+        Touch {
+            visitor,
+            ts: minute * MIN,
+            id: format!("{visitor}-{minute:05}-{touchpoint}"),
+            touchpoint: touchpoint.into(),
+            ..Touch::default()
+        }
+    }
+
+    fn steps(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn greedy_in_order_within_the_window() {
+        let touches = vec![
+            // 1: all three in order, across sessions (sessions do not matter).
+            touch(1, 0, "landing"),
+            touch(1, 5, "product"),
+            touch(1, 120, "cart"),
+            // 2: product before landing does not count; then landing → product, drops.
+            touch(2, 0, "product"),
+            touch(2, 1, "landing"),
+            touch(2, 3, "product"),
+            touch(2, 4, "faq"),
+            // 3: the cart comes too late for the first landing, in time for the second.
+            touch(3, 0, "landing"),
+            touch(3, 1, "product"),
+            touch(3, 200, "landing"),
+            touch(3, 201, "product"),
+            touch(3, 202, "cart"),
+            // 4: never starts.
+            touch(4, 0, "cart"),
+        ];
+        let journeys = prepare(touches, Rules::new(30 * MIN));
+        let f = funnel(
+            &journeys,
+            &steps(&["landing", "product", "cart"]),
+            180 * MIN,
+        );
+        assert_eq!(f.visitors, 3);
+        let reached: Vec<u64> = f.steps.iter().map(|s| s.visitors).collect();
+        assert_eq!(reached, [3, 3, 2]);
+        assert_eq!(f.steps[1].dropped, 1);
+        assert_eq!(
+            f.steps[1].next_after_drop.top,
+            vec![Count {
+                touchpoint: "faq".into(),
+                count: 1
+            }]
+        );
+        // landing → product: 5, 2, 1 minutes; product → cart: 115 and 1 minutes.
+        assert_eq!(f.steps[1].median_ms_from_previous, Some(2 * MIN));
+        assert_eq!(f.steps[2].median_ms_from_previous, Some(58 * MIN));
+        assert_eq!(f.steps[2].conversion, 0.6667);
+        assert_eq!(f.steps[0].step_conversion, 1.0);
+    }
+}

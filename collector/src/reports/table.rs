@@ -1,0 +1,215 @@
+//! Reports as tables: one header and rows of cells, for CSV downloads and the terminal.
+
+use super::{Report, ReportResult};
+
+/// A report flattened into rows.
+pub struct Table {
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl Table {
+    pub fn of(report: &Report) -> Table {
+        let mut rows = Vec::new();
+        let header = match &report.result {
+            ReportResult::Paths(r) => {
+                for (i, p) in r.paths.iter().enumerate() {
+                    rows.push(vec![
+                        (i + 1).to_string(),
+                        p.steps.join(" > "),
+                        p.count.to_string(),
+                        p.share.to_string(),
+                    ]);
+                }
+                rows.push(vec![
+                    String::new(),
+                    format!("(other: {} paths)", r.other.paths),
+                    r.other.count.to_string(),
+                    String::new(),
+                ]);
+                vec!["rank", "path", "count", "share"]
+            }
+            ReportResult::Explore(r) => {
+                for step in &r.steps {
+                    for c in &step.top {
+                        rows.push(vec![
+                            step.step.to_string(),
+                            c.touchpoint.clone(),
+                            c.count.to_string(),
+                        ]);
+                    }
+                    rows.push(vec![
+                        step.step.to_string(),
+                        "(other)".into(),
+                        step.other.count.to_string(),
+                    ]);
+                    rows.push(vec![
+                        step.step.to_string(),
+                        "(end)".into(),
+                        step.end.to_string(),
+                    ]);
+                }
+                vec!["step", "touchpoint", "sessions"]
+            }
+            ReportResult::Transitions(r) => {
+                for l in &r.links {
+                    rows.push(vec![
+                        l.step.to_string(),
+                        l.source.clone(),
+                        l.target.clone(),
+                        l.value.to_string(),
+                    ]);
+                }
+                vec!["step", "source", "target", "sessions"]
+            }
+            ReportResult::Funnel(r) => {
+                for (i, s) in r.steps.iter().enumerate() {
+                    rows.push(vec![
+                        (i + 1).to_string(),
+                        s.touchpoint.clone(),
+                        s.visitors.to_string(),
+                        s.conversion.to_string(),
+                        s.step_conversion.to_string(),
+                        s.dropped.to_string(),
+                        opt(s.median_ms_from_previous),
+                    ]);
+                }
+                vec![
+                    "step",
+                    "touchpoint",
+                    "visitors",
+                    "conversion",
+                    "step_conversion",
+                    "dropped",
+                    "median_ms_from_previous",
+                ]
+            }
+            ReportResult::Stages(r) => {
+                for s in &r.stages {
+                    rows.push(vec![
+                        s.stage.to_string(),
+                        s.visitors.to_string(),
+                        opt(s.conversion_from_previous),
+                        opt(s.median_ms_in_stage),
+                        s.ended_here.to_string(),
+                    ]);
+                }
+                vec![
+                    "stage",
+                    "visitors",
+                    "conversion_from_previous",
+                    "median_ms_in_stage",
+                    "ended_here",
+                ]
+            }
+            ReportResult::Touchpoints(r) => {
+                for t in &r.touchpoints {
+                    rows.push(vec![
+                        t.touchpoint.clone(),
+                        t.visitors.to_string(),
+                        t.sessions.to_string(),
+                        t.conversion_share.to_string(),
+                        opt(t.median_position),
+                    ]);
+                }
+                vec![
+                    "touchpoint",
+                    "visitors",
+                    "sessions",
+                    "conversion_share",
+                    "median_position",
+                ]
+            }
+            ReportResult::Channels(r) => {
+                for c in &r.channels {
+                    let credited = r
+                        .attribution
+                        .channels
+                        .iter()
+                        .find(|a| a.channel == c.channel);
+                    rows.push(vec![
+                        c.channel.as_str().into(),
+                        c.sessions.to_string(),
+                        c.visitors.to_string(),
+                        c.conversions.to_string(),
+                        c.revenue.to_string(),
+                        credited.map_or("0".into(), |a| a.conversions.to_string()),
+                        credited.map_or("0".into(), |a| a.revenue.to_string()),
+                    ]);
+                }
+                vec![
+                    "channel",
+                    "sessions",
+                    "visitors",
+                    "conversions",
+                    "revenue",
+                    "attributed_conversions",
+                    "attributed_revenue",
+                ]
+            }
+            ReportResult::Referrals(r) => {
+                for c in &r.codes {
+                    rows.push(vec![
+                        c.code.clone(),
+                        opt(c.owner.clone()),
+                        c.arrivals.to_string(),
+                        c.conversions.to_string(),
+                    ]);
+                }
+                vec!["code", "owner", "arrivals", "conversions"]
+            }
+            ReportResult::Visitor(r) => {
+                for (i, s) in r.sessions.iter().enumerate() {
+                    for t in &s.touches {
+                        rows.push(vec![
+                            r.visitor.clone(),
+                            (i + 1).to_string(),
+                            s.channel.as_str().into(),
+                            t.id.clone(),
+                            t.ts.to_string(),
+                            t.kind.into(),
+                            t.touchpoint.clone(),
+                            opt(t.stage),
+                            t.url.clone(),
+                        ]);
+                    }
+                }
+                vec![
+                    "visitor",
+                    "session",
+                    "channel",
+                    "id",
+                    "ts",
+                    "type",
+                    "touchpoint",
+                    "stage",
+                    "url",
+                ]
+            }
+        };
+        Table { header, rows }
+    }
+
+    /// RFC 4180 CSV. Cells a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
+    /// carriage return first) get a leading `'`: names come from websites' visitors.
+    pub fn csv(&self) -> String {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let _ = out.write_record(&self.header);
+        for row in &self.rows {
+            let _ = out.write_record(row.iter().map(|cell| defuse(cell).into_owned()));
+        }
+        String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    let numeric = cell.parse::<f64>().is_ok();
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') if !numeric => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
