@@ -33,9 +33,18 @@ pub fn main() -> ExitCode {
         }),
         Command::Visitor(command) => visitor(command),
         Command::Report(args) => report(args),
+        Command::Openapi => openapi(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`spur report … | head`): not an error of ours.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("spur: {error:#}");
             ExitCode::FAILURE
@@ -133,5 +142,14 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
         }
         other => anyhow::bail!("`--format` must be table, csv or json, not `{other}`"),
     }
+    Ok(())
+}
+
+/// `spur openapi`: the HTTP API's description.
+fn openapi() -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &crate::http::openapi_document())
+        .map_err(std::io::Error::from)?;
+    writeln!(out)?;
     Ok(())
 }

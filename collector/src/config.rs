@@ -23,6 +23,8 @@ pub enum Command {
     /// Export or delete everything stored about one visitor (data-subject requests).
     #[command(subcommand)]
     Visitor(VisitorCommand),
+    /// Print the HTTP API's OpenAPI document (JSON), e.g. for client generators.
+    Openapi,
     /// Print a report in the terminal, e.g. `spur report funnel --site demo -p steps=landing,cart`.
     Report(ReportArgs),
 }

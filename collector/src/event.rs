@@ -33,7 +33,8 @@ pub struct Event {
 }
 
 /// The class of device an event came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Device {
     Desktop,
     Mobile,
@@ -105,7 +106,8 @@ impl EventKind {
 }
 
 /// The five stages of a customer journey, in journey order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Stage {
     Awareness,
     Consideration,

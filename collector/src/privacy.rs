@@ -61,14 +61,14 @@ pub fn resolve(store: &dyn Store, site: &str, who: &Who) -> anyhow::Result<u64> 
 }
 
 /// Everything stored about one visitor of one site.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Export {
     pub site: String,
     pub visitor: String,
     pub events: Vec<ExportedEvent>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExportedEvent {
     pub id: String,
     /// RFC 3339, UTC.

@@ -245,3 +245,35 @@ async fn every_report_answers_json_and_csv() {
         "{touchpoints_csv}"
     );
 }
+
+#[tokio::test]
+async fn the_api_is_described_by_an_openapi_document() {
+    let server = Server::start().await;
+    let doc = server.get("/api/v1/openapi.json").await;
+    assert_eq!(doc.status, 200);
+    let doc = doc.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/events",
+        "/api/v1/reports/{report}",
+        "/api/v1/visitors",
+        "/metrics",
+        "/healthz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not described");
+    }
+    let reports = &doc["paths"]["/api/v1/reports/{report}"]["get"]["parameters"];
+    let names: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "site", "from", "to", "group", "channel", "device", "stage", "segment", "format", "steps",
+        "window", "model",
+    ] {
+        assert!(names.contains(&name), "parameter {name} is not described");
+    }
+    assert!(doc["components"]["schemas"]["FunnelResult"].is_object());
+}

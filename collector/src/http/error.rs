@@ -43,14 +43,17 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// Every error answer: a stable code for programs and a message for people.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Body<'a> {
     error: Detail<'a>,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Detail<'a> {
+    /// Stable and machine-readable, e.g. `invalid_event`.
     code: &'a str,
+    /// For people: what was wrong and how to fix it.
     message: String,
 }
 

@@ -16,7 +16,7 @@ use crate::ingest;
 use crate::metrics::Outcome;
 
 /// The answer to a batch that was (at least partly) taken.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Accepted {
     /// Valid events of the batch, all committed: new ones plus `duplicates`.
     accepted: usize,
@@ -29,13 +29,34 @@ pub struct Accepted {
     ignored: Option<&'static str>,
 }
 
-#[derive(Serialize)]
-struct RejectedEvent {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RejectedEvent {
     index: usize,
     code: &'static str,
     message: String,
 }
 
+/// Takes a batch of tracker events. A 2xx means the accepted events are durably committed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "ingest",
+    request_body(
+        content = crate::ingest::wire::Batch,
+        content_type = "text/plain",
+        description = "A wire-format v1 batch as JSON, sent as text/plain (no CORS preflight) or application/json; at most 64 KiB, 100 events"
+    ),
+    responses(
+        (status = 202, description = "Taken: accepted events are committed, rejected ones are listed", body = Accepted),
+        (status = 400, description = "`malformed_body`, `unsupported_version`", body = super::error::Body),
+        (status = 403, description = "`origin_not_allowed`", body = super::error::Body),
+        (status = 413, description = "`body_too_large`", body = super::error::Body),
+        (status = 415, description = "`unsupported_media_type`, `unsupported_encoding`", body = super::error::Body),
+        (status = 422, description = "`unknown_site`, `invalid_batch`, `empty_batch`, `too_many_events`, `invalid_event`", body = super::error::Body),
+        (status = 429, description = "`rate_limited`; retry after `Retry-After` seconds", body = super::error::Body),
+        (status = 503, description = "`queue_full`, `shutting_down`; retry after `Retry-After` seconds", body = super::error::Body),
+    )
+)]
 pub async fn post(
     State(app): State<AppState>,
     peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,

@@ -10,10 +10,12 @@
 //! - `GET /` and `/dashboard/…` — the dashboard; `GET /demo/…` — the demo shop
 //! - `GET|DELETE /api/v1/visitors` — a visitor's data, export and deletion ([`visitors`])
 //! - `GET /metrics` — OpenMetrics counters
+//! - `GET /api/v1/openapi.json` — this API described as OpenAPI ([`openapi`])
 //! - `GET /healthz`
 
 mod error;
 mod events;
+mod openapi;
 mod reports;
 mod static_files;
 mod visitors;
@@ -28,6 +30,11 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
 pub use error::ApiError;
+
+/// The HTTP API's OpenAPI document.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    <openapi::ApiDoc as utoipa::OpenApi>::openapi()
+}
 
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
@@ -89,6 +96,7 @@ pub fn router(state: AppState) -> Router {
             get(visitors::export).delete(visitors::delete),
         )
         .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { ApiError::NotFound }),
@@ -106,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Counters in the OpenMetrics text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "OpenMetrics text")))]
 async fn metrics(
     axum::extract::State(app): axum::extract::State<AppState>,
 ) -> impl axum::response::IntoResponse {
@@ -118,6 +128,8 @@ async fn metrics(
     )
 }
 
+/// Liveness: `{"status": "ok"}`.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
 async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }

@@ -7,9 +7,46 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
+use crate::event::{Device, Stage};
+use crate::journey::{Channel, people};
 use crate::reports::table::Table;
 use crate::reports::{self, Kind, QueryError, Request};
 
+/// A journey report. Every report takes the common parameters; the others are named
+/// with the report they belong to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{report}",
+    tag = "reports",
+    params(
+        ("report" = String, Path, description = "paths, explore, transitions, funnel, stages, touchpoints, channels, referrals or visitor"),
+        ("site" = String, Query, description = "The site"),
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (UTC, inclusive); default six days before `to`"),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (UTC, inclusive); default today"),
+        ("goal" = Option<String>, Query, description = "The touchpoint that counts as a conversion; default `purchase`"),
+        ("group" = Option<Vec<String>>, Query, description = "Grouping rule `pattern:name`, e.g. `/product/*:product`; repeatable"),
+        ("channel" = Option<Channel>, Query, description = "Only sessions of this channel"),
+        ("device" = Option<Device>, Query, description = "Only touches from this class of device"),
+        ("stage" = Option<Stage>, Query, description = "Only sessions with a touch of this stage"),
+        ("touchpoint" = Option<String>, Query, description = "Only sessions that pass through this touchpoint"),
+        ("segment" = Option<String>, Query, description = "Only visitors who did this touchpoint in the range"),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv`"),
+        ("unit" = Option<String>, Query, description = "paths: `session` (default) or `visitor`"),
+        ("limit" = Option<u32>, Query, description = "paths: how many paths, 1–100 (default 10)"),
+        ("start" = Option<String>, Query, description = "explore (required), transitions: the touchpoint to start from"),
+        ("direction" = Option<String>, Query, description = "explore: `forward` (default) or `backward`"),
+        ("steps" = Option<String>, Query, description = "explore, transitions: number of steps (1–20, 2–20); funnel (required): 2–20 touchpoints, comma-separated"),
+        ("top" = Option<u32>, Query, description = "explore, transitions: touchpoints listed per step, 1–20 (default 5)"),
+        ("window" = Option<u32>, Query, description = "funnel: conversion window in seconds (default 86400)"),
+        ("model" = Option<people::Model>, Query, description = "channels: attribution model, default `last`"),
+        ("id" = Option<String>, Query, description = "visitor (required): the visitor id, 16 hex digits"),
+    ),
+    responses(
+        (status = 200, description = "The report (JSON), or its table as CSV with `format=csv`", body = crate::reports::Report),
+        (status = 400, description = "A bad query; `error.code` is `invalid_query`", body = super::error::Body),
+        (status = 404, description = "`unknown_site`, or no such report", body = super::error::Body),
+    )
+)]
 pub async fn report(
     State(app): State<AppState>,
     Path(name): Path<String>,

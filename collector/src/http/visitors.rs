@@ -18,6 +18,24 @@ pub struct VisitorParams {
     uid: Option<String>,
 }
 
+/// Everything stored about one visitor.
+#[utoipa::path(
+    get,
+    path = "/api/v1/visitors",
+    tag = "privacy",
+    params(
+        ("site" = String, Query, description = "The site"),
+        ("id" = Option<String>, Query, description = "The visitor id (16 hex digits); or"),
+        ("uid" = Option<String>, Query, description = "the tracker's first-party id after consent"),
+    ),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = Export),
+        (status = 400, description = "`invalid_query`", body = super::error::Body),
+        (status = 401, description = "`unauthorized`", body = super::error::Body),
+        (status = 403, description = "`admin_api_off`: no --admin-token configured", body = super::error::Body),
+    )
+)]
 pub async fn export(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -33,6 +51,24 @@ pub async fn export(
     Ok(Json(export))
 }
 
+/// Deletes everything stored about one visitor; answers `{"deleted": n}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/visitors",
+    tag = "privacy",
+    params(
+        ("site" = String, Query, description = "The site"),
+        ("id" = Option<String>, Query, description = "The visitor id (16 hex digits); or"),
+        ("uid" = Option<String>, Query, description = "the tracker's first-party id after consent"),
+    ),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "`{\"deleted\": n}`"),
+        (status = 400, description = "`invalid_query`", body = super::error::Body),
+        (status = 401, description = "`unauthorized`", body = super::error::Body),
+        (status = 403, description = "`admin_api_off`: no --admin-token configured", body = super::error::Body),
+    )
+)]
 pub async fn delete(
     State(app): State<AppState>,
     headers: HeaderMap,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 /// The only wire version so far.
 pub const VERSION: u32 = 1;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Batch {
     pub v: u32,
     pub site: String,
@@ -28,7 +28,7 @@ pub struct Batch {
     pub dropped: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct WireEvent {
     pub id: String,
     /// When the event happened, on the client's clock (ms since the epoch).

@@ -6,14 +6,14 @@ use serde::Serialize;
 
 use super::{Count, EXIT, Journeys, Other, Touch, median_ms, ratio, top_k};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FunnelResult {
     /// Visitors who did the first step.
     pub visitors: u64,
     pub steps: Vec<FunnelStep>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FunnelStep {
     pub touchpoint: String,
     /// Visitors who reached this step (in order, within the window).
@@ -30,7 +30,7 @@ pub struct FunnelStep {
     pub next_after_drop: NextAfterDrop,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NextAfterDrop {
     pub top: Vec<Count>,
     pub other: Other,

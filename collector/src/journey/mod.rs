@@ -296,14 +296,14 @@ pub fn top_k(counts: std::collections::BTreeMap<String, u64>, k: usize) -> (Vec<
 }
 
 /// A touchpoint and how often it occurs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Count {
     pub touchpoint: String,
     pub count: u64,
 }
 
 /// What lies beyond a top-k list: how many distinct entries, and their count.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Other {
     pub touchpoints: u64,
     pub count: u64,

@@ -15,7 +15,7 @@ pub enum Unit {
     Visitor,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PathsResult {
     /// Sessions (or visitors); equals the listed counts plus `other.count`.
     pub total: u64,
@@ -23,7 +23,7 @@ pub struct PathsResult {
     pub other: OtherPaths,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PathCount {
     /// Touchpoints in order, ending with `(exit)`.
     pub steps: Vec<String>,
@@ -31,7 +31,7 @@ pub struct PathCount {
     pub share: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OtherPaths {
     pub paths: u64,
     pub count: u64,
@@ -85,14 +85,14 @@ pub enum Direction {
     Backward,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExploreResult {
     /// Sessions that pass through the start touchpoint.
     pub sessions: u64,
     pub steps: Vec<ExploreStep>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExploreStep {
     pub step: usize,
     pub top: Vec<Count>,
@@ -159,20 +159,20 @@ pub fn end_label(direction: Direction) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TransitionsResult {
     pub nodes: Vec<Node>,
     pub links: Vec<Link>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Node {
     pub step: usize,
     pub label: String,
     pub value: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Link {
     pub step: usize,
     pub source: String,
@@ -181,8 +181,9 @@ pub struct Link {
 }
 
 /// Nodes and weighted links per step, for a Sankey diagram: sessions aligned at their
-/// first step (or at the first occurrence of `start`), the top `top` labels per step,
-/// the rest as `(other)`, and `(exit)` where a session ends.
+/// first step (or at the first occurrence of `start`), which is step 0; the top `top`
+/// labels per step, the rest as `(other)`, and `(exit)` where a session ends. A link of
+/// step `i` goes from a node of step `i` to one of step `i + 1`.
 pub fn transitions(
     journeys: &Journeys,
     start: Option<&str>,
@@ -237,10 +238,10 @@ pub fn transitions(
             if i > 0 && labels[i - 1] == EXIT {
                 break;
             }
-            *nodes.entry((i + 1, node_label(i, labels[i]))).or_default() += 1;
+            *nodes.entry((i, node_label(i, labels[i]))).or_default() += 1;
             if i + 1 < steps && labels[i] != EXIT {
                 let key = (
-                    i + 1,
+                    i,
                     node_label(i, labels[i]),
                     node_label(i + 1, labels[i + 1]),
                 );

@@ -8,14 +8,14 @@ use serde::Serialize;
 use super::{Channel, Journeys, Touch, median_f64, median_ms, ratio, round4, visitor_hex};
 use crate::event::{EventKind, Stage};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StagesResult {
     /// Visitors with at least one touch that carries a stage.
     pub visitors: u64,
     pub stages: Vec<StageRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StageRow {
     pub stage: Stage,
     pub visitors: u64,
@@ -102,12 +102,12 @@ pub fn stages(journeys: &Journeys) -> StagesResult {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TouchpointsResult {
     pub touchpoints: Vec<TouchpointRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TouchpointRow {
     pub touchpoint: String,
     pub visitors: u64,
@@ -174,7 +174,7 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
 }
 
 /// How a conversion's credit is split over the sessions that led to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
     First,
@@ -218,13 +218,13 @@ impl Model {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ChannelsResult {
     pub channels: Vec<ChannelRow>,
     pub attribution: Attribution,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ChannelRow {
     pub channel: Channel,
     pub sessions: u64,
@@ -236,13 +236,13 @@ pub struct ChannelRow {
     pub revenue: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Attribution {
     pub model: Model,
     pub channels: Vec<AttributedRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AttributedRow {
     pub channel: Channel,
     pub conversions: f64,
@@ -315,7 +315,7 @@ pub fn channels(journeys: &Journeys, model: Model) -> ChannelsResult {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ReferralsResult {
     pub codes: Vec<CodeRow>,
     /// The longest chain of referrals: 1 when someone arrived through a link, 2 when one
@@ -325,7 +325,7 @@ pub struct ReferralsResult {
     pub spread: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CodeRow {
     pub code: String,
     /// The visitor who shared the code, if known.
@@ -362,7 +362,12 @@ pub fn referrals(journeys: &Journeys) -> ReferralsResult {
         for touch in &touches {
             if let Some(code) = shared_code(touch) {
                 // The first visitor to share a code owns it.
-                owner.entry(code).or_insert(touch.visitor);
+                owner.entry(code.clone()).or_insert(touch.visitor);
+                arrived.entry(code).or_default();
+            }
+            // Every code seen is listed, even if nobody arrived through it (yet).
+            if let Some(code) = referral_code(&touch.url) {
+                arrived.entry(code).or_default();
             }
         }
         if let Some(code) = referral_code(&touches[0].url) {
@@ -400,6 +405,7 @@ pub fn referrals(journeys: &Journeys) -> ReferralsResult {
     let sharers: BTreeSet<u64> = parent.values().copied().collect();
     let mut codes: Vec<CodeRow> = arrived
         .into_iter()
+        .filter(|(code, _)| !code.is_empty())
         .map(|(code, visitors)| CodeRow {
             owner: owner.get(&code).map(|&v| visitor_hex(v)),
             arrivals: visitors.len() as u64,
@@ -415,13 +421,13 @@ pub fn referrals(journeys: &Journeys) -> ReferralsResult {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TimelineResult {
     pub visitor: String,
     pub sessions: Vec<TimelineSession>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TimelineSession {
     pub start: i64,
     pub end: i64,
@@ -429,7 +435,7 @@ pub struct TimelineSession {
     pub touches: Vec<TimelineTouch>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TimelineTouch {
     pub id: String,
     pub ts: i64,

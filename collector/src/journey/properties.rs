@@ -133,7 +133,7 @@ proptest! {
             prop_assert!(e.steps.windows(2).all(|w| w[0].end <= w[1].end));
         }
         let t = transitions(&journeys, None, 4, top);
-        for step in 1..4 {
+        for step in 0..3 {
             let alive: u64 = t.nodes.iter().filter(|n| n.step == step && n.label != EXIT).map(|n| n.value).sum();
             let out: u64 = t.links.iter().filter(|l| l.step == step).map(|l| l.value).sum();
             prop_assert_eq!(alive, out);

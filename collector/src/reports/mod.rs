@@ -390,7 +390,7 @@ fn parse_enum<T>(
 }
 
 /// A report's answer: what was asked, and the result.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub site: String,
     pub from: String,
@@ -400,7 +400,7 @@ pub struct Report {
     pub result: ReportResult,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ReportResult {
     Paths(paths::PathsResult),

@@ -1,0 +1,60 @@
+//! The HTTP API described as OpenAPI 3.1, derived from the handlers and the types they
+//! answer with (so it cannot drift from the code), served at `/api/v1/openapi.json`.
+
+use utoipa::OpenApi;
+
+use super::{error, events, reports, visitors};
+use crate::event::{Device, Stage};
+use crate::ingest::wire;
+use crate::journey::{Channel, Count, Other, funnel, paths, people};
+use crate::privacy;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Spur",
+        description = "Customer-journey analytics: ingest tracker batches, and ask for paths, funnels, stages, channels and more."
+    ),
+    paths(
+        events::post,
+        reports::report,
+        visitors::export,
+        visitors::delete,
+        super::metrics,
+        super::healthz,
+    ),
+    components(schemas(
+        error::Body, error::Detail, wire::Batch, wire::WireEvent, events::Accepted,
+        events::RejectedEvent, crate::reports::Report, crate::reports::ReportResult,
+        paths::PathsResult, paths::PathCount, paths::OtherPaths, paths::ExploreResult,
+        paths::ExploreStep, paths::TransitionsResult, paths::Node, paths::Link,
+        funnel::FunnelResult, funnel::FunnelStep, funnel::NextAfterDrop,
+        people::StagesResult, people::StageRow, people::TouchpointsResult,
+        people::TouchpointRow, people::ChannelsResult, people::ChannelRow, people::Attribution,
+        people::AttributedRow, people::Model, people::ReferralsResult, people::CodeRow,
+        people::TimelineResult, people::TimelineSession, people::TimelineTouch,
+        privacy::Export, privacy::ExportedEvent, Count, Other, Channel, Stage, Device,
+    )),
+    modifiers(&AdminToken)
+)]
+pub struct ApiDoc;
+
+/// The bearer token the visitors API needs (`--admin-token`).
+struct AdminToken;
+
+impl utoipa::Modify for AdminToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "admin_token",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+    }
+}
+
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
