@@ -3,6 +3,7 @@
 
 mod browser;
 mod crash;
+mod golden;
 mod hostile;
 mod ingest;
 mod limits;
