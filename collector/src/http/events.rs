@@ -180,11 +180,7 @@ async fn anonymous_visitor(
     }
     // Once a day: the new day's salt comes from the store.
     let (app, site, user_agent) = (app.clone(), site.to_owned(), user_agent.to_owned());
-    Ok(
-        tokio::task::spawn_blocking(move || app.visitors.id(received_at, &site, ip, &user_agent))
-            .await
-            .map_err(anyhow::Error::from)??,
-    )
+    super::blocking(move || app.visitors.id(received_at, &site, ip, &user_agent)).await
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -31,6 +31,15 @@ use tower_http::cors::{Any, CorsLayer};
 
 pub use error::ApiError;
 
+/// Runs store or engine work on the blocking pool, off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .map_err(anyhow::Error::from)??)
+}
+
 /// The HTTP API's OpenAPI document.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     <openapi::ApiDoc as utoipa::OpenApi>::openapi()

@@ -76,9 +76,7 @@ pub async fn report(
         return Err(ApiError::UnknownSite(request.site));
     }
     // The journey engine is CPU work over many rows: keep it off the async workers.
-    let report = tokio::task::spawn_blocking(move || reports::run(app.store.as_ref(), &request))
-        .await
-        .map_err(anyhow::Error::from)??;
+    let report = super::blocking(move || reports::run(app.store.as_ref(), &request)).await?;
     if csv {
         let filename = format!(
             "spur-{}-{}-{}-{}.csv",

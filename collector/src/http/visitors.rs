@@ -42,12 +42,11 @@ pub async fn export(
     params: Result<Query<VisitorParams>, QueryRejection>,
 ) -> Result<Json<Export>, ApiError> {
     let (site, who) = authorize(&app, &headers, params)?;
-    let export = tokio::task::spawn_blocking(move || {
+    let export = super::blocking(move || {
         let visitor = privacy::resolve(app.store.as_ref(), &site, &who)?;
         privacy::export(app.store.as_ref(), &site, visitor)
     })
-    .await
-    .map_err(anyhow::Error::from)??;
+    .await?;
     Ok(Json(export))
 }
 
@@ -75,12 +74,11 @@ pub async fn delete(
     params: Result<Query<VisitorParams>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (site, who) = authorize(&app, &headers, params)?;
-    let deleted = tokio::task::spawn_blocking(move || {
+    let deleted = super::blocking(move || {
         let visitor = privacy::resolve(app.store.as_ref(), &site, &who)?;
         app.store.delete_visitor(&site, visitor)
     })
-    .await
-    .map_err(anyhow::Error::from)??;
+    .await?;
     Ok(Json(serde_json::json!({ "deleted": deleted })))
 }
 
