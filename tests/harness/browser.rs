@@ -3,6 +3,7 @@
 //! Paths come from `CHROMIUM` and `CHROMEDRIVER` (defaults: Debian's `/usr/bin/chromium`
 //! and `/usr/bin/chromedriver`, which the test command installs).
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,13 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser presenting as desktop Chrome.
     pub async fn start() -> Browser {
+        Browser::start_as(crate::process::BROWSER_UA).await
+    }
+
+    /// A browser with its own user agent: with its own profile, a visitor of its own.
+    pub async fn start_as(user_agent: &str) -> Browser {
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
@@ -25,6 +32,9 @@ impl Browser {
         };
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
+            // Its own process group, with the Chromium it starts: dropping the browser
+            // (even when a test fails before `close`) kills them all.
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -49,7 +59,7 @@ impl Browser {
                     "--no-first-run", "--window-size=1280,900",
                     // Headless Chromium says so in its user agent, and the collector
                     // drops headless browsers as bots: present as the desktop browser.
-                    format!("--user-agent={}", crate::process::BROWSER_UA),
+                    format!("--user-agent={user_agent}"),
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
             }),
@@ -74,6 +84,8 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -189,4 +189,11 @@ async fn cross_origin_posts_are_allowed_and_preflight_is_answered() {
     let reply = server.call(post).await;
     assert_eq!(reply.status, 202);
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    // A tracker on another origin can read `Retry-After` to honour it.
+    assert_eq!(
+        reply
+            .header("access-control-expose-headers")
+            .map(str::to_ascii_lowercase),
+        Some("retry-after".into())
+    );
 }

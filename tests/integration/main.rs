@@ -6,6 +6,7 @@ mod crash;
 mod golden;
 mod hostile;
 mod ingest;
+mod journeys;
 mod limits;
 mod privacy;
 mod reports;

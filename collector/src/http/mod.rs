@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .allow_origin(Any)
         .allow_methods([axum::http::Method::POST])
         .allow_headers([axum::http::header::CONTENT_TYPE])
+        // So that trackers on other origins can honour `Retry-After` on 429 and 503.
+        .expose_headers([axum::http::header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(24 * 3600));
     let ingest = Router::new()
         .route("/api/v1/events", post(events::post))
