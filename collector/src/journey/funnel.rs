@@ -51,13 +51,7 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
     let mut gaps: Vec<Vec<i64>> = vec![Vec::new(); n];
     let mut next: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); n];
     for run in journeys.by_visitor() {
-        let touches: Vec<&Touch> = journeys
-            .sessions
-            .iter()
-            .skip(run.start)
-            .take(run.len())
-            .flatten()
-            .collect();
+        let touches: Vec<&Touch> = journeys.sessions.span(run).iter().collect();
         let labels: Vec<&str> = touches.iter().map(|t| journeys.label(t)).collect();
         let Some(best) = best_attempt(&touches, &labels, steps, window_ms) else {
             continue;

@@ -34,15 +34,7 @@ fn visitors(journeys: &Journeys) -> Vec<Vec<&Touch>> {
     journeys
         .by_visitor()
         .into_iter()
-        .map(|run| {
-            journeys
-                .sessions
-                .iter()
-                .skip(run.start)
-                .take(run.len())
-                .flatten()
-                .collect()
-        })
+        .map(|run| journeys.sessions.span(run).iter().collect())
         .collect()
 }
 
@@ -261,11 +253,8 @@ pub fn channels(journeys: &Journeys, model: Model) -> ChannelsResult {
     }
     let mut acc: BTreeMap<Channel, Acc> = BTreeMap::new();
     for run in journeys.by_visitor() {
-        let sessions: Vec<(&[Touch], Channel)> = journeys
-            .iter()
-            .skip(run.start)
-            .take(run.len())
-            .map(|(s, c, _)| (s, c))
+        let sessions: Vec<(&[Touch], Channel)> = run
+            .map(|i| (journeys.sessions.get(i), journeys.channels[i]))
             .collect();
         acc.entry(sessions[0].1).or_default().visitors += 1;
         for (i, (session, channel)) in sessions.iter().enumerate() {

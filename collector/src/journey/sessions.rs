@@ -24,6 +24,23 @@ impl Sessions {
         self.bounds.is_empty()
     }
 
+    /// Session `i`.
+    pub fn get(&self, i: usize) -> &[Touch] {
+        &self.touches[self.bounds[i].clone()]
+    }
+
+    /// The touches of the consecutive sessions `range` (one visitor's sessions are
+    /// consecutive, and so are their touches).
+    pub fn span(&self, range: Range<usize>) -> &[Touch] {
+        match (
+            self.bounds.get(range.start),
+            range.end.checked_sub(1).and_then(|l| self.bounds.get(l)),
+        ) {
+            (Some(first), Some(last)) if !range.is_empty() => &self.touches[first.start..last.end],
+            _ => &[],
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &[Touch]> {
         self.bounds.iter().map(|r| &self.touches[r.clone()])
     }
