@@ -71,6 +71,17 @@ async fn a_journey_through_the_demo_shop_is_reported_exactly_once() {
     )
     .await;
 
+    // Each click on a link is beaconed as its page goes away and, since a beacon's
+    // outcome is unknown, sent again by the next page: at most one duplicate per page
+    // left, which the collector drops (and counts).
+    let duplicates = server
+        .metric("spur_ingest_events_total{outcome=\"duplicate\"}")
+        .await;
+    assert!(
+        duplicates <= 3.0,
+        "{duplicates} duplicates for 3 pages left"
+    );
+
     let day = today();
     let reply = server
         .get(&format!(

@@ -3,6 +3,7 @@
 
 mod browser;
 mod crash;
+mod delivery;
 mod golden;
 mod hostile;
 mod ingest;

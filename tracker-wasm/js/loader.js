@@ -3,12 +3,18 @@
 // function, so nothing but `window.spur` reaches the page's globals.
 //
 //   <script async src="https://collector.example/spur.js" data-site="demo"
-//           data-api="https://collector.example"></script>
+//           data-api="https://collector.example" data-consent="required"></script>
 //   spur.track("purchase", { revenue: 49.9, currency: "EUR" }); spur.flush();
+//   spur.consent(true);
 //
-// The page may define a stub before the script arrives; its calls are replayed:
+// The page may define a stub before the script arrives; its calls are replayed in order:
 //   window.spur = window.spur || { q: [] };
-//   spur.track = spur.track || function () { spur.q.push(["track", [].slice.call(arguments)]); };
+//   ["track", "flush", "consent"].forEach(function (m) {
+//     spur[m] = spur[m] || function () { spur.q.push([m, [].slice.call(arguments)]); };
+//   });
+//
+// "Quiet" mode (nothing sent or stored before spur.consent(true)) is decided here:
+// data-consent="required", Global Privacy Control, or Do Not Track.
 //
 // Rules: ES5 syntax; never throw into the page (every call into the module is in
 // try/catch, the load promise has a catch, and a browser without WebAssembly, or a
@@ -22,13 +28,19 @@
   // Loaded twice (or no usable script tag / site): leave the first tracker alone.
   if (!site || (old && old._spur)) return;
   var api = s.getAttribute("data-api") || new URL(s.src, location.href).origin;
+  var n = navigator;
+  var quiet =
+    s.getAttribute("data-consent") == "required" ||
+    n.globalPrivacyControl === true ||
+    n.doNotTrack == "1" ||
+    w.doNotTrack == "1";
   var queue = (old && old.q) || [];
   var ready = false;
   var run = function (name, args) {
     // Before the module is ready (or if it never gets ready): keep a bounded queue.
     if (!ready) return queue.length < 100 && queue.push([name, args]);
-    // Only the two public calls reach the module, whatever a stub queued.
-    if (name == "track" || name == "flush") {
+    // Only the public calls reach the module, whatever a stub queued.
+    if (name == "track" || name == "flush" || name == "consent") {
       try {
         wasm_bindgen[name].apply(null, args);
       } catch (e) {}
@@ -39,7 +51,12 @@
       run(name, [].slice.call(arguments));
     };
   };
-  var spur = (w.spur = { _spur: 1, track: api_fn("track"), flush: api_fn("flush") });
+  var spur = (w.spur = {
+    _spur: 1,
+    track: api_fn("track"),
+    flush: api_fn("flush"),
+    consent: api_fn("consent")
+  });
   spur.q = queue;
   if (!w.WebAssembly) return;
   var nav = function () {
@@ -53,7 +70,7 @@
   };
   wasm_bindgen({ module_or_path: new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src) })
     .then(function () {
-      wasm_bindgen.start(site, api);
+      wasm_bindgen.start(site, api, quiet);
       var h = history;
       ["pushState", "replaceState"].forEach(function (m) {
         var orig = h[m];

@@ -136,7 +136,7 @@ fn page_stage(doc: &Document) -> Option<Stage> {
 /// 16 random bytes as 32 lowercase hex characters. `crypto.getRandomValues` is there in
 /// every browser that runs wasm; `Math.random` is only a fallback so that capture never
 /// fails.
-fn new_id() -> String {
+pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
     let filled = window()
         .and_then(|w| w.crypto().ok())

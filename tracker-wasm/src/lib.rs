@@ -6,23 +6,31 @@
 //!
 //! Code map, in pipeline order:
 //! - [`capture`]: page views, touchpoint clicks and custom events → wire events;
-//! - [`queue`]: when a flush is due (10 events or 1 s);
-//! - [`transport`]: batches → JSON → `fetch` keepalive / `sendBeacon`;
-//! - [`wire`]: the versioned payload types (the public contract);
+//! - [`wire`]: the versioned payload and its JSON (the public contract);
+//! - [`queue`]: the bounded queue of unacknowledged events, batches, drop counting;
+//! - [`storage`]: the queue in `localStorage`, one owner tab per queue (Web Locks);
+//! - [`transport`]: bodies → `fetch` keepalive / `sendBeacon`, answers → outcomes;
+//! - [`retry`]: what an answer means, and the backoff;
+//! - [`consent`]: the visitor's choice and the first-party id;
 //! - [`tracker`]: the state and the page listeners that tie the others together.
 
 pub mod capture;
+pub mod consent;
 pub mod queue;
+pub mod retry;
+pub mod storage;
 pub mod tracker;
 pub mod transport;
 pub mod wire;
 
 use wasm_bindgen::prelude::*;
 
-/// Starts tracking for `site`, sending to `<api>/api/v1/events`.
+/// Starts tracking for `site`, sending to `<api>/api/v1/events`. `quiet`: nothing is
+/// sent or stored before `consent(true)` (`data-consent="required"`, Global Privacy
+/// Control or Do Not Track; the loader decides).
 #[wasm_bindgen]
-pub fn start(site: String, api: String) -> Result<(), JsValue> {
-    tracker::start(site, &api).map_err(|e| JsValue::from_str(e.code()))
+pub fn start(site: String, api: String, quiet: bool) -> Result<(), JsValue> {
+    tracker::start(site, &api, quiet).map_err(|e| JsValue::from_str(e.code()))
 }
 
 /// `spur.track(name, props)`: a custom event; `props` is an optional plain object.
@@ -35,6 +43,14 @@ pub fn track(name: JsValue, props: JsValue) {
 #[wasm_bindgen]
 pub fn flush() {
     tracker::flush();
+}
+
+/// `spur.consent(true | false)`; any other value is ignored.
+#[wasm_bindgen]
+pub fn consent(granted: JsValue) {
+    if let Some(granted) = granted.as_bool() {
+        tracker::consent(granted);
+    }
 }
 
 /// Called by the loader after `history.pushState`/`replaceState` and on `popstate`.

@@ -1,30 +1,54 @@
 //! The tracker: the one piece of state, and the wiring from page events to capture,
-//! queue and transport.
+//! queue, storage and transport.
 //!
-//! Pipeline: [`crate::capture`] → [`crate::queue`] → [`crate::transport`], with the
-//! wire types in [`crate::wire`]. [`crate::lib`](crate) is only the `#[wasm_bindgen]`
-//! boundary.
+//! Pipeline: [`crate::capture`] → [`crate::queue`] (kept by [`crate::storage`]) →
+//! [`crate::transport`], with [`crate::retry`] deciding what an answer means,
+//! [`crate::consent`] the visitor's choice and [`crate::wire`] the payload.
+//! [`crate::lib`](crate) is only the `#[wasm_bindgen]` boundary.
+//!
+//! Delivery, in short: every captured event is queued (and saved) first; a batch of the
+//! oldest events is sent when 10 wait or 1 s after the first, when the page is hidden,
+//! or on `spur.flush()`; one batch is in flight at a time and stays queued until the
+//! collector answers 2xx (settled) or a 4xx that can never succeed (dropped). A network
+//! error, 408, 429 or 5xx sends it again after a backoff ([`crate::retry`]), at once on
+//! the `online` event. When the page goes away, what is not in flight is beaconed and
+//! *stays queued*: a beacon's outcome is unknown, so the next page of this tab (or the
+//! tab that adopts the queue) sends it again and the collector drops the duplicate by id.
+//!
+//! Privacy: in "quiet" mode (`data-consent="required"`, Global Privacy Control or Do Not
+//! Track, decided by the loader) nothing is sent or stored until `spur.consent(true)`;
+//! events wait in memory meanwhile and are discarded by `spur.consent(false)`.
 //!
 //! Invariants:
 //! - the state sits in one `thread_local` `RefCell` and is reached only through
 //!   [`with`], which uses `try_borrow_mut`: a re-entrant call is dropped instead of
-//!   panicking (a panic aborts the module and would surface in the page);
+//!   panicking (a panic aborts the module and would surface in the page). Browser
+//!   callbacks (timers, fetch answers, Web Locks grants) always run as their own tasks,
+//!   never inside [`with`];
 //! - page events are read (DOM, the page's objects) *before* the state is borrowed, so a
 //!   throwing getter on the page cannot leave a borrow behind;
-//! - listeners live as long as the page (`forget`); the flush timer is cancelled by
-//!   dropping it whenever a flush happens for another reason.
+//! - nothing is sent while this tab's storage is being opened (its earlier queue is not
+//!   known yet), while a batch is in flight, while a backoff runs, or after `pagehide`
+//!   (until the page is visible again);
+//! - listeners live as long as the page (`forget`); timers are cancelled by dropping them.
 
 use std::cell::RefCell;
 
 use gloo_events::{EventListener, EventListenerOptions};
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsValue;
-use web_sys::VisibilityState;
 
 use crate::capture;
-use crate::queue::{Due, FLUSH_AFTER_MS, Queue};
-use crate::transport::{Mode, Transport};
-use crate::wire::Event;
+use crate::consent::{create_uid, remove_uid, stored_uid};
+use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, Queue, Queued, batch_len};
+use crate::retry::{self, Outcome};
+use crate::storage::{self, Opening, Store};
+use crate::transport::{MAX_BODY_BYTES, Transport};
+use crate::wire::{self, Batch, Event, VERSION};
+
+/// Event text per batch: a body's limit minus room for the header (a site id and a
+/// uid are at most 64 characters each).
+const BATCH_BYTES: usize = MAX_BODY_BYTES - 512;
 
 thread_local! {
     /// `None` until [`start`]; the wasm module is single-threaded.
@@ -54,36 +78,78 @@ impl StartError {
 }
 
 struct Tracker {
-    queue: Queue,
+    site: String,
     transport: Transport,
+    queue: Queue,
+    /// Nothing is sent or stored before consent (see the module docs).
+    quiet: bool,
+    /// The first-party id, after `spur.consent(true)` (now or on an earlier page).
+    uid: Option<String>,
+    store: Persistence,
+    /// The number of the batch in flight, if one is.
+    flight: Option<u32>,
+    /// Batches sent so far; numbers them, so that a late answer to a batch that was
+    /// discarded meanwhile is ignored.
+    sent: u32,
+    /// Consecutive failed attempts; 0 after an answer that settles a batch.
+    failures: u32,
     /// The URL of the last page view, to skip a navigation that did not change it.
     last_url: String,
-    /// Armed while events wait; dropping it cancels the timeout.
+    /// The batching timer, armed while events wait.
     timer: Option<Timeout>,
+    /// The backoff timer, armed after a failed attempt.
+    backoff: Option<Timeout>,
+    /// The page went away (`pagehide`) and its unsent events were beaconed; nothing
+    /// more is sent until it is visible again (back from the back/forward cache).
+    /// Without it, the `visibilitychange` that follows `pagehide` would send the same
+    /// events a second time.
+    gone: bool,
+}
+
+/// Where the queue is kept between page loads.
+enum Persistence {
+    /// Not asked for: quiet mode without consent.
+    Off,
+    /// Waiting for this tab's Web Lock.
+    Opening,
+    /// No usable storage: memory only.
+    Memory,
+    Open(Store),
 }
 
 /// Starts tracking: records the first page view and installs the page listeners.
-pub fn start(site: String, api: &str) -> Result<(), StartError> {
+/// `quiet`: wait for consent (see the module docs).
+pub fn start(site: String, api: &str, quiet: bool) -> Result<(), StartError> {
     if site.is_empty() {
         return Err(StartError::NoSite);
     }
-    let window = crate::capture::window().ok_or(StartError::NoPage)?;
+    let window = capture::window().ok_or(StartError::NoPage)?;
     let document = window.document().ok_or(StartError::NoPage)?;
     let url = capture::current_url().ok_or(StartError::NoPage)?;
-    let installed = TRACKER.with(|cell| {
+    let uid = stored_uid();
+    let installed = TRACKER.try_with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
         if slot.is_some() {
             return None;
         }
         *slot = Some(Tracker {
+            site,
+            transport: Transport::new(api),
             queue: Queue::default(),
-            transport: Transport::new(site, api),
+            quiet,
+            uid,
+            store: Persistence::Off,
+            flight: None,
+            sent: 0,
+            failures: 0,
             last_url: String::new(),
             timer: None,
+            backoff: None,
+            gone: false,
         });
         Some(())
     });
-    installed.ok_or(StartError::Started)?;
+    installed.ok().flatten().ok_or(StartError::Started)?;
 
     // Capture phase: the page's own handlers cannot stop the click from being seen.
     EventListener::new_with_options(
@@ -99,14 +165,22 @@ pub fn start(site: String, api: &str) -> Result<(), StartError> {
     .forget();
     let doc = document.clone();
     EventListener::new(&document, "visibilitychange", move |_| {
-        if doc.visibility_state() == VisibilityState::Hidden {
-            with(|t| t.flush(Mode::Beacon));
+        if doc.hidden() {
+            with(Tracker::pump);
+        } else {
+            with(Tracker::visible);
         }
     })
     .forget();
-    EventListener::new(&window, "pagehide", |_| with(|t| t.flush(Mode::Beacon))).forget();
+    EventListener::new(&window, "pagehide", |_| with(Tracker::unload)).forget();
+    EventListener::new(&window, "online", |_| with(Tracker::online)).forget();
 
-    with(|t| t.page_view(url));
+    with(|t| {
+        if t.allowed() {
+            t.open();
+        }
+        t.page_view(url);
+    });
     Ok(())
 }
 
@@ -129,14 +203,34 @@ pub fn navigated() {
     }
 }
 
-/// Sends whatever is queued now (`spur.flush()`).
+/// Sends what is queued now (`spur.flush()`), unless a backoff or a batch in flight
+/// says to wait.
 pub fn flush() {
-    with(|t| t.flush(Mode::Fetch));
+    with(Tracker::pump);
+}
+
+/// `spur.consent(granted)`.
+pub fn consent(granted: bool) {
+    with(|t| t.consent(granted));
+}
+
+/// This tab's storage is open ([`storage::open`]); `None`: memory only.
+pub fn opened(store: Option<Store>) {
+    with(|t| t.opened(store));
+}
+
+/// This tab holds the lock of `tab`, which is gone: adopt its queue.
+pub fn orphaned(tab: &str) {
+    with(|t| t.orphaned(tab));
 }
 
 /// Runs `f` on the started tracker; does nothing before [`start`] or on re-entry.
+///
+/// (`try_with` rather than `with` here and in [`start`]: `with` carries a panic, with
+/// its formatting code, for a thread-local used during teardown, which a page never
+/// does.)
 fn with(f: impl FnOnce(&mut Tracker)) {
-    TRACKER.with(|cell| {
+    let _ = TRACKER.try_with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut() {
             if let Some(tracker) = slot.as_mut() {
                 f(tracker);
@@ -145,7 +239,83 @@ fn with(f: impl FnOnce(&mut Tracker)) {
     });
 }
 
+/// A timer that pumps after `ms`; `backoff`: it ends the backoff. (One closure type for
+/// both timers: each distinct type costs its own glue in the module.)
+fn pump_after(ms: u32, backoff: bool) -> Timeout {
+    Timeout::new(ms, move || {
+        with(|t| {
+            if backoff {
+                t.backoff = None;
+            }
+            t.pump();
+        });
+    })
+}
+
 impl Tracker {
+    /// Whether events may be sent and stored.
+    fn allowed(&self) -> bool {
+        !self.quiet || self.uid.is_some()
+    }
+
+    fn open(&mut self) {
+        self.store = Persistence::Opening;
+        if let Opening::Done(store) = storage::open(&self.site) {
+            self.opened(store);
+        }
+    }
+
+    fn opened(&mut self, store: Option<Store>) {
+        if !matches!(self.store, Persistence::Opening) {
+            // Consent was withdrawn while the lock was on its way.
+            if let Some(store) = store {
+                store.forget();
+            }
+            return;
+        }
+        self.store = match store {
+            Some(mut store) => {
+                if let Some(text) = store.load() {
+                    self.queue.adopt(&text, wire::decode);
+                }
+                store.save(&self.queue);
+                store.watch_others();
+                Persistence::Open(store)
+            }
+            None => Persistence::Memory,
+        };
+        if self.timer.is_none() {
+            self.pump();
+        }
+    }
+
+    fn orphaned(&mut self, tab: &str) {
+        if let Persistence::Open(store) = &mut self.store {
+            store.adopt(tab, &mut self.queue);
+            self.pump();
+        }
+    }
+
+    /// Back in front: tabs may have closed meanwhile, leaving queues behind, and a page
+    /// back from the back/forward cache sends again.
+    fn visible(&mut self) {
+        self.gone = false;
+        self.watch();
+        self.pump();
+    }
+
+    fn watch(&mut self) {
+        if let Persistence::Open(store) = &mut self.store {
+            store.watch_others();
+        }
+    }
+
+    fn save(&self) {
+        if let Persistence::Open(store) = &self.store {
+            store.save(&self.queue);
+        }
+    }
+
     fn page_view(&mut self, url: String) {
         let event = capture::page_view(url.clone());
         self.last_url = url;
@@ -153,26 +323,147 @@ impl Tracker {
     }
 
     fn record(&mut self, event: Event) {
-        match self.queue.push(event) {
-            Due::Now => self.flush(Mode::Fetch),
-            Due::Later => {
-                self.timer = Some(Timeout::new(FLUSH_AFTER_MS, || {
-                    with(|t| t.flush(Mode::Fetch))
-                }));
-            }
-            Due::Pending => {}
+        // Encoded once, here: the JSON is what storage keeps and what bounds a batch.
+        // (Wire types always serialise; only a page that broke `JSON.stringify` could
+        // make this fail, and then the event is not captured.)
+        let Some(json) = wire::encode(&event) else {
+            return;
+        };
+        self.queue.push(Queued { event, json });
+        self.save();
+        if self.queue.unsent().len() >= FLUSH_AT_EVENTS {
+            self.pump();
+        } else if self.allowed()
+            && self.timer.is_none()
+            && self.flight.is_none()
+            && self.backoff.is_none()
+        {
+            // (A batch in flight or a backoff pumps when it ends.)
+            self.timer = Some(pump_after(FLUSH_AFTER_MS, false));
         }
     }
 
-    fn flush(&mut self, mode: Mode) {
+    /// Sends the oldest unsent events now, unless sending must wait (see the module
+    /// docs); whatever ends the wait pumps again.
+    fn pump(&mut self) {
         // Dropping the timer cancels it (harmless when it is the one firing now).
         self.timer = None;
-        let events = self.queue.take();
-        if events.is_empty() {
+        if !self.allowed()
+            || self.gone
+            || self.flight.is_some()
+            || self.backoff.is_some()
+            || matches!(self.store, Persistence::Opening)
+        {
             return;
         }
-        // Delivery is best effort for now: retries (re-queueing the events of a failed
-        // part) come with the retry/offline work.
-        let _ = self.transport.send(&events, mode);
+        let taken = self.queue.take(BATCH_BYTES);
+        if taken.events.is_empty() {
+            return;
+        }
+        let body = wire::encode(&Batch {
+            v: VERSION,
+            site: &self.site,
+            sent_at: capture::now(),
+            uid: self.uid.as_deref(),
+            dropped: taken.dropped,
+            events: taken.events,
+        });
+        self.sent = self.sent.wrapping_add(1);
+        let number = self.sent;
+        self.flight = Some(number);
+        // A body that could not be encoded counts as a request that could not start.
+        let posted = body.is_some_and(|body| {
+            self.transport
+                .post(&body, move |outcome| with(|t| t.answered(number, outcome)))
+        });
+        if !posted {
+            self.answered(number, Outcome::Retry { after_ms: None });
+        }
+    }
+
+    fn answered(&mut self, number: u32, outcome: Outcome) {
+        if self.flight != Some(number) {
+            return;
+        }
+        self.flight = None;
+        if let Outcome::Retry { after_ms } = outcome {
+            self.queue.retry();
+            self.failures = self.failures.saturating_add(1);
+            let delay = retry::delay_ms(self.failures, after_ms, js_sys::Math::random());
+            self.backoff = Some(pump_after(delay, true));
+            return;
+        }
+        // Settled, or refused for good: either way the batch leaves the queue.
+        let recovered = self.failures > 0;
+        self.failures = 0;
+        self.queue.settle();
+        self.save();
+        if recovered {
+            // The collector is back: queues of tabs closed meanwhile can go too.
+            self.watch();
+        }
+        self.pump();
+    }
+
+    /// The network is back: retry at once.
+    fn online(&mut self) {
+        self.backoff = None;
+        self.watch();
+        self.pump();
+    }
+
+    /// The page is going away: beacon what is not in flight. It stays queued (and
+    /// saved), since a beacon's outcome is never known.
+    fn unload(&mut self) {
+        if !self.allowed() || self.gone {
+            return;
+        }
+        self.gone = true;
+        let mut events = self.queue.unsent();
+        while let Some((part, rest)) = events.split_at_checked(batch_len(events, BATCH_BYTES)) {
+            if part.is_empty() {
+                break;
+            }
+            let body = wire::encode(&Batch {
+                v: VERSION,
+                site: &self.site,
+                sent_at: capture::now(),
+                uid: self.uid.as_deref(),
+                // Drops are reported by acknowledged batches only (never twice).
+                dropped: 0,
+                events: part,
+            });
+            if !body.is_some_and(|body| self.transport.beacon(&body)) {
+                break;
+            }
+            events = rest;
+        }
+    }
+
+    fn consent(&mut self, granted: bool) {
+        if granted {
+            if self.uid.is_none() {
+                self.uid = Some(create_uid());
+            }
+            if matches!(self.store, Persistence::Off) {
+                self.open();
+            }
+            self.pump();
+            return;
+        }
+        remove_uid();
+        self.uid = None;
+        if self.quiet {
+            // Back to nothing sent, nothing stored: what waited is discarded, and a
+            // late answer to a batch in flight is ignored.
+            if let Persistence::Open(store) = &self.store {
+                store.forget();
+            }
+            self.store = Persistence::Off;
+            self.queue.clear();
+            self.flight = None;
+            self.timer = None;
+            self.backoff = None;
+        }
     }
 }
