@@ -149,6 +149,13 @@ pub fn new_id() -> String {
     hex(&bytes)
 }
 
+/// Whether `s` looks like a [`new_id`]: 32 lowercase hex digits (event and tab ids).
+pub fn is_id(s: &str) -> bool {
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);

@@ -1,7 +1,8 @@
 //! The queue: events captured and not yet acknowledged by the collector, oldest first.
 //!
-//! Pure bookkeeping, no browser calls: each event comes with its JSON text
-//! ([`Queued`], encoded once when it is captured); [`crate::tracker`] decides when to
+//! Pure bookkeeping, no browser calls: an event is held as its JSON text (encoded once
+//! when it is captured, [`crate::wire::encode`], or the stored line it was read back
+//! from) and never turned back into a Rust value; [`crate::tracker`] decides when to
 //! send, [`crate::storage`] where the queue is kept between page loads.
 //!
 //! Invariants:
@@ -14,11 +15,7 @@
 //! - the stored form ([`Queue::to_text`]) is the unreported drop count on the first
 //!   line, then one event's JSON per line (the JSON never contains a line break, see
 //!   [`crate::wire`]); reading it back ([`Queue::adopt`]) skips lines that are not an
-//!   event.
-
-use serde::Serialize;
-
-use crate::wire::Event;
+//!   event ([`crate::wire::is_stored_event`]).
 
 /// The queue's bound; older events are dropped (and counted) beyond it. About 300 KB
 /// of text in `localStorage` when full.
@@ -30,23 +27,12 @@ pub const FLUSH_AFTER_MS: u32 = 1000;
 /// The collector takes at most 100 events per batch.
 pub const MAX_BATCH_EVENTS: usize = 100;
 
-/// A queued event and its JSON text ([`crate::wire::encode`], or the line it was read
-/// back from). The text is the event's line in the stored form, and its length the
-/// event's share of a batch body; the body itself is serialised from the events (a
-/// `Queued` serialises as its event).
-#[derive(Serialize)]
-#[serde(transparent)]
-#[cfg_attr(test, derive(Debug, Clone, PartialEq))]
-pub struct Queued {
-    pub event: Event,
-    #[serde(skip)]
-    pub json: String,
-}
-
 #[derive(Default)]
 pub struct Queue {
-    /// Oldest first; the first `in_flight` are the batch in flight.
-    events: Vec<Queued>,
+    /// Each event's JSON text, oldest first; the first `in_flight` are the batch in
+    /// flight. The text is the event's line in the stored form, its length the event's
+    /// share of a batch body ([`crate::wire::encode_batch`] parses it into the body).
+    events: Vec<String>,
     in_flight: usize,
     /// Dropped and not yet put into a batch.
     dropped: u32,
@@ -56,12 +42,13 @@ pub struct Queue {
 
 /// A batch to send: the events and the drop count it reports.
 pub struct Taken<'a> {
-    pub events: &'a [Queued],
+    pub events: &'a [String],
     pub dropped: u32,
 }
 
 impl Queue {
-    pub fn push(&mut self, event: Queued) {
+    /// Queues an event's JSON text ([`crate::wire::encode`]).
+    pub fn push(&mut self, event: String) {
         self.events.push(event);
         self.trim();
     }
@@ -75,7 +62,7 @@ impl Queue {
     }
 
     /// Events not in flight.
-    pub fn unsent(&self) -> &[Queued] {
+    pub fn unsent(&self) -> &[String] {
         self.events.get(self.in_flight..).unwrap_or_default()
     }
 
@@ -121,20 +108,20 @@ impl Queue {
 
     /// The stored form: the drop count, then one event's JSON per line.
     pub fn to_text(&self) -> String {
-        let size: usize = self.events.iter().map(|e| e.json.len() + 1).sum();
+        let size: usize = self.events.iter().map(|e| e.len() + 1).sum();
         let mut text = String::with_capacity(size + 12);
         write_count(&mut text, self.dropped());
         for event in &self.events {
             text.push('\n');
-            text.push_str(&event.json);
+            text.push_str(event);
         }
         text
     }
 
     /// Adds a stored queue (from [`Queue::to_text`]) after the batch in flight, before
-    /// the events captured since. `decode` reads one line ([`crate::wire::decode`]);
-    /// lines it cannot read as an event are skipped.
-    pub fn adopt(&mut self, text: &str, decode: fn(&str) -> Option<Event>) {
+    /// the events captured since. Lines that `is_event` refuses
+    /// ([`crate::wire::is_stored_event`]) are skipped; the others are kept as they are.
+    pub fn adopt(&mut self, text: &str, is_event: fn(&str) -> bool) {
         let (count, mut rest) = first_line(text);
         let dropped = parse_count(count).unwrap_or(0);
         self.dropped = self.dropped.saturating_add(dropped);
@@ -143,11 +130,8 @@ impl Queue {
         self.events.extend(mine.by_ref().take(self.in_flight));
         while !rest.is_empty() {
             let (line, next) = first_line(rest);
-            if let Some(event) = decode(line) {
-                self.events.push(Queued {
-                    event,
-                    json: line.to_owned(),
-                });
+            if is_event(line) {
+                self.events.push(line.to_owned());
             }
             rest = next;
         }
@@ -181,7 +165,7 @@ fn first_line(text: &str) -> (&str, &str) {
 
 /// Removes the `n` oldest events (written without `drain`, whose range check brings
 /// panic formatting into the bundle).
-fn drop_oldest(events: &mut Vec<Queued>, n: usize) {
+fn drop_oldest(events: &mut Vec<String>, n: usize) {
     let mut seen = 0;
     events.retain(|_| {
         seen += 1;
@@ -192,11 +176,11 @@ fn drop_oldest(events: &mut Vec<Queued>, n: usize) {
 /// How many of the oldest `events` go into one batch: at most [`MAX_BATCH_EVENTS`]
 /// and `max_bytes` of event JSON (commas included), but at least one if there is one
 /// (the capture limits keep a single event far below a body's limit).
-pub fn batch_len(events: &[Queued], max_bytes: usize) -> usize {
+pub fn batch_len(events: &[String], max_bytes: usize) -> usize {
     let mut bytes = 0;
     let mut n = 0;
     for event in events.iter().take(MAX_BATCH_EVENTS) {
-        bytes += event.json.len() + 1;
+        bytes += event.len() + 1;
         if n > 0 && bytes > max_bytes {
             break;
         }
@@ -233,20 +217,15 @@ pub(crate) fn parse_count(s: &str) -> Option<u32> {
 mod tests {
     use super::*;
 
-    use crate::wire::{Kind, Props};
+    use crate::wire::{Event, Kind, Props, is_stored_json as is_event};
 
     /// What [`crate::wire::encode`] does in the browser.
     fn encode(event: &Event) -> String {
         serde_json::to_string(event).expect("an event serialises")
     }
 
-    /// What [`crate::wire::decode`] does in the browser.
-    fn decode(line: &str) -> Option<Event> {
-        serde_json::from_str(line).ok()
-    }
-
     /// An event whose id is `n`, its JSON padded to `len` bytes (at least ~70).
-    fn event(n: usize, len: usize) -> Queued {
+    fn event(n: usize, len: usize) -> String {
         let mut event = Event {
             id: format!("{n:032}"),
             ts: 1795341600000,
@@ -258,14 +237,20 @@ mod tests {
             props: Props::default(),
         };
         event.url = "x".repeat(len.saturating_sub(encode(&event).len()));
-        let json = encode(&event);
-        Queued { event, json }
+        encode(&event)
     }
 
-    fn ids(events: &[Queued]) -> Vec<usize> {
+    fn ids(events: &[String]) -> Vec<usize> {
         events
             .iter()
-            .map(|e| e.event.id.parse().expect("an id"))
+            .map(|e| {
+                let event: serde_json::Value = serde_json::from_str(e).expect("JSON");
+                event["id"]
+                    .as_str()
+                    .expect("an id")
+                    .parse()
+                    .expect("a number")
+            })
             .collect()
     }
 
@@ -396,7 +381,7 @@ mod tests {
         assert!(text.starts_with("2\n"));
 
         let mut copy = Queue::default();
-        copy.adopt(&text, decode);
+        copy.adopt(&text, is_event);
         assert_eq!(copy.unsent(), queue.unsent());
         assert_eq!(copy.dropped(), 2);
 
@@ -410,44 +395,44 @@ mod tests {
         mine.push(event(7002, 60));
         let stored = [
             "1",
-            &event(1, 60).json,
+            &event(1, 60),
             "garbage",
             "",
-            r#"{"id":"3","ts":1}"#,
+            r#"{"id":"00000000000000000000000000000003","ts":1}"#,
             "[]",
-            &event(2, 60).json,
+            &event(2, 60),
         ];
-        mine.adopt(&stored.join("\n"), decode);
+        mine.adopt(&stored.join("\n"), is_event);
         assert_eq!(ids(mine.unsent()), [1, 2, 7001, 7002]);
         assert_eq!(mine.dropped(), 1);
 
         // Adopting a full queue drops the oldest beyond the bound, and counts them.
         queue.settle();
         let before = queue.dropped();
-        queue.adopt(&text, decode);
+        queue.adopt(&text, is_event);
         assert_eq!(queue.len(), MAX_QUEUED);
         assert_eq!(queue.dropped(), before + 2 + MAX_QUEUED as u32);
         assert_eq!(Queue::default().to_text(), "0");
     }
 
-    /// The stored form as the hand-written encoder of an earlier version left it (the
-    /// same JSON, read back through serde now), and a header that is not a count.
+    /// The stored form as earlier versions left it (the hand-written encoder, then serde:
+    /// the same JSON), kept line for line; and a header that is not a count.
     #[test]
     fn earlier_stored_queues_are_read_back() {
         let earlier = concat!(
             "4\n",
-            r#"{"id":"11","ts":1795341600000,"type":"pageview","url":"https://shop.example/","ref":"https://mail.example/","name":"landing","stage":"awareness"}"#,
+            r#"{"id":"00000000000000000000000000000011","ts":1795341600000,"type":"pageview","url":"https://shop.example/","ref":"https://mail.example/","name":"landing","stage":"awareness"}"#,
             "\n",
-            r#"{"id":"12","ts":1795341601000,"type":"custom","url":"https://shop.example/","name":"buy","props":{"note":"a \"b\"\u000a","n":49.9,"ok":true}}"#,
+            r#"{"id":"00000000000000000000000000000012","ts":1795341601000,"type":"custom","url":"https://shop.example/","name":"buy","props":{"note":"a \"b\"\u000a","n":49.9,"ok":true}}"#,
         );
         let mut queue = Queue::default();
-        queue.adopt(earlier, decode);
+        queue.adopt(earlier, is_event);
         assert_eq!(ids(queue.unsent()), [11, 12]);
         assert_eq!(queue.dropped(), 4);
         assert_eq!(queue.to_text(), earlier, "kept as stored");
 
         let mut queue = Queue::default();
-        queue.adopt(&["x", &event(5, 60).json].join("\n"), decode);
+        queue.adopt(&["x", &event(5, 60)].join("\n"), is_event);
         assert_eq!((ids(queue.unsent()), queue.dropped()), (vec![5], 0));
         assert_eq!(queue.to_text().lines().next(), Some("0"));
     }

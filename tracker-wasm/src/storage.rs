@@ -92,7 +92,7 @@ pub fn open(site: &str) -> Opening {
         let tab = session
             .as_ref()
             .and_then(|s| s.get_item(TAB_KEY).ok().flatten())
-            .filter(|t| is_tab_id(t))
+            .filter(|t| capture::is_id(t))
             .unwrap_or_else(capture::new_id);
         if own(locks, local, session.clone(), prefix.clone(), tab, true) {
             return Opening::Pending;
@@ -191,7 +191,8 @@ impl Store {
         for i in 0..self.storage.length().unwrap_or(0) {
             if let Ok(Some(key)) = self.storage.key(i) {
                 if let Some(tab) = key.strip_prefix(&self.prefix) {
-                    if tab != mine && is_tab_id(tab) && !self.watching.iter().any(|t| t == tab) {
+                    if tab != mine && capture::is_id(tab) && !self.watching.iter().any(|t| t == tab)
+                    {
                         found.push(tab.to_owned());
                     }
                 }
@@ -219,7 +220,7 @@ impl Store {
         let mut key = self.prefix.clone();
         key.push_str(tab);
         if let Ok(Some(text)) = self.storage.get_item(&key) {
-            queue.adopt(&text, crate::wire::decode);
+            queue.adopt(&text, crate::wire::is_stored_event);
             self.save(queue);
             let _ = self.storage.remove_item(&key);
         }
@@ -243,13 +244,6 @@ fn lock_name(tab: &str) -> String {
     let mut name = String::from("spur:tab:");
     name.push_str(tab);
     name
-}
-
-/// Tab ids are [`capture::new_id`]s: 32 lowercase hex digits.
-fn is_tab_id(s: &str) -> bool {
-    s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A JS function that runs `f` (at most once). Every one-shot callback goes through

@@ -40,7 +40,7 @@ use wasm_bindgen::JsValue;
 
 use crate::capture;
 use crate::consent::{create_uid, remove_uid, stored_uid};
-use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, Queue, Queued, batch_len};
+use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, Queue, batch_len};
 use crate::retry::{self, Outcome};
 use crate::storage::{self, Opening, Store};
 use crate::transport::{MAX_BODY_BYTES, Transport};
@@ -276,7 +276,7 @@ impl Tracker {
         self.store = match store {
             Some(mut store) => {
                 if let Some(text) = store.load() {
-                    self.queue.adopt(&text, wire::decode);
+                    self.queue.adopt(&text, wire::is_stored_event);
                 }
                 store.save(&self.queue);
                 store.watch_others();
@@ -329,7 +329,7 @@ impl Tracker {
         let Some(json) = wire::encode(&event) else {
             return;
         };
-        self.queue.push(Queued { event, json });
+        self.queue.push(json);
         self.save();
         if self.queue.unsent().len() >= FLUSH_AT_EVENTS {
             self.pump();
@@ -360,14 +360,16 @@ impl Tracker {
         if taken.events.is_empty() {
             return;
         }
-        let body = wire::encode(&Batch {
-            v: VERSION,
-            site: &self.site,
-            sent_at: capture::now(),
-            uid: self.uid.as_deref(),
-            dropped: taken.dropped,
-            events: taken.events,
-        });
+        let body = wire::encode_batch(
+            &Batch {
+                v: VERSION,
+                site: &self.site,
+                sent_at: capture::now(),
+                uid: self.uid.as_deref(),
+                dropped: taken.dropped,
+            },
+            taken.events,
+        );
         self.sent = self.sent.wrapping_add(1);
         let number = self.sent;
         self.flight = Some(number);
@@ -424,15 +426,17 @@ impl Tracker {
             if part.is_empty() {
                 break;
             }
-            let body = wire::encode(&Batch {
-                v: VERSION,
-                site: &self.site,
-                sent_at: capture::now(),
-                uid: self.uid.as_deref(),
-                // Drops are reported by acknowledged batches only (never twice).
-                dropped: 0,
-                events: part,
-            });
+            let body = wire::encode_batch(
+                &Batch {
+                    v: VERSION,
+                    site: &self.site,
+                    sent_at: capture::now(),
+                    uid: self.uid.as_deref(),
+                    // Drops are reported by acknowledged batches only (never twice).
+                    dropped: 0,
+                },
+                part,
+            );
             if !body.is_some_and(|body| self.transport.beacon(&body)) {
                 break;
             }

@@ -5,18 +5,22 @@
 //! that is not a pure addition gets a new version number: trackers stay cached in browsers
 //! for a long time, so the collector keeps accepting old versions.
 //!
-//! The types derive serde's `Serialize` (and `Deserialize` for [`Event`], which the
-//! stored queue is read back into); field names and omission rules are the derive
-//! attributes below. [`encode`] turns a value into JSON text with serde-wasm-bindgen's
-//! JSON-compatible serializer and `JSON.stringify`, [`decode`] reads it back with
-//! `JSON.parse` and serde-wasm-bindgen: no JSON is written or parsed by hand, and
-//! `serde_json` stays out of the bundle (the native tests use it to compare with the
-//! golden files).
+//! The types derive serde's `Serialize`; field names and omission rules are the derive
+//! attributes below. [`encode`] turns an event into JSON text with serde-wasm-bindgen's
+//! JSON-compatible serializer and `JSON.stringify`; [`encode_batch`] serialises a
+//! batch's header the same way, attaches the queued events (`JSON.parse` of their text)
+//! as `events` and stringifies the whole once. Nothing is ever deserialised into a Rust
+//! type: a stored event stays JSON text (and a JS value while a batch is built), and
+//! [`is_stored_event`] only checks, through `Reflect`, that a stored line has the shape
+//! the collector parses. No JSON is written or parsed by hand, and `serde_json` stays
+//! out of the bundle (the native tests use it to compare with the golden files).
+//! (serde-wasm-bindgen's `from_value` is deliberately not used: its error messages
+//! bring `core::fmt`, with float formatting, into the module, about 14 KB brotli.)
 //!
 //! Invariants:
 //! - optional fields are omitted when absent, never sent as `null`; so are `uid` and a
 //!   zero `dropped` on the batch;
-//! - field order is the order of the struct fields;
+//! - field order is the order of the struct fields, then `events` last;
 //! - `props` is a JSON object of scalars, in the order the page gave them (held as a
 //!   `Vec` of pairs: the order is kept, and no map type is needed);
 //! - times are integer milliseconds since the epoch (`u64`; far below 2^53, so exact
@@ -26,26 +30,22 @@
 //!
 //! The types only describe the payload. Limits and cleaning live in [`crate::capture`].
 
-use std::fmt;
-
-use js_sys::JSON;
-use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use js_sys::{Array, JSON, Reflect};
+use serde::Serialize;
 use serde::ser::Serializer;
-use serde::{Deserialize, Deserializer, Serialize};
+use wasm_bindgen::JsValue;
 
 /// The wire version this tracker speaks.
 pub const VERSION: u8 = 1;
 
-/// One request body.
-///
-/// Generic over the event type so that the batch can be written straight from the
-/// queue's entries ([`crate::queue::Queued`] serialises as its [`Event`]).
+/// One request body, but for its `events` ([`encode_batch`] adds them, last).
 #[derive(Serialize)]
-pub struct Batch<'a, E> {
+pub struct Batch<'a> {
     /// Always [`VERSION`].
     pub v: u8,
     pub site: &'a str,
     /// When the batch left the browser, on the client's clock (ms since the epoch).
+    #[serde(serialize_with = "millis")]
     pub sent_at: u64,
     /// The first-party visitor id; only after `spur.consent(true)`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,20 +53,34 @@ pub struct Batch<'a, E> {
     /// Events the queue dropped (it was full) and has not reported yet; omitted when 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub dropped: u32,
-    pub events: &'a [E],
 }
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-#[derive(Serialize, Deserialize)]
+/// The largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A time in ms as a JS number, i.e. an `f64` (exact: a clock is far below 2^53; the
+/// cap only keeps the cast exact). Through `serialize_u64`, serde-wasm-bindgen would do
+/// the same plus an error for larger numbers that formats them, which brings
+/// `core::fmt`'s integer formatting into the module (about 1 KB brotli).
+/// `JSON.stringify` writes an integral number without a fraction, so the text is the
+/// same. (In the native tests `serde_json` writes `….0`; they compare numbers as JS
+/// does.)
+fn millis<S: Serializer>(ms: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64((*ms).min(MAX_SAFE_INTEGER) as f64)
+}
+
+#[derive(Serialize)]
 #[cfg_attr(test, derive(Debug, Clone, PartialEq))]
 pub struct Event {
     /// 32 lowercase hex characters from `crypto.getRandomValues`; lets the collector
     /// drop a duplicate delivery.
     pub id: String,
     /// When the event happened, on the client's clock (ms since the epoch).
+    #[serde(serialize_with = "millis")]
     pub ts: u64,
     #[serde(rename = "type")]
     pub kind: Kind,
@@ -81,17 +95,12 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
     /// Custom events only; omitted when empty.
-    #[serde(default, skip_serializing_if = "Props::is_empty")]
+    #[serde(skip_serializing_if = "Props::is_empty")]
     pub props: Props,
 }
 
-// The two enums serialise through the derive (`rename_all`) and are read back through
-// their `parse` (`try_from = "String"`): the derive's enum visitor would cost about
-// 2 KB more wasm than a string match, and `Stage::parse` is needed for `data-stage`
-// anyway. A test keeps the names of both directions in step.
-
-#[derive(Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", try_from = "String")]
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(test, derive(Debug, PartialEq))]
 pub enum Kind {
     Pageview,
@@ -99,28 +108,9 @@ pub enum Kind {
     Custom,
 }
 
-impl Kind {
-    pub fn parse(s: &str) -> Option<Kind> {
-        Some(match s {
-            "pageview" => Kind::Pageview,
-            "click" => Kind::Click,
-            "custom" => Kind::Custom,
-            _ => return None,
-        })
-    }
-}
-
-impl TryFrom<String> for Kind {
-    type Error = UnknownName;
-
-    fn try_from(s: String) -> Result<Kind, UnknownName> {
-        Kind::parse(&s).ok_or(UnknownName)
-    }
-}
-
 /// The five journey stages. Anything else found in a `data-stage` attribute is ignored.
-#[derive(Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", try_from = "String")]
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(test, derive(Debug, PartialEq))]
 pub enum Stage {
     Awareness,
@@ -144,24 +134,6 @@ impl Stage {
     }
 }
 
-impl TryFrom<String> for Stage {
-    type Error = UnknownName;
-
-    fn try_from(s: String) -> Result<Stage, UnknownName> {
-        Stage::parse(&s).ok_or(UnknownName)
-    }
-}
-
-/// A stored `type` or `stage` that this tracker does not know (the event is skipped).
-#[derive(Debug)]
-pub struct UnknownName;
-
-impl fmt::Display for UnknownName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown name")
-    }
-}
-
 /// A custom event's properties, in the order the page gave them. Keys are unique
 /// (enforced by [`crate::capture`]), so serialising them as a map is lossless; the
 /// JSON-compatible serializer makes that map a plain object.
@@ -175,36 +147,10 @@ impl Props {
     }
 }
 
-// serde has no derive for "a `Vec` of pairs as a map", so these two are written out:
-// `collect_map` one way, a map visitor the other.
-
+// serde has no derive for "a `Vec` of pairs as a map", so this one is written out.
 impl Serialize for Props {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
-    }
-}
-
-impl<'de> Deserialize<'de> for Props {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PropsVisitor;
-
-        impl<'de> Visitor<'de> for PropsVisitor {
-            type Value = Props;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Props, A::Error> {
-                let mut props = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    props.push(entry);
-                }
-                Ok(Props(props))
-            }
-        }
-
-        deserializer.deserialize_map(PropsVisitor)
     }
 }
 
@@ -218,65 +164,110 @@ pub enum Value {
     Bool(bool),
 }
 
-// Read back with a visitor rather than the untagged derive: that one buffers the value
-// in serde's private `Content` type and tries each variant in turn, about 4 KB more
-// wasm for the same three cases.
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ValueVisitor;
-
-        impl Visitor<'_> for ValueVisitor {
-            type Value = Value;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string, number or boolean")
-            }
-
-            fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-                Ok(Value::Str(s.to_owned()))
-            }
-
-            fn visit_string<E>(self, s: String) -> Result<Value, E> {
-                Ok(Value::Str(s))
-            }
-
-            fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-                Ok(Value::Num(n))
-            }
-
-            // Integral numbers arrive as integers (from JSON.parse's safe integers too).
-            fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-                Ok(Value::Num(n as f64))
-            }
-
-            fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-                Ok(Value::Num(n as f64))
-            }
-
-            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-                Ok(Value::Bool(b))
-            }
-        }
-
-        deserializer.deserialize_any(ValueVisitor)
-    }
-}
-
-/// `value` as JSON text: serde-wasm-bindgen's JSON-compatible serializer (plain objects
-/// for maps, plain numbers for `u64`) builds the JS value, `JSON.stringify` writes it.
-/// `None` if either fails: never for the wire types, unless the page broke
-/// `JSON.stringify`.
-pub fn encode<T: Serialize>(value: &T) -> Option<String> {
-    let value = value
+/// `value` as a JS value, through serde-wasm-bindgen's JSON-compatible serializer
+/// (plain objects for maps, plain numbers for `u64`).
+fn to_js<T: Serialize>(value: &T) -> Option<JsValue> {
+    value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .ok()?;
-    JSON::stringify(&value).ok()?.as_string()
+        .ok()
 }
 
-/// The inverse of [`encode`]: `JSON.parse`, then serde-wasm-bindgen. `None` for text
-/// that is not JSON or not a `T` (neither throws).
-pub fn decode<T: DeserializeOwned>(text: &str) -> Option<T> {
-    serde_wasm_bindgen::from_value(JSON::parse(text).ok()?).ok()
+/// An event as JSON text: its line in the stored queue and its share of a batch.
+/// `None` only if the page broke `JSON.stringify`.
+pub fn encode(event: &Event) -> Option<String> {
+    JSON::stringify(&to_js(event)?).ok()?.as_string()
+}
+
+/// A request body: `batch`'s fields, then `events` (each one event's JSON text, from
+/// [`encode`] or a stored line that passed [`is_stored_event`]) as an array. `None` if
+/// a step fails, which only a page that broke `JSON` or `Reflect` can cause.
+pub fn encode_batch<'a>(
+    batch: &Batch<'_>,
+    events: impl IntoIterator<Item = &'a String>,
+) -> Option<String> {
+    let body = to_js(batch)?;
+    let array = Array::new();
+    for event in events {
+        array.push(&JSON::parse(event).ok()?);
+    }
+    Reflect::set(&body, &JsValue::from_str("events"), &array).ok()?;
+    JSON::stringify(&body).ok()?.as_string()
+}
+
+/// What [`is_event`] needs to know about one field of a stored event.
+#[cfg_attr(test, derive(Debug))]
+pub enum Field {
+    /// Missing, `undefined` or `null`.
+    Absent,
+    Text(String),
+    Number(f64),
+    /// An object that is not an array.
+    Object,
+    /// Anything else (an array, a boolean).
+    Other,
+}
+
+/// Whether a stored line is an event this tracker can send: a JSON object that the
+/// collector's parser accepts as a v1 event, with an id as [`crate::capture::new_id`]
+/// makes them. A line that is not (corrupt, edited, empty) is discarded: sent along, it
+/// would make the collector refuse the whole batch. (What the collector checks per event
+/// — known `type` and `stage`, scalar props — it rejects per event, so it is not repeated
+/// here.)
+pub fn is_stored_event(line: &str) -> bool {
+    let Ok(event) = JSON::parse(line) else {
+        return false;
+    };
+    event.is_object()
+        && !Array::is_array(&event)
+        && is_event(|key| {
+            let value = Reflect::get(&event, &JsValue::from_str(key)).unwrap_or(JsValue::NULL);
+            if value.is_null() || value.is_undefined() {
+                Field::Absent
+            } else if let Some(text) = value.as_string() {
+                Field::Text(text)
+            } else if let Some(n) = value.as_f64() {
+                Field::Number(n)
+            } else if value.is_object() && !Array::is_array(&value) {
+                Field::Object
+            } else {
+                Field::Other
+            }
+        })
+}
+
+/// [`is_stored_event`] on an object whose fields `field` reads (pure, so that the native
+/// tests check it with `serde_json`).
+pub fn is_event(field: impl Fn(&str) -> Field) -> bool {
+    // The collector reads `ts` as an `i64`: a fraction or a huge number would fail the
+    // whole batch.
+    let ts_ok = matches!(field("ts"), Field::Number(ts)
+        if (0.0..=MAX_SAFE_INTEGER as f64).contains(&ts) && ts.fract() == 0.0);
+    let optional_text = |key| matches!(field(key), Field::Absent | Field::Text(_));
+    matches!(field("id"), Field::Text(id) if crate::capture::is_id(&id))
+        && ts_ok
+        && matches!(field("type"), Field::Text(_))
+        && matches!(field("url"), Field::Text(_))
+        && optional_text("ref")
+        && optional_text("name")
+        && optional_text("stage")
+        && matches!(field("props"), Field::Absent | Field::Object)
+}
+
+/// [`is_stored_event`] for the native tests: `serde_json` in the place of `JSON.parse`
+/// and `Reflect`.
+#[cfg(test)]
+pub fn is_stored_json(line: &str) -> bool {
+    use serde_json::Value as Json;
+    let Ok(Json::Object(event)) = serde_json::from_str::<Json>(line) else {
+        return false;
+    };
+    is_event(|key| match event.get(key) {
+        None | Some(Json::Null) => Field::Absent,
+        Some(Json::String(text)) => Field::Text(text.clone()),
+        Some(Json::Number(n)) => Field::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Some(Json::Object(_)) => Field::Object,
+        Some(_) => Field::Other,
+    })
 }
 
 #[cfg(test)]
@@ -299,19 +290,28 @@ mod tests {
         }
     }
 
-    fn batch<'a>(
-        sent_at: u64,
-        uid: Option<&'a str>,
-        dropped: u32,
-        events: &'a [Event],
-    ) -> Batch<'a, Event> {
+    fn batch(sent_at: u64, uid: Option<&str>, dropped: u32) -> Batch<'_> {
         Batch {
             v: VERSION,
             site: "demo",
             sent_at,
             uid,
             dropped,
-            events,
+        }
+    }
+
+    /// Numbers as `JSON.stringify` writes them: JS has only `f64`s, and an integral one
+    /// is written without a fraction (`serde_json` writes a serialised `f64` as `1.0`).
+    fn as_js_numbers(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Number(n) => {
+                if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15) {
+                    *n = serde_json::Number::from(f as i64);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(as_js_numbers),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(as_js_numbers),
+            _ => {}
         }
     }
 
@@ -319,16 +319,27 @@ mod tests {
         serde_json::from_str(fixture).expect("the fixture is JSON")
     }
 
-    /// Serialises `batch` and compares it, as a JSON value, with the golden fixture; then
-    /// reads the fixture's events back as the stored queue does and checks that they are
-    /// the batch's events.
-    fn check(batch: &Batch<'_, Event>, fixture: &str) {
-        let ours = serde_json::to_value(batch).expect("a batch always serialises");
-        let golden = golden(fixture);
-        assert_eq!(ours, golden);
-        let back: Vec<Event> =
-            serde_json::from_value(golden["events"].clone()).expect("the events read back");
-        assert_eq!(back, batch.events);
+    /// Builds the body as [`encode_batch`] does (the header serialised, the events'
+    /// JSON text parsed and attached as `events`) and compares it, as a JSON value, with
+    /// the golden fixture. Each event's text is also kept as a stored line, unless its
+    /// id is not one the tracker makes (`minimal.json` has a shorter one).
+    fn check(batch: &Batch<'_>, events: &[Event], fixture: &str) {
+        let lines: Vec<String> = events
+            .iter()
+            .map(|e| serde_json::to_string(e).expect("an event serialises"))
+            .collect();
+        let mut ours = serde_json::to_value(batch).expect("a batch always serialises");
+        let parsed = lines
+            .iter()
+            .map(|line| serde_json::from_str(line).expect("JSON"))
+            .collect();
+        ours["events"] = serde_json::Value::Array(parsed);
+        as_js_numbers(&mut ours);
+        assert_eq!(ours, golden(fixture));
+        for (event, line) in events.iter().zip(&lines) {
+            let own_id = crate::capture::is_id(&event.id);
+            assert_eq!(is_stored_json(line), own_id, "{line}");
+        }
     }
 
     fn the_batch_events() -> [Event; 3] {
@@ -376,7 +387,8 @@ mod tests {
     fn batch_matches_the_golden_fixture() {
         let events = the_batch_events();
         check(
-            &batch(1795341601500, None, 0, &events),
+            &batch(1795341601500, None, 0),
+            &events,
             include_str!("../../tests/fixtures/wire/v1/batch.json"),
         );
     }
@@ -390,7 +402,8 @@ mod tests {
             "http://localhost:8080/demo/",
         )];
         check(
-            &batch(1795341600000, None, 0, &events),
+            &batch(1795341600000, None, 0),
+            &events,
             include_str!("../../tests/fixtures/wire/v1/minimal.json"),
         );
     }
@@ -408,92 +421,124 @@ mod tests {
             )
         }];
         check(
-            &batch(1795341601500, Some("Qm9uam91ciBTcHVyIQ"), 3, &events),
+            &batch(1795341601500, Some("Qm9uam91ciBTcHVyIQ"), 3),
+            &events,
             include_str!("../../tests/fixtures/wire/v1/consented.json"),
         );
     }
 
-    /// What the stored queue accepts as an event line: `Some(id)`, or `None` (skipped).
+    /// What the stored queue keeps of a line: `true` (kept as it is) or `false`
+    /// (discarded).
     #[test]
-    fn stored_events_are_read_back_or_skipped() {
-        for (line, expected) in [
-            // As the tracker writes them (also before serde wrote them).
-            (r#"{"id":"a","ts":1,"type":"click","url":"u"}"#, Some("a")),
+    fn stored_events_are_kept_or_discarded() {
+        const ID: &str = "0123456789abcdef0123456789abcdef";
+        let cases = [
+            // As the tracker writes them (also the earlier versions).
+            (r#"{"id":"ID","ts":1,"type":"click","url":"u"}"#, true),
             (
-                r#"{"id":"b","ts":1,"type":"custom","url":"u","name":"n","stage":"purchase","props":{"k":"v","n":-1.5,"b":false}}"#,
-                Some("b"),
+                r#"{"id":"ID","ts":1795341600000,"type":"custom","url":"u","name":"n","stage":"purchase","props":{"k":"v","n":-1.5,"b":false}}"#,
+                true,
             ),
-            // Unknown fields are ignored, `null` is absent.
+            // Unknown fields and `null` for an optional one: the collector takes them.
             (
-                r#"{"id":"c","ts":1,"type":"pageview","url":"u","ref":null,"later":[1]}"#,
-                Some("c"),
+                r#"{"id":"ID","ts":1,"type":"pageview","url":"u","ref":null,"later":[1]}"#,
+                true,
             ),
-            (r#"{"ts":1,"type":"click","url":"u"}"#, None),
-            (r#"{"id":"d","ts":-1,"type":"click","url":"u"}"#, None),
-            (r#"{"id":"e","ts":1,"type":"scroll","url":"u"}"#, None),
+            // Values the collector rejects per event (not the whole batch) pass here.
             (
-                r#"{"id":"f","ts":1,"type":"click","url":"u","stage":"loyalty"}"#,
-                None,
+                r#"{"id":"ID","ts":1,"type":"scroll","url":"u","stage":"loyalty","props":{"k":[]}}"#,
+                true,
+            ),
+            // Not an event of this tracker.
+            (r#"{"id":"a","ts":1,"type":"click","url":"u"}"#, false),
+            (
+                r#"{"id":"0123456789ABCDEF0123456789ABCDEF","ts":1,"type":"click","url":"u"}"#,
+                false,
+            ),
+            (r#"{"id":7,"ts":1,"type":"click","url":"u"}"#, false),
+            (r#"{"ts":1,"type":"click","url":"u"}"#, false),
+            // Shapes that would make the collector refuse the whole batch.
+            (r#"{"id":"ID","ts":-1,"type":"click","url":"u"}"#, false),
+            (r#"{"id":"ID","ts":1.5,"type":"click","url":"u"}"#, false),
+            (r#"{"id":"ID","ts":"1","type":"click","url":"u"}"#, false),
+            (r#"{"id":"ID","ts":1e300,"type":"click","url":"u"}"#, false),
+            (r#"{"id":"ID","type":"click","url":"u"}"#, false),
+            (r#"{"id":"ID","ts":1,"url":"u"}"#, false),
+            (r#"{"id":"ID","ts":1,"type":1,"url":"u"}"#, false),
+            (r#"{"id":"ID","ts":1,"type":"click"}"#, false),
+            (
+                r#"{"id":"ID","ts":1,"type":"click","url":"u","ref":1}"#,
+                false,
             ),
             (
-                r#"{"id":"g","ts":1,"type":"custom","url":"u","props":{"k":[]}}"#,
-                None,
+                r#"{"id":"ID","ts":1,"type":"click","url":"u","name":{}}"#,
+                false,
             ),
             (
-                r#"{"id":"h","ts":1,"type":"custom","url":"u","props":[]}"#,
-                None,
+                r#"{"id":"ID","ts":1,"type":"click","url":"u","stage":true}"#,
+                false,
             ),
-            ("[]", None),
-            ("7", None),
-        ] {
-            let event: Option<Event> = serde_json::from_str(line).ok();
-            assert_eq!(event.map(|e| e.id).as_deref(), expected, "{line}");
+            (
+                r#"{"id":"ID","ts":1,"type":"custom","url":"u","props":[]}"#,
+                false,
+            ),
+            (
+                r#"{"id":"ID","ts":1,"type":"custom","url":"u","props":"p"}"#,
+                false,
+            ),
+            // Not an object, or not JSON.
+            (r#"["ID"]"#, false),
+            ("7", false),
+            ("null", false),
+            ("", false),
+            ("{", false),
+        ];
+        for (line, expected) in cases {
+            let line = line.replace("ID", ID);
+            assert_eq!(is_stored_json(&line), expected, "{line}");
         }
     }
 
     #[test]
     fn props_keep_the_page_order() {
-        let line =
-            r#"{"id":"a","ts":1,"type":"custom","url":"u","props":{"z":"1","a":2,"m":true}}"#;
-        let event: Event = serde_json::from_str(line).expect("an event");
-        assert_eq!(
-            event.props.0,
-            [
+        let event = Event {
+            props: Props(vec![
                 ("z".to_owned(), Value::Str("1".to_owned())),
-                ("a".to_owned(), Value::Num(2.0)),
+                ("a".to_owned(), Value::Num(2.5)),
                 ("m".to_owned(), Value::Bool(true)),
-            ]
-        );
-        let again = serde_json::to_string(&event).expect("serialises");
+            ]),
+            ..event("a", 1, Kind::Custom, "u")
+        };
+        let json = serde_json::to_string(&event).expect("serialises");
         assert!(
-            again.ends_with(r#","props":{"z":"1","a":2.0,"m":true}}"#),
-            "{again}"
+            json.ends_with(r#","props":{"z":"1","a":2.5,"m":true}}"#),
+            "{json}"
         );
     }
 
-    /// `parse` (attributes, and reading back) and the derive (writing) agree on the
-    /// names.
+    /// The serialised names are the collector's, and `Stage::parse` (for `data-stage`)
+    /// reads exactly the names the derive writes.
     #[test]
-    fn kinds_and_stages_parse_their_wire_names() {
-        for kind in [Kind::Pageview, Kind::Click, Kind::Custom] {
-            let name = serde_json::to_value(kind).expect("serialises");
-            assert_eq!(Kind::parse(name.as_str().expect("a string")), Some(kind));
-            assert_eq!(serde_json::from_value::<Kind>(name).ok(), Some(kind));
-        }
-        for stage in [
-            Stage::Awareness,
-            Stage::Consideration,
-            Stage::Purchase,
-            Stage::Retention,
-            Stage::Advocacy,
+    fn kinds_and_stages_have_their_wire_names() {
+        for (kind, name) in [
+            (Kind::Pageview, "pageview"),
+            (Kind::Click, "click"),
+            (Kind::Custom, "custom"),
         ] {
-            let name = serde_json::to_value(stage).expect("serialises");
-            assert_eq!(Stage::parse(name.as_str().expect("a string")), Some(stage));
-            assert_eq!(serde_json::from_value::<Stage>(name).ok(), Some(stage));
+            assert_eq!(serde_json::to_value(kind).expect("serialises"), name);
+        }
+        for (stage, name) in [
+            (Stage::Awareness, "awareness"),
+            (Stage::Consideration, "consideration"),
+            (Stage::Purchase, "purchase"),
+            (Stage::Retention, "retention"),
+            (Stage::Advocacy, "advocacy"),
+        ] {
+            assert_eq!(serde_json::to_value(stage).expect("serialises"), name);
+            assert_eq!(Stage::parse(name), Some(stage));
         }
         for name in ["", "Purchase", "loyalty", " purchase", "Click", "scroll"] {
             assert_eq!(Stage::parse(name), None, "{name:?}");
-            assert_eq!(Kind::parse(name), None, "{name:?}");
         }
     }
 }
