@@ -49,6 +49,7 @@ impl App {
             bots: isbot::Bots::default(),
             admin_token: settings.admin_token.clone(),
             behind_proxy: settings.behind_proxy,
+            touches: Default::default(),
         });
         let maintenance = tokio::spawn(maintain(state.clone(), settings.retention));
         Ok(App {
@@ -83,9 +84,24 @@ impl App {
     }
 }
 
-/// Every minute: forget idle rate-limit entries; every hour (and at start): delete raw
-/// events older than the retention period.
+/// At start: load every site's touches into the reports' cache, so that the first report
+/// does not wait for it. Every minute: forget idle rate-limit entries; every hour (and at
+/// start): delete raw events older than the retention period.
 async fn maintain(state: AppState, retention: Option<Duration>) {
+    let warm = state.clone();
+    let warmed = tokio::task::spawn_blocking(move || {
+        for site in warm.sites.ids() {
+            warm.touches.window(warm.store.as_ref(), &site, 0, 0)?;
+        }
+        anyhow::Ok(())
+    })
+    .await;
+    if let Ok(Err(error)) = warmed {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "Could not preload the reports' cache."
+        );
+    }
     let mut minutes = tokio::time::interval(Duration::from_secs(60));
     for minute in 0u64.. {
         minutes.tick().await;

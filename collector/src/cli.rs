@@ -121,7 +121,7 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
         "site `{}` does not exist",
         request.site
     );
-    let report = reports::run(&store, &request)?;
+    let report = reports::run(&store, &Default::default(), &request)?;
     let mut out = std::io::stdout().lock();
     match args.format.as_str() {
         "json" => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,

@@ -57,6 +57,19 @@ impl Sites {
         *self.by_id.write().unwrap_or_else(|e| e.into_inner()) = map;
     }
 
+    /// Every site's id, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .by_id
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    }
+
     pub fn get(&self, id: &str) -> Option<Arc<Site>> {
         self.by_id
             .read()

@@ -209,6 +209,9 @@ mod tests {
         fn touches(&self, _: &str, _: i64, _: i64) -> anyhow::Result<Vec<Touch>> {
             Ok(vec![])
         }
+        fn touches_since(&self, _: &str, _: i64) -> anyhow::Result<crate::store::Since> {
+            Ok(Default::default())
+        }
         fn daily_salt(&self, _: i64) -> anyhow::Result<[u8; 32]> {
             Ok([0; 32])
         }

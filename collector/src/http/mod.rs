@@ -69,6 +69,8 @@ pub struct Shared {
     pub admin_token: Option<String>,
     /// Take the client address from `X-Forwarded-For`.
     pub behind_proxy: bool,
+    /// The reports' in-memory copy of each site's touches.
+    pub touches: crate::reports::cache::TouchCache,
 }
 
 impl AppState {

@@ -76,7 +76,8 @@ pub async fn report(
         return Err(ApiError::UnknownSite(request.site));
     }
     // The journey engine is CPU work over many rows: keep it off the async workers.
-    let report = super::blocking(move || reports::run(app.store.as_ref(), &request)).await?;
+    let report =
+        super::blocking(move || reports::run(app.store.as_ref(), &app.touches, &request)).await?;
     if csv {
         let filename = format!(
             "spur-{}-{}-{}-{}.csv",

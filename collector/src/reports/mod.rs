@@ -5,6 +5,7 @@
 //! built here from engine results and never stored. Knows nothing of HTTP: [`crate::http`]
 //! parses the query string into [`Window`] and maps [`QueryError`] to a 400.
 
+pub mod cache;
 pub mod table;
 
 use jiff::civil::Date;
@@ -414,10 +415,14 @@ pub enum ReportResult {
     Visitor(people::TimelineResult),
 }
 
-/// Runs a report over the touches of `request.site` in its window.
-pub fn run(store: &dyn Store, request: &Request) -> anyhow::Result<Report> {
+/// Runs a report over the touches of `request.site` in its window, read through `cache`.
+pub fn run(
+    store: &dyn Store,
+    cache: &cache::TouchCache,
+    request: &Request,
+) -> anyhow::Result<Report> {
     let (from, to) = request.window.millis();
-    let touches = store.touches(&request.site, from, to)?;
+    let touches = cache.window(store, &request.site, from, to)?;
     Ok(compute(touches, request))
 }
 

@@ -25,6 +25,11 @@ pub trait Store: Send + Sync + 'static {
     /// The journey engine's view of a site's events with `from_ms <= ts < to_ms`.
     fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>>;
 
+    /// The site's events stored after position `after` (0: all of them), in storage
+    /// order, with the position of the last one, and how many events were ever deleted
+    /// (a copy built from earlier answers is stale once that number changes).
+    fn touches_since(&self, site: &str, after: i64) -> anyhow::Result<Since>;
+
     /// The secret salt for the visitor hash of UTC day `day` (days since the epoch),
     /// created on first use; salts of earlier days are deleted, so yesterday's visitor
     /// ids can no longer be recomputed from an IP address and user agent.
@@ -42,6 +47,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes the events of every site that happened before `ts_ms`; returns how many.
     fn delete_before(&self, ts_ms: i64) -> anyhow::Result<usize>;
+}
+
+/// An answer of [`Store::touches_since`].
+#[derive(Debug, Default)]
+pub struct Since {
+    pub touches: Vec<Touch>,
+    /// Where to continue from next time.
+    pub last: i64,
+    pub deletions: u64,
 }
 
 /// What an append did.

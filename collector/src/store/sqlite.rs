@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Appended, Store};
+use super::{Appended, Since, Store};
 use crate::event::{Device, Event, EventKind, Stage, Utm};
 use crate::journey::Touch;
 use crate::site::Site;
@@ -69,6 +69,14 @@ const MIGRATIONS: &[&str] = &[
     -- The device class, from the user agent at ingest (the user agent is not kept).
     ALTER TABLE events ADD COLUMN device TEXT NOT NULL DEFAULT 'desktop';
 "#,
+    r#"
+    -- Counts deleted events, whichever process deletes them, so that in-memory copies of
+    -- the events (the reports' cache) know to start over.
+    CREATE TABLE deletions (n INTEGER NOT NULL);
+    INSERT INTO deletions (n) VALUES (0);
+    CREATE TRIGGER count_deletions AFTER DELETE ON events
+        BEGIN UPDATE deletions SET n = n + 1; END;
+"#,
 ];
 
 pub struct SqliteStore {
@@ -115,6 +123,31 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// A stored event as the journey engine sees it.
+fn touch_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Touch> {
+    let kind = EventKind::parse(&row.get::<_, String>(3)?).unwrap_or(EventKind::Custom);
+    let props: Option<String> = row.get(11)?;
+    Ok(Touch {
+        visitor: row.get::<_, i64>(0)? as u64,
+        ts: row.get(1)?,
+        id: row.get(2)?,
+        kind,
+        touchpoint: row.get(4)?,
+        stage: row
+            .get::<_, Option<String>>(5)?
+            .and_then(|s| Stage::parse(&s)),
+        url: row.get(6)?,
+        referrer: row.get(7)?,
+        utm_source: row.get(8)?,
+        utm_medium: row.get(9)?,
+        device: Device::parse(&row.get::<_, String>(10)?).unwrap_or(Device::Desktop),
+        revenue: (kind == EventKind::Custom)
+            .then(|| revenue(props.as_deref()))
+            .flatten(),
+        props,
+    })
 }
 
 /// The `revenue` number of a custom event's properties.
@@ -204,30 +237,35 @@ impl Store for SqliteStore {
                     utm_medium, device, props
              FROM events WHERE site = ?1 AND ts >= ?2 AND ts < ?3",
         )?;
-        let rows = stmt.query_map(params![site, from_ms, to_ms], |row| {
-            let kind = EventKind::parse(&row.get::<_, String>(3)?).unwrap_or(EventKind::Custom);
-            let props: Option<String> = row.get(11)?;
-            Ok(Touch {
-                visitor: row.get::<_, i64>(0)? as u64,
-                ts: row.get(1)?,
-                id: row.get(2)?,
-                kind,
-                touchpoint: row.get(4)?,
-                stage: row
-                    .get::<_, Option<String>>(5)?
-                    .and_then(|s| Stage::parse(&s)),
-                url: row.get(6)?,
-                referrer: row.get(7)?,
-                utm_source: row.get(8)?,
-                utm_medium: row.get(9)?,
-                device: Device::parse(&row.get::<_, String>(10)?).unwrap_or(Device::Desktop),
-                revenue: (kind == EventKind::Custom)
-                    .then(|| revenue(props.as_deref()))
-                    .flatten(),
-                props,
-            })
-        })?;
+        let rows = stmt.query_map(params![site, from_ms, to_ms], touch_of_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn touches_since(&self, site: &str, after: i64) -> anyhow::Result<Since> {
+        let conn = lock(&self.reader);
+        // One read transaction: the deletion count and the rows are of the same moment.
+        let tx = conn.unchecked_transaction()?;
+        let deletions: u64 = tx.query_row("SELECT n FROM deletions", [], |row| row.get(0))?;
+        let mut last = after;
+        let mut touches = Vec::new();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT visitor, ts, id, kind, touchpoint, stage, url, referrer, utm_source,
+                        utm_medium, device, props, rowid
+                 FROM events WHERE rowid > ?2 AND site = ?1 ORDER BY rowid",
+            )?;
+            let mut rows = stmt.query(params![site, after])?;
+            while let Some(row) = rows.next()? {
+                touches.push(touch_of_row(row)?);
+                last = row.get(12)?;
+            }
+        }
+        tx.commit()?;
+        Ok(Since {
+            touches,
+            last,
+            deletions,
+        })
     }
 
     fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]> {
