@@ -162,6 +162,14 @@ pub struct Utm {
     pub content: Option<String>,
 }
 
+/// Whether `s` is 16 to 64 characters of `A-Z`, `a-z`, `0-9`, `-` or `_`: the shape of
+/// event ids and of the tracker's first-party visitor ids.
+pub fn is_token(s: &str) -> bool {
+    (16..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Milliseconds since the Unix epoch, on the collector's clock.
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()

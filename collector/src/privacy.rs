@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::event::Event;
+use crate::journey::visitor_hex;
 use crate::store::Store;
 use crate::visitor;
 
@@ -38,11 +39,6 @@ impl Who {
             _ => Err(WhoError::NeitherOrBoth),
         }
     }
-}
-
-/// The 16-hex-digit form reports and exports use.
-pub fn format_visitor_id(visitor: u64) -> String {
-    format!("{visitor:016x}")
 }
 
 pub fn parse_visitor_id(text: &str) -> Option<u64> {
@@ -113,7 +109,7 @@ impl From<Event> for ExportedEvent {
 pub fn export(store: &dyn Store, site: &str, visitor: u64) -> anyhow::Result<Export> {
     Ok(Export {
         site: site.to_owned(),
-        visitor: format_visitor_id(visitor),
+        visitor: visitor_hex(visitor),
         events: store
             .visitor_events(site, visitor)?
             .into_iter()
@@ -129,7 +125,7 @@ mod tests {
     #[test]
     fn visitor_ids_round_trip_and_who_is_strict() {
         for id in [0, 1, u64::MAX, 0x0123_4567_89ab_cdef] {
-            assert_eq!(parse_visitor_id(&format_visitor_id(id)), Some(id));
+            assert_eq!(parse_visitor_id(&visitor_hex(id)), Some(id));
         }
         assert_eq!(parse_visitor_id("123"), None);
         assert_eq!(parse_visitor_id("zzzzzzzzzzzzzzzz"), None);

@@ -28,12 +28,9 @@ pub struct Visitors {
 /// The store secret that keys consented visitor ids.
 pub const SECRET_NAME: &str = "consented-visitor-key";
 
-/// Whether `uid` has the shape the tracker gives first-party ids.
+/// Whether `uid` has the shape the tracker gives first-party ids (that of event ids).
 pub fn valid_uid(uid: &str) -> bool {
-    (16..=64).contains(&uid.len())
-        && uid
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    crate::event::is_token(uid)
 }
 
 /// The visitor id of a consented visitor: stable for as long as the install secret.

@@ -30,8 +30,6 @@ pub const MAX_EVENT_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
 /// How far an event may lie after its batch's send time (clock jitter within a page).
 pub const MAX_EVENT_LEAD_MS: i64 = 60 * 1000;
 
-const ID_LEN: std::ops::RangeInclusive<usize> = 16..=64;
-
 /// Why a batch was refused. Each variant has a stable code (see [`IngestError::code`]).
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum IngestError {
@@ -186,12 +184,7 @@ fn event_from_wire(
     sent_at: i64,
     received_at: i64,
 ) -> Result<Event, FieldError> {
-    if !ID_LEN.contains(&event.id.len())
-        || !event
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if !crate::event::is_token(&event.id) {
         return Err((
             "id",
             "must be 16 to 64 characters of A-Z, a-z, 0-9, '-' or '_'",

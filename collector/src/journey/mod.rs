@@ -309,9 +309,8 @@ pub struct Other {
     pub count: u64,
 }
 
-/// The label paths end with, and the one that precedes a backward exploration's start.
+/// The label paths end with.
 pub const EXIT: &str = "(exit)";
-pub const ENTRY: &str = "(entry)";
 pub const OTHER: &str = "(other)";
 
 /// Visitor ids as reports show them.

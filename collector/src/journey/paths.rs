@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Count, ENTRY, EXIT, Journeys, OTHER, Other, collapse, ratio, top_k};
+use super::{Count, EXIT, Journeys, OTHER, Other, collapse, ratio, top_k};
 
 /// What a path is counted over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,14 +148,6 @@ pub fn explore(
                 }
             })
             .collect(),
-    }
-}
-
-/// The label `explore` uses for a session that has ended, by direction.
-pub fn end_label(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Forward => EXIT,
-        Direction::Backward => ENTRY,
     }
 }
 

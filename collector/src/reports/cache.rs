@@ -43,16 +43,14 @@ impl TouchCache {
             sites.entry(site.to_owned()).or_default().clone()
         };
         let mut cached = entry.lock().unwrap_or_else(|e| e.into_inner());
-        let since = store.touches_since(site, cached.last)?;
-        if cached.deletions != Some(since.deletions) {
-            // Something was deleted: read everything again.
+        let mut since = store.touches_since(site, cached.last)?;
+        if cached.deletions.is_some_and(|d| d != since.deletions) {
+            // Something was deleted since the last refresh: read everything again.
             *cached = SiteTouches::default();
-            let all = store.touches_since(site, 0)?;
-            cached.touches = all.touches;
-            cached.last = all.last;
-            cached.deletions = Some(all.deletions);
-            cached.touches.sort_by_key(|t| t.ts);
-        } else if !since.touches.is_empty() {
+            since = store.touches_since(site, 0)?;
+        }
+        cached.deletions = Some(since.deletions);
+        if !since.touches.is_empty() {
             let tail = cached.touches.len();
             cached.touches.extend(since.touches);
             cached.last = since.last;
