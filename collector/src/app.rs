@@ -91,7 +91,7 @@ async fn maintain(state: AppState, retention: Option<Duration>) {
     let warm = state.clone();
     let warmed = tokio::task::spawn_blocking(move || {
         for site in warm.sites.ids() {
-            warm.touches.window(warm.store.as_ref(), &site, 0, 0)?;
+            warm.touches.refresh(warm.store.as_ref(), &site)?;
         }
         anyhow::Ok(())
     })

@@ -84,6 +84,8 @@ pub enum EventKind {
     Pageview,
     Click,
     Custom,
+    /// A rating widget was shown, answered or dismissed (see [`crate::feedback`]).
+    Feedback,
 }
 
 impl EventKind {
@@ -92,6 +94,7 @@ impl EventKind {
             EventKind::Pageview => "pageview",
             EventKind::Click => "click",
             EventKind::Custom => "custom",
+            EventKind::Feedback => "feedback",
         }
     }
 
@@ -100,6 +103,7 @@ impl EventKind {
             "pageview" => EventKind::Pageview,
             "click" => EventKind::Click,
             "custom" => EventKind::Custom,
+            "feedback" => EventKind::Feedback,
             _ => return None,
         })
     }

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod event;
+pub mod feedback;
 pub mod http;
 pub mod ingest;
 pub mod journey;

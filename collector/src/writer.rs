@@ -209,7 +209,7 @@ mod tests {
         fn touches(&self, _: &str, _: i64, _: i64) -> anyhow::Result<Vec<Touch>> {
             Ok(vec![])
         }
-        fn touches_since(&self, _: &str, _: i64) -> anyhow::Result<crate::store::Since> {
+        fn touches_since(&self, _: &str, _: i64, _: usize) -> anyhow::Result<crate::store::Since> {
             Ok(Default::default())
         }
         fn daily_salt(&self, _: i64) -> anyhow::Result<[u8; 32]> {

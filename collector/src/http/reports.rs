@@ -19,7 +19,7 @@ use crate::reports::{self, Kind, QueryError, Request};
     path = "/api/v1/reports/{report}",
     tag = "reports",
     params(
-        ("report" = String, Path, description = "paths, explore, transitions, funnel, stages, touchpoints, channels, referrals or visitor"),
+        ("report" = String, Path, description = "paths, explore, transitions, funnel, stages, touchpoints, channels, referrals, visitor or feedback"),
         ("site" = String, Query, description = "The site"),
         ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (UTC, inclusive); default six days before `to`"),
         ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (UTC, inclusive); default today"),
@@ -32,7 +32,7 @@ use crate::reports::{self, Kind, QueryError, Request};
         ("segment" = Option<String>, Query, description = "Only visitors who did this touchpoint in the range"),
         ("format" = Option<String>, Query, description = "`json` (default) or `csv`"),
         ("unit" = Option<String>, Query, description = "paths: `session` (default) or `visitor`"),
-        ("limit" = Option<u32>, Query, description = "paths: how many paths, 1–100 (default 10)"),
+        ("limit" = Option<u32>, Query, description = "paths: how many paths; feedback: how many comments; 1–100 (default 10)"),
         ("start" = Option<String>, Query, description = "explore (required), transitions: the touchpoint to start from"),
         ("direction" = Option<String>, Query, description = "explore: `forward` (default) or `backward`"),
         ("steps" = Option<String>, Query, description = "explore, transitions: number of steps (1–20, 2–20); funnel (required): 2–20 touchpoints, comma-separated"),
@@ -40,6 +40,9 @@ use crate::reports::{self, Kind, QueryError, Request};
         ("window" = Option<u32>, Query, description = "funnel: conversion window in seconds (default 86400)"),
         ("model" = Option<people::Model>, Query, description = "channels: attribution model, default `last`"),
         ("id" = Option<String>, Query, description = "visitor (required): the visitor id, 16 hex digits"),
+        ("widget" = Option<crate::feedback::Widget>, Query, description = "feedback: only this widget kind"),
+        ("band" = Option<crate::feedback::Band>, Query, description = "feedback: only comments of this band (low, mid, high)"),
+        ("themes" = Option<String>, Query, description = "feedback: words to count in comments, comma-separated, e.g. delivery,price,Lieferung"),
     ),
     responses(
         (status = 200, description = "The report (JSON), or its table as CSV with `format=csv`", body = crate::reports::Report),

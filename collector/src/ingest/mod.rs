@@ -197,8 +197,8 @@ fn event_from_wire(
     if -lead > MAX_EVENT_AGE_MS {
         return Err(("ts", "is more than 7 days older than the batch's sent_at"));
     }
-    let kind =
-        EventKind::parse(&event.kind).ok_or(("type", "must be one of pageview, click, custom"))?;
+    let kind = EventKind::parse(&event.kind)
+        .ok_or(("type", "must be one of pageview, click, custom, feedback"))?;
 
     if event.url.len() > MAX_URL_LEN {
         return Err(("url", "is longer than 2048 bytes"));
@@ -223,7 +223,9 @@ fn event_from_wire(
     let touchpoint = match (kind, name) {
         (_, Some(name)) => name,
         (EventKind::Pageview, None) => truncate(url.path(), MAX_NAME_LEN),
-        (_, None) => return Err(("name", "is required for click and custom events")),
+        (_, None) => {
+            return Err(("name", "is required for click, custom and feedback events"));
+        }
     };
     let stage = match event.stage {
         None => None,
@@ -232,9 +234,19 @@ fn event_from_wire(
             "must be one of awareness, consideration, purchase, retention, advocacy",
         ))?),
     };
-    let props = match event.props {
-        None => None,
-        Some(props) => Some(check_props(&props)?),
+    let props = match (kind, event.props) {
+        (EventKind::Feedback, None) => {
+            return Err((
+                "props",
+                "is required for feedback: widget, outcome, score when answered",
+            ));
+        }
+        (EventKind::Feedback, Some(props)) => {
+            crate::feedback::Answer::from_props(&props).map_err(|m| ("props", m))?;
+            Some(check_props(&props, crate::feedback::MAX_COMMENT_CHARS)?)
+        }
+        (_, None) => None,
+        (_, Some(props)) => Some(check_props(&props, MAX_PROP_VALUE_LEN)?),
     };
     Ok(Event {
         site: site.to_owned(),
@@ -264,7 +276,12 @@ fn clean_name(name: &str) -> Option<String> {
     ok.then(|| name.to_owned())
 }
 
-fn check_props(props: &serde_json::Map<String, serde_json::Value>) -> Result<String, FieldError> {
+/// Checks custom properties; string values may be `max_chars` long (feedback comments
+/// are longer than other values).
+fn check_props(
+    props: &serde_json::Map<String, serde_json::Value>,
+    max_chars: usize,
+) -> Result<String, FieldError> {
     use serde_json::Value;
     if props.len() > MAX_PROPS {
         return Err(("props", "holds more than 20 properties"));
@@ -280,8 +297,11 @@ fn check_props(props: &serde_json::Map<String, serde_json::Value>) -> Result<Str
             ));
         }
         match value {
-            Value::String(s) if s.chars().count() > MAX_PROP_VALUE_LEN => {
-                return Err(("props", "string values must be at most 256 characters"));
+            Value::String(s) if s.chars().count() > max_chars => {
+                return Err((
+                    "props",
+                    "string values must be at most 256 characters (a feedback comment 1000)",
+                ));
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
             _ => return Err(("props", "values must be strings, numbers or booleans")),

@@ -175,7 +175,7 @@ fn good_events_survive_a_bad_neighbour_but_an_all_bad_batch_is_refused() {
     assert_eq!(err.code(), "invalid_event");
     assert_eq!(
         err.to_string(),
-        "events[0].type: must be one of pageview, click, custom \
+        "events[0].type: must be one of pageview, click, custom, feedback \
          (and every other event of the batch is invalid too)"
     );
 }
@@ -200,12 +200,12 @@ fn click_and_custom_events_need_a_name() {
         Rejected {
             index: 2,
             field: "name",
-            reason: "is required for click and custom events"
+            reason: "is required for click, custom and feedback events"
         }
     );
     assert_eq!(
         rejected.to_string(),
-        "events[2].name: is required for click and custom events"
+        "events[2].name: is required for click, custom and feedback events"
     );
 }
 

@@ -1,10 +1,9 @@
 //! Funnels: ordered steps within a conversion window, per visitor.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
-use super::{Count, EXIT, Journeys, Other, Touch, median_ms, ratio, top_k};
+use super::paths::named_counts;
+use super::{Count, EXIT, Journeys, Label, Other, Row, median_ms, ratio, top_k};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FunnelResult {
@@ -36,11 +35,6 @@ pub struct NextAfterDrop {
     pub other: Other,
 }
 
-/// How far a visitor got: the touch that matched each reached step.
-struct Attempt<'a> {
-    matched: Vec<&'a Touch>,
-}
-
 /// Per visitor, over all their touches (sessions do not matter): every touch of the
 /// first step starts an attempt that greedily takes the next touch of each following
 /// step, within `window_ms` of the start. The attempt reaching furthest counts (the
@@ -49,42 +43,44 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
     let n = steps.len();
     let mut reached = vec![0u64; n];
     let mut gaps: Vec<Vec<i64>> = vec![Vec::new(); n];
-    let mut next: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); n];
-    for run in journeys.by_visitor() {
-        let touches: Vec<&Touch> = journeys.sessions.span(run).iter().collect();
-        let labels: Vec<&str> = touches.iter().map(|t| journeys.label(t)).collect();
-        let Some(best) = best_attempt(&touches, &labels, steps, window_ms) else {
-            continue;
-        };
-        let level = best.matched.len();
-        for i in 0..level {
-            reached[i] += 1;
-            if i > 0 {
-                gaps[i].push(best.matched[i].ts - best.matched[i - 1].ts);
+    let mut next: Vec<Vec<u64>> = vec![vec![0; journeys.labels_len()]; n];
+    let mut next_exit = vec![0u64; n];
+    // A step nobody took matches no touch.
+    let wanted: Vec<Option<Label>> = steps.iter().map(|s| journeys.label_named(s)).collect();
+    if wanted[0].is_some() {
+        journeys.for_each_visitor(|visitor| {
+            let (touches, labels) = (visitor.touches(), visitor.labels());
+            let Some(matched) = best_attempt(touches, labels, &wanted, window_ms) else {
+                return;
+            };
+            let level = matched.len();
+            for i in 0..level {
+                reached[i] += 1;
+                if i > 0 {
+                    gaps[i].push(touches[matched[i]].ts - touches[matched[i - 1]].ts);
+                }
             }
-        }
-        if level < n {
-            // Dropped after step `level - 1`: where did they go next?
-            let last = best.matched[level - 1];
-            let at = touches
-                .iter()
-                .position(|t| std::ptr::eq(*t, last))
-                .unwrap_or(0);
-            let here = labels[at];
-            let went = labels[at + 1..]
-                .iter()
-                .find(|l| **l != here)
-                .copied()
-                .unwrap_or(EXIT);
-            *next[level - 1].entry(went.to_owned()).or_default() += 1;
-        }
+            if level < n {
+                // Dropped after step `level - 1`: where did they go next?
+                let at = matched[level - 1];
+                let here = labels[at];
+                match labels[at + 1..].iter().find(|l| **l != here) {
+                    Some(went) => next[level - 1][went.index()] += 1,
+                    None => next_exit[level - 1] += 1,
+                }
+            }
+        });
     }
     let first = reached.first().copied().unwrap_or(0);
     FunnelResult {
         visitors: first,
         steps: (0..n)
             .map(|i| {
-                let (top, other) = top_k(std::mem::take(&mut next[i]), 5);
+                let mut went = named_counts(journeys, &next[i]);
+                if next_exit[i] > 0 {
+                    *went.entry(EXIT.to_owned()).or_default() += next_exit[i];
+                }
+                let (top, other) = top_k(went, 5);
                 FunnelStep {
                     touchpoint: steps[i].clone(),
                     visitors: reached[i],
@@ -111,36 +107,36 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
     }
 }
 
-fn best_attempt<'a>(
-    touches: &[&'a Touch],
-    labels: &[&str],
-    steps: &[String],
+/// The furthest attempt of one visitor: for each reached step, the index of the touch
+/// that matched it.
+fn best_attempt(
+    touches: &[&Row],
+    labels: &[Label],
+    steps: &[Option<Label>],
     window_ms: i64,
-) -> Option<Attempt<'a>> {
-    let mut best: Option<Attempt<'a>> = None;
+) -> Option<Vec<usize>> {
+    let mut best: Option<Vec<usize>> = None;
     for (start, touch) in touches.iter().enumerate() {
-        if labels[start] != steps[0] {
+        if Some(labels[start]) != steps[0] {
             continue;
         }
-        let mut matched = vec![*touch];
+        let mut matched = vec![start];
         let mut at = start;
         for step in &steps[1..] {
             let found = (at + 1..touches.len())
-                .find(|&j| labels[j] == step && touches[j].ts - touch.ts <= window_ms);
+                .take_while(|&j| touches[j].ts - touch.ts <= window_ms)
+                .find(|&j| Some(labels[j]) == *step);
             match found {
                 Some(j) => {
-                    matched.push(touches[j]);
+                    matched.push(j);
                     at = j;
                 }
                 None => break,
             }
         }
-        if best
-            .as_ref()
-            .is_none_or(|b| matched.len() > b.matched.len())
-        {
+        if best.as_ref().is_none_or(|b| matched.len() > b.len()) {
             let complete = matched.len() == steps.len();
-            best = Some(Attempt { matched });
+            best = Some(matched);
             if complete {
                 break;
             }
@@ -151,7 +147,7 @@ fn best_attempt<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Rules, Touch, prepare};
+    use super::super::{Rules, Table, Touch, prepare};
     use super::*;
 
     const MIN: i64 = 60_000;
@@ -191,7 +187,8 @@ mod tests {
             // 4: never starts.
             touch(4, 0, "cart"),
         ];
-        let journeys = prepare(touches, Rules::new(30 * MIN));
+        let table = Table::of(touches);
+        let journeys = prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN));
         let f = funnel(
             &journeys,
             &steps(&["landing", "product", "cart"]),

@@ -5,8 +5,11 @@
 //! reports are defined by what it computes (and checked against an independent
 //! computation on the golden dataset in `tests/fixtures/golden`).
 //!
-//! The pipeline: [`Touch`]es → [`prepare`] (device and segment filters, sessions, the
-//! session filters, grouping rules) → [`Journeys`] → one function per report.
+//! The pipeline: [`Touch`]es → a [`Table`] (compact, ordered, kept up to date by the
+//! reports' cache) → [`prepare`] (time range, device and segment filters, sessions, the
+//! session filters, grouping rules) → [`Journeys`], read one visitor at a time → one
+//! function per report. A report is one pass over the table: no sorting, no strings per
+//! touch, nothing kept per touch beyond the visitor at hand.
 //!
 //! Invariants (property-tested):
 //! - every distinct event id lands in exactly one session;
@@ -15,17 +18,28 @@
 //! - results do not depend on the order touches arrive in, nor on duplicates.
 
 pub mod channel;
+pub mod feedback;
 pub mod funnel;
 pub mod paths;
 pub mod people;
 #[cfg(test)]
 mod properties;
 mod sessions;
+pub mod table;
+
+use rustc_hash::FxHashMap as HashMap;
+use std::ops::Range;
 
 use serde::Serialize;
 
 pub use channel::Channel;
-pub use sessions::{DEFAULT_SESSION_GAP_MS, Sessions, stitch};
+pub use sessions::DEFAULT_SESSION_GAP_MS;
+pub use table::{Rating, Row, Table, Text};
+
+/// The journeys of `table`'s touches in `range` under `rules`.
+pub fn prepare(table: &Table, range: Range<i64>, rules: Rules) -> Journeys<'_> {
+    Journeys::new(table, range, rules)
+}
 
 pub use crate::event::Device;
 use crate::event::{EventKind, Stage};
@@ -142,99 +156,265 @@ impl Rules {
     }
 }
 
-/// A site's journeys, ready for every report: sessions after filtering, each with its
-/// channel and its path of labels.
-pub struct Journeys {
-    pub sessions: Sessions,
-    /// Per session (in `sessions` order).
-    pub channels: Vec<Channel>,
-    /// Per session: labels in order, consecutive repeats collapsed.
-    pub paths: Vec<Vec<String>>,
+/// A touchpoint's name after the grouping rules, as a small number: reports count by
+/// label and look the name up at the end ([`Journeys::name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(u32);
+
+impl Label {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    pub fn from_index(index: usize) -> Label {
+        Label(index as u32)
+    }
+}
+
+/// A site's journeys in a time range under the [`Rules`]: read one visitor at a time
+/// ([`Journeys::for_each_visitor`]), in one pass over the table, without sorting and
+/// without building anything per touch beyond the visitor at hand.
+pub struct Journeys<'a> {
+    table: &'a Table,
+    range: Range<i64>,
+    /// Each touchpoint's label, by [`Text::index`].
+    label_of: Vec<Option<Label>>,
+    /// Label names, by [`Label::index`].
+    names: Vec<String>,
+    goal: Option<Label>,
     pub rules: Rules,
 }
 
-impl Journeys {
-    /// The sessions with their channel and path, in (visitor, start) order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[Touch], Channel, &[String])> {
-        self.sessions
-            .iter()
-            .zip(&self.channels)
-            .zip(&self.paths)
-            .map(|((s, c), p)| (s, *c, p.as_slice()))
+/// One visitor's sessions that pass the filters: their touches in (ts, id) order, split
+/// into sessions, each with its channel and path.
+#[derive(Default)]
+pub struct Visitor<'a> {
+    pub id: u64,
+    touches: Vec<&'a Row>,
+    labels: Vec<Label>,
+    sessions: Vec<SessionSpan>,
+    path_labels: Vec<Label>,
+    ratings: Vec<&'a Rating>,
+}
+
+struct SessionSpan {
+    touches: Range<usize>,
+    path: Range<usize>,
+    ratings: Range<usize>,
+    channel: Channel,
+}
+
+/// One session of a [`Visitor`].
+#[derive(Clone, Copy)]
+pub struct Session<'v, 'a> {
+    pub touches: &'v [&'a Row],
+    /// One per touch.
+    pub labels: &'v [Label],
+    /// Labels in order, consecutive repeats collapsed.
+    pub path: &'v [Label],
+    /// The feedback given during the session (from its first touch until the next
+    /// session's), in time order.
+    pub ratings: &'v [&'a Rating],
+    pub channel: Channel,
+}
+
+impl<'a> Visitor<'a> {
+    /// Their touches in the kept sessions, in time order.
+    pub fn touches(&self) -> &[&'a Row] {
+        &self.touches
     }
 
-    /// The label of a touch under the grouping rules.
-    pub fn label<'a>(&'a self, touch: &'a Touch) -> &'a str {
-        self.rules.grouping.label(&touch.touchpoint)
+    /// One per touch.
+    pub fn labels(&self) -> &[Label] {
+        &self.labels
     }
 
-    pub fn is_goal(&self, touch: &Touch) -> bool {
-        self.label(touch) == self.rules.goal
+    pub fn sessions(&self) -> impl Iterator<Item = Session<'_, 'a>> {
+        self.sessions.iter().map(|s| Session {
+            touches: &self.touches[s.touches.clone()],
+            labels: &self.labels[s.touches.clone()],
+            path: &self.path_labels[s.path.clone()],
+            ratings: &self.ratings[s.ratings.clone()],
+            channel: s.channel,
+        })
     }
 
-    /// Sessions grouped by visitor: consecutive runs of the same visitor.
-    pub fn by_visitor(&self) -> Vec<std::ops::Range<usize>> {
-        let visitors: Vec<u64> = self.sessions.iter().map(|s| s[0].visitor).collect();
-        let mut runs = Vec::new();
-        let mut start = 0;
-        for i in 1..=visitors.len() {
-            if i == visitors.len() || visitors[i] != visitors[start] {
-                runs.push(start..i);
-                start = i;
+    pub fn sessions_len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    fn clear(&mut self) {
+        self.touches.clear();
+        self.labels.clear();
+        self.sessions.clear();
+        self.path_labels.clear();
+        self.ratings.clear();
+    }
+}
+
+impl<'a> Journeys<'a> {
+    /// The journeys of `table`'s touches with `range.start <= ts < range.end`.
+    pub fn new(table: &'a Table, range: Range<i64>, rules: Rules) -> Journeys<'a> {
+        let mut label_of = vec![None; table.texts()];
+        let mut names: Vec<String> = Vec::new();
+        let mut named: HashMap<&str, Label> = HashMap::default();
+        for &touchpoint in table.touchpoints() {
+            let name = rules.grouping.label(table.text(touchpoint));
+            let label = *named.entry(name).or_insert_with(|| {
+                names.push(name.to_owned());
+                Label(names.len() as u32 - 1)
+            });
+            label_of[touchpoint.index()] = Some(label);
+        }
+        let goal = named.get(rules.goal.as_str()).copied();
+        Journeys {
+            table,
+            range,
+            label_of,
+            names,
+            goal,
+            rules,
+        }
+    }
+
+    /// Calls `f` for every visitor with a session that passes the filters, by visitor id.
+    pub fn for_each_visitor(&self, mut f: impl FnMut(&Visitor<'a>)) {
+        let filters = &self.rules.filters;
+        let segment = filters.segment.as_deref().map(|s| self.label_named(s));
+        let touchpoint = filters.touchpoint.as_deref().map(|t| self.label_named(t));
+        if segment == Some(None) || touchpoint == Some(None) {
+            // Nobody did what does not occur.
+            return;
+        }
+        let mut rows = self
+            .table
+            .rows()
+            .filter(|r| self.range.contains(&r.ts) && filters.device.is_none_or(|d| r.device == d))
+            .peekable();
+        let mut ratings = self.table.ratings().iter().peekable();
+        let mut pending: Vec<&Rating> = Vec::new();
+        let mut v = Visitor::default();
+        while let Some(first) = rows.next() {
+            v.clear();
+            v.id = first.visitor;
+            v.touches.push(first);
+            while let Some(next) = rows.next_if(|r| r.visitor == first.visitor) {
+                v.touches.push(next);
+            }
+            // The visitor's ratings in the range (both are ordered by visitor).
+            pending.clear();
+            while ratings.next_if(|r| r.visitor < v.id).is_some() {}
+            while let Some(rating) = ratings.next_if(|r| r.visitor == v.id) {
+                if self.range.contains(&rating.ts) {
+                    pending.push(rating);
+                }
+            }
+            let mut pending_at = 0;
+            v.labels
+                .extend(v.touches.iter().map(|t| self.label_of(t.touchpoint)));
+            if let Some(Some(segment)) = segment
+                && !v.labels.contains(&segment)
+            {
+                continue;
+            }
+            // Sessions, and the session filters; kept sessions move to the front.
+            let (mut start, mut kept) = (0, 0);
+            for end in 1..=v.touches.len() {
+                if end < v.touches.len()
+                    && v.touches[end].ts - v.touches[end - 1].ts < self.rules.session_gap_ms
+                {
+                    continue;
+                }
+                let session = start..end;
+                start = end;
+                // Ratings from this session's first touch until the next session's.
+                let first_rating = pending[pending_at..]
+                    .iter()
+                    .position(|r| r.ts >= v.touches[session.start].ts)
+                    .map_or(pending.len(), |i| pending_at + i);
+                let until = v.touches.get(end).map_or(i64::MAX, |next| next.ts);
+                let after_rating = pending[first_rating..]
+                    .iter()
+                    .position(|r| r.ts >= until)
+                    .map_or(pending.len(), |i| first_rating + i);
+                pending_at = after_rating;
+                let t = &v.touches[session.clone()];
+                let l = &v.labels[session.clone()];
+                let channel = t[0].channel;
+                let passes = filters.channel.is_none_or(|c| channel == c)
+                    && filters
+                        .stage
+                        .is_none_or(|st| t.iter().any(|t| t.stage == Some(st)))
+                    && touchpoint.is_none_or(|tp| tp.is_some_and(|tp| l.contains(&tp)));
+                if !passes {
+                    continue;
+                }
+                let len = session.len();
+                let rated = v.ratings.len();
+                v.ratings
+                    .extend_from_slice(&pending[first_rating..after_rating]);
+                v.touches.copy_within(session.clone(), kept);
+                v.labels.copy_within(session, kept);
+                let path = v.path_labels.len();
+                for i in kept..kept + len {
+                    if i == kept || v.labels[i - 1] != v.labels[i] {
+                        v.path_labels.push(v.labels[i]);
+                    }
+                }
+                v.sessions.push(SessionSpan {
+                    touches: kept..kept + len,
+                    path: path..v.path_labels.len(),
+                    ratings: rated..v.ratings.len(),
+                    channel,
+                });
+                kept += len;
+            }
+            if kept > 0 {
+                v.touches.truncate(kept);
+                v.labels.truncate(kept);
+                f(&v);
             }
         }
-        runs
     }
-}
 
-/// Applies the filters and builds sessions, channels and paths.
-pub fn prepare(mut touches: Vec<Touch>, rules: Rules) -> Journeys {
-    let f = &rules.filters;
-    if let Some(device) = f.device {
-        touches.retain(|t| t.device == device);
+    /// The label of a touchpoint (of a touch or a rating).
+    pub fn label_of(&self, touchpoint: Text) -> Label {
+        self.label_of[touchpoint.index()].expect("every touchpoint is labelled")
     }
-    if let Some(segment) = &f.segment {
-        let mut members: Vec<u64> = touches
+
+    /// How many labels there are; every [`Label::index`] is below this.
+    pub fn labels_len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn name(&self, label: Label) -> &str {
+        &self.names[label.index()]
+    }
+
+    /// The label with this name, if any touch has it.
+    pub fn label_named(&self, name: &str) -> Option<Label> {
+        self.names
             .iter()
-            .filter(|t| rules.grouping.label(&t.touchpoint) == segment)
-            .map(|t| t.visitor)
-            .collect();
-        members.sort_unstable();
-        members.dedup();
-        touches.retain(|t| members.binary_search(&t.visitor).is_ok());
+            .position(|n| n == name)
+            .map(|i| Label(i as u32))
     }
-    let all = stitch(touches, rules.session_gap_ms);
-    let keep: Vec<bool> = all
-        .iter()
-        .map(|s| {
-            f.channel.is_none_or(|c| channel::of_session(s) == c)
-                && f.stage
-                    .is_none_or(|st| s.iter().any(|t| t.stage == Some(st)))
-                && f.touchpoint
-                    .as_ref()
-                    .is_none_or(|tp| s.iter().any(|t| rules.grouping.label(&t.touchpoint) == tp))
-        })
-        .collect();
-    let sessions = all.retain_sessions(&keep);
-    let channels = sessions.iter().map(channel::of_session).collect();
-    let paths = sessions
-        .iter()
-        .map(|s| collapse(s.iter().map(|t| rules.grouping.label(&t.touchpoint))))
-        .collect();
-    Journeys {
-        sessions,
-        channels,
-        paths,
-        rules,
+
+    pub fn is_goal(&self, label: Label) -> bool {
+        Some(label) == self.goal
+    }
+
+    /// The table the touches are read from: ids, URLs, codes and revenue of a touch.
+    pub fn table(&self) -> &'a Table {
+        self.table
     }
 }
 
-/// Labels in order with consecutive repeats collapsed.
-pub fn collapse<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut path: Vec<String> = Vec::new();
-    for label in labels {
-        if path.last().map(String::as_str) != Some(label) {
-            path.push(label.to_owned());
+/// Items in order with consecutive repeats collapsed.
+pub fn collapse<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut path: Vec<T> = Vec::new();
+    for item in items {
+        if path.last() != Some(&item) {
+            path.push(item);
         }
     }
     path

@@ -1,10 +1,13 @@
 //! Paths, exploration from a touchpoint, and step transitions (Sankey).
 
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
-use super::{Count, EXIT, Journeys, OTHER, Other, collapse, ratio, top_k};
+use super::{Count, EXIT, Journeys, Label, OTHER, Other, ratio, top_k};
 
 /// What a path is counted over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,44 +42,106 @@ pub struct OtherPaths {
 
 /// The most frequent paths, most frequent first (ties: by path).
 pub fn paths(journeys: &Journeys, unit: Unit, limit: usize) -> PathsResult {
-    let mut counts: BTreeMap<Vec<String>, u64> = BTreeMap::new();
-    match unit {
-        Unit::Session => {
-            for path in &journeys.paths {
-                *counts.entry(with_exit(path.clone())).or_default() += 1;
-            }
-        }
+    let mut counts = PathCounts::default();
+    let mut joined = Vec::new();
+    journeys.for_each_visitor(|visitor| match unit {
+        Unit::Session => visitor.sessions().for_each(|s| counts.add(s.path)),
         Unit::Visitor => {
-            for run in journeys.by_visitor() {
-                let joined = collapse(journeys.paths[run].iter().flatten().map(String::as_str));
-                *counts.entry(with_exit(joined)).or_default() += 1;
+            joined.clear();
+            for label in visitor.sessions().flat_map(|s| s.path) {
+                if joined.last() != Some(label) {
+                    joined.push(*label);
+                }
             }
+            counts.add(&joined);
         }
-    }
-    let total: u64 = counts.values().sum();
-    let mut ranked: Vec<(Vec<String>, u64)> = counts.into_iter().collect();
-    ranked.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    let rest = ranked.split_off(limit.min(ranked.len()));
+    });
+    let (top, other) = counts.top(limit, |a, b| {
+        let names = |p: &[Label]| -> Vec<&str> {
+            p.iter().map(|l| journeys.name(*l)).chain([EXIT]).collect()
+        };
+        names(a).cmp(&names(b))
+    });
+    let total = top.iter().map(|(_, n)| n).sum::<u64>() + other.count;
     PathsResult {
         total,
-        paths: ranked
+        paths: top
             .into_iter()
-            .map(|(steps, count)| PathCount {
-                steps,
+            .map(|(path, count)| PathCount {
+                steps: path
+                    .iter()
+                    .map(|l| journeys.name(*l))
+                    .chain([EXIT])
+                    .map(str::to_owned)
+                    .collect(),
                 count,
                 share: ratio(count as f64, total as f64),
             })
             .collect(),
-        other: OtherPaths {
-            paths: rest.len() as u64,
-            count: rest.iter().map(|(_, n)| n).sum(),
-        },
+        other,
     }
 }
 
-fn with_exit(mut path: Vec<String>) -> Vec<String> {
-    path.push(EXIT.to_owned());
-    path
+/// Counts of distinct label sequences, kept in one arena: no allocation per path.
+#[derive(Default)]
+struct PathCounts {
+    labels: Vec<Label>,
+    /// (start in `labels`, length, count).
+    table: hashbrown::HashTable<(usize, usize, u64)>,
+    hasher: rustc_hash::FxBuildHasher,
+}
+
+impl PathCounts {
+    fn add(&mut self, path: &[Label]) {
+        let hash = self.hasher.hash_one(path);
+        let labels = &mut self.labels;
+        if let Some(entry) = self
+            .table
+            .find_mut(hash, |&(at, len, _)| &labels[at..at + len] == path)
+        {
+            entry.2 += 1;
+            return;
+        }
+        let at = labels.len();
+        labels.extend_from_slice(path);
+        let hasher = &self.hasher;
+        self.table
+            .insert_unique(hash, (at, path.len(), 1), |&(at, len, _)| {
+                hasher.hash_one(&labels[at..at + len])
+            });
+    }
+
+    /// The `k` paths with the highest counts, highest first, ties in `order`, and what
+    /// is left. Only the paths that can make the top `k` are compared by `order`.
+    fn top(
+        self,
+        k: usize,
+        order: impl Fn(&[Label], &[Label]) -> std::cmp::Ordering,
+    ) -> (Vec<(Vec<Label>, u64)>, OtherPaths) {
+        let mut ranked: Vec<(usize, usize, u64)> = self.table.into_iter().collect();
+        let k = k.min(ranked.len());
+        // Everything tied with the k-th count may be in or out: rank all of those.
+        let kth = match k.checked_sub(1) {
+            Some(i) => ranked.select_nth_unstable_by(i, |a, b| b.2.cmp(&a.2)).1.2,
+            None => u64::MAX,
+        };
+        let (mut candidates, rest): (Vec<_>, Vec<_>) = ranked.drain(..).partition(|e| e.2 >= kth);
+        let labels = &self.labels;
+        candidates.sort_by(|a, b| {
+            b.2.cmp(&a.2)
+                .then_with(|| order(&labels[a.0..a.0 + a.1], &labels[b.0..b.0 + b.1]))
+        });
+        let beyond = candidates.split_off(k);
+        let other = OtherPaths {
+            paths: (beyond.len() + rest.len()) as u64,
+            count: beyond.iter().chain(&rest).map(|e| e.2).sum(),
+        };
+        let top = candidates
+            .into_iter()
+            .map(|(at, len, n)| (labels[at..at + len].to_vec(), n))
+            .collect();
+        (top, other)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,26 +176,31 @@ pub fn explore(
     steps: usize,
     top: usize,
 ) -> ExploreResult {
-    let mut per_step: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); steps];
+    let mut per_step: Vec<Vec<u64>> = vec![vec![0; journeys.labels_len()]; steps];
     let mut ends = vec![0u64; steps];
     let mut sessions = 0;
-    for path in &journeys.paths {
-        let anchor = match direction {
-            Direction::Forward => path.iter().position(|l| l == start),
-            Direction::Backward => path.iter().rposition(|l| l == start),
-        };
-        let Some(anchor) = anchor else { continue };
-        sessions += 1;
-        for k in 1..=steps {
-            let at = match direction {
-                Direction::Forward => path.get(anchor + k),
-                Direction::Backward => anchor.checked_sub(k).and_then(|i| path.get(i)),
-            };
-            match at {
-                Some(label) => *per_step[k - 1].entry(label.clone()).or_default() += 1,
-                None => ends[k - 1] += 1,
+    if let Some(start) = journeys.label_named(start) {
+        journeys.for_each_visitor(|visitor| {
+            for session in visitor.sessions() {
+                let path = session.path;
+                let anchor = match direction {
+                    Direction::Forward => path.iter().position(|l| *l == start),
+                    Direction::Backward => path.iter().rposition(|l| *l == start),
+                };
+                let Some(anchor) = anchor else { continue };
+                sessions += 1;
+                for k in 1..=steps {
+                    let at = match direction {
+                        Direction::Forward => path.get(anchor + k),
+                        Direction::Backward => anchor.checked_sub(k).and_then(|i| path.get(i)),
+                    };
+                    match at {
+                        Some(label) => per_step[k - 1][label.index()] += 1,
+                        None => ends[k - 1] += 1,
+                    }
+                }
             }
-        }
+        });
     }
     ExploreResult {
         sessions,
@@ -139,7 +209,7 @@ pub fn explore(
             .zip(ends)
             .enumerate()
             .map(|(i, (counts, end))| {
-                let (top, other) = top_k(counts, top);
+                let (top, other) = top_k(named_counts(journeys, &counts), top);
                 ExploreStep {
                     step: i + 1,
                     top,
@@ -149,6 +219,16 @@ pub fn explore(
             })
             .collect(),
     }
+}
+
+/// Counts by label index as counts by name, leaving out zeros.
+pub(super) fn named_counts(journeys: &Journeys, counts: &[u64]) -> BTreeMap<String, u64> {
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| (journeys.name(Label::from_index(i)).to_owned(), *n))
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -182,64 +262,66 @@ pub fn transitions(
     steps: usize,
     top: usize,
 ) -> TransitionsResult {
-    // Each session's labels from its alignment point, `steps` long, padded with exits.
-    let aligned: Vec<Vec<&str>> = journeys
-        .paths
-        .iter()
-        .filter_map(|path| {
-            let from = match start {
-                None => 0,
-                Some(s) => path.iter().position(|l| l == s)?,
-            };
-            let mut labels: Vec<&str> = path[from..]
-                .iter()
-                .map(String::as_str)
-                .take(steps)
-                .collect();
-            labels.resize(steps, EXIT);
-            Some(labels)
-        })
-        .collect();
-    // The top labels of each step; the rest become `(other)`.
-    let kept: Vec<Vec<String>> = (0..steps)
-        .map(|i| {
-            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-            for labels in &aligned {
-                if labels[i] != EXIT {
-                    *counts.entry(labels[i].to_owned()).or_default() += 1;
+    // First, over the labels themselves (`None`: the exit): nodes per step (by label
+    // index, the exit last), and links.
+    let exit = journeys.labels_len();
+    let mut raw_nodes: Vec<Vec<u64>> = vec![vec![0; exit + 1]; steps];
+    let mut raw_links: HashMap<(usize, Label, Option<Label>), u64> = HashMap::default();
+    let start = start.map(|s| journeys.label_named(s));
+    if start != Some(None) {
+        journeys.for_each_visitor(|visitor| {
+            for session in visitor.sessions() {
+                // The session's path from its alignment point.
+                let path = match start {
+                    Some(Some(start)) => match session.path.iter().position(|l| *l == start) {
+                        Some(at) => &session.path[at..],
+                        None => continue,
+                    },
+                    _ => session.path,
+                };
+                for (i, nodes) in raw_nodes.iter_mut().enumerate().take(path.len() + 1) {
+                    let here = path.get(i).copied();
+                    nodes[here.map_or(exit, Label::index)] += 1;
+                    if let Some(here) = here
+                        && i + 1 < steps
+                    {
+                        *raw_links
+                            .entry((i, here, path.get(i + 1).copied()))
+                            .or_default() += 1;
+                    }
                 }
             }
-            top_k(counts, top)
-                .0
-                .into_iter()
-                .map(|c| c.touchpoint)
-                .collect()
+        });
+    }
+    // The top labels of each step; the rest become `(other)`.
+    let kept: Vec<Vec<bool>> = raw_nodes
+        .iter()
+        .map(|counts| {
+            let mut kept = vec![false; exit];
+            for c in top_k(named_counts(journeys, &counts[..exit]), top).0 {
+                if let Some(label) = journeys.label_named(&c.touchpoint) {
+                    kept[label.index()] = true;
+                }
+            }
+            kept
         })
         .collect();
-    let node_label = |i: usize, label: &str| -> String {
-        if label == EXIT || kept[i].iter().any(|k| k == label) {
-            label.to_owned()
-        } else {
-            OTHER.to_owned()
-        }
+    let name = |i: usize, label: Option<Label>| match label {
+        None => EXIT.to_owned(),
+        Some(label) if kept[i][label.index()] => journeys.name(label).to_owned(),
+        Some(_) => OTHER.to_owned(),
     };
     let mut nodes: BTreeMap<(usize, String), u64> = BTreeMap::new();
-    let mut links: BTreeMap<(usize, String, String), u64> = BTreeMap::new();
-    for labels in &aligned {
-        for i in 0..steps {
-            if i > 0 && labels[i - 1] == EXIT {
-                break;
-            }
-            *nodes.entry((i, node_label(i, labels[i]))).or_default() += 1;
-            if i + 1 < steps && labels[i] != EXIT {
-                let key = (
-                    i,
-                    node_label(i, labels[i]),
-                    node_label(i + 1, labels[i + 1]),
-                );
-                *links.entry(key).or_default() += 1;
-            }
+    for (step, counts) in raw_nodes.iter().enumerate() {
+        for (i, n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let label = (i < exit).then(|| Label::from_index(i));
+            *nodes.entry((step, name(step, label))).or_default() += n;
         }
+    }
+    let mut links: BTreeMap<(usize, String, String), u64> = BTreeMap::new();
+    for ((step, source, target), n) in raw_links {
+        let key = (step, name(step, Some(source)), name(step + 1, target));
+        *links.entry(key).or_default() += n;
     }
     let mut nodes: Vec<Node> = nodes
         .into_iter()

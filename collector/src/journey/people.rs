@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{Channel, Journeys, Touch, median_f64, median_ms, ratio, round4, visitor_hex};
+use super::{
+    Channel, Journeys, Label, Row, Session, Touch, median_f64, median_ms, ratio, round4,
+    visitor_hex,
+};
 use crate::event::{EventKind, Stage};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -29,22 +32,14 @@ pub struct StageRow {
     pub ended_here: u64,
 }
 
-/// A visitor's touches in (ts, id) order, for each visitor.
-fn visitors(journeys: &Journeys) -> Vec<Vec<&Touch>> {
-    journeys
-        .by_visitor()
-        .into_iter()
-        .map(|run| journeys.sessions.span(run).iter().collect())
-        .collect()
-}
-
 pub fn stages(journeys: &Journeys) -> StagesResult {
     let mut reached = [0u64; 5];
     let mut converted = [0u64; 5];
     let mut in_stage: [Vec<i64>; 5] = Default::default();
     let mut ended = [0u64; 5];
     let mut staged_visitors = 0;
-    for touches in visitors(journeys) {
+    journeys.for_each_visitor(|visitor| {
+        let touches = visitor.touches();
         // The first touch of each stage, as an index into `touches` (time order).
         let mut first: [Option<usize>; 5] = [None; 5];
         let mut last_stage = None;
@@ -56,7 +51,7 @@ pub fn stages(journeys: &Journeys) -> StagesResult {
             }
         }
         let Some(last_stage) = last_stage else {
-            continue;
+            return;
         };
         staged_visitors += 1;
         ended[last_stage] += 1;
@@ -76,7 +71,7 @@ pub fn stages(journeys: &Journeys) -> StagesResult {
                 in_stage[s].push(touches[j].ts - touches[at].ts);
             }
         }
-    }
+    });
     StagesResult {
         visitors: staged_visitors,
         stages: Stage::ALL
@@ -112,53 +107,56 @@ pub struct TouchpointRow {
 }
 
 pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
-    let mut visitors: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
-    let mut sessions: BTreeMap<String, u64> = BTreeMap::new();
-    let mut positions: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (session, _, path) in journeys.iter() {
-        let mut seen = BTreeSet::new();
-        for (i, label) in path.iter().enumerate() {
-            if seen.insert(label) {
-                *sessions.entry(label.clone()).or_default() += 1;
-                positions
-                    .entry(label.clone())
-                    .or_default()
-                    .push((i + 1) as f64);
+    let n = journeys.labels_len();
+    let mut visitors = vec![0u64; n];
+    let mut sessions = vec![0u64; n];
+    let mut positions: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let mut before_conversion = vec![0u64; n];
+    let mut converters = 0u64;
+    // The last visitor / session / conversion that counted each label, so each counts
+    // a label once.
+    let mut seen_by_visitor = vec![0usize; n];
+    let mut seen_in_session = vec![0usize; n];
+    let mut seen_before_conversion = vec![0usize; n];
+    let (mut v, mut s) = (0, 0);
+    journeys.for_each_visitor(|visitor| {
+        v += 1;
+        for label in visitor.labels() {
+            if std::mem::replace(&mut seen_by_visitor[label.index()], v) != v {
+                visitors[label.index()] += 1;
             }
         }
-        for touch in session {
-            visitors
-                .entry(journeys.label(touch).to_owned())
-                .or_default()
-                .insert(touch.visitor);
+        for session in visitor.sessions() {
+            s += 1;
+            for (i, label) in session.path.iter().enumerate() {
+                if std::mem::replace(&mut seen_in_session[label.index()], s) != s {
+                    sessions[label.index()] += 1;
+                    positions[label.index()].push((i + 1) as f64);
+                }
+            }
         }
-    }
-    let mut before_conversion: BTreeMap<String, u64> = BTreeMap::new();
-    let mut converters = 0u64;
-    for touches in self::visitors(journeys) {
-        let Some(conversion) = touches.iter().position(|t| journeys.is_goal(t)) else {
-            continue;
+        let labels = visitor.labels();
+        let Some(conversion) = labels.iter().position(|l| journeys.is_goal(*l)) else {
+            return;
         };
         converters += 1;
-        let passed: BTreeSet<&str> = touches[..conversion]
-            .iter()
-            .map(|t| journeys.label(t))
-            .collect();
-        for label in passed {
-            *before_conversion.entry(label.to_owned()).or_default() += 1;
+        for label in &labels[..conversion] {
+            if std::mem::replace(&mut seen_before_conversion[label.index()], v) != v {
+                before_conversion[label.index()] += 1;
+            }
         }
-    }
-    let mut rows: Vec<TouchpointRow> = visitors
+    });
+    // By name, then (stably) by visitors.
+    let mut order: Vec<usize> = (0..n).filter(|&i| visitors[i] > 0).collect();
+    order.sort_by_key(|&i| journeys.name(Label::from_index(i)));
+    let mut rows: Vec<TouchpointRow> = order
         .into_iter()
-        .map(|(touchpoint, who)| TouchpointRow {
-            visitors: who.len() as u64,
-            sessions: sessions.get(&touchpoint).copied().unwrap_or(0),
-            conversion_share: ratio(
-                before_conversion.get(&touchpoint).copied().unwrap_or(0) as f64,
-                converters as f64,
-            ),
-            median_position: median_f64(positions.remove(&touchpoint).unwrap_or_default()),
-            touchpoint,
+        .map(|i| TouchpointRow {
+            touchpoint: journeys.name(Label::from_index(i)).to_owned(),
+            visitors: visitors[i],
+            sessions: sessions[i],
+            conversion_share: ratio(before_conversion[i] as f64, converters as f64),
+            median_position: median_f64(std::mem::take(&mut positions[i])),
         })
         .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.visitors));
@@ -252,31 +250,39 @@ pub fn channels(journeys: &Journeys, model: Model) -> ChannelsResult {
         credited_revenue: f64,
     }
     let mut acc: BTreeMap<Channel, Acc> = BTreeMap::new();
-    for run in journeys.by_visitor() {
-        let sessions: Vec<(&[Touch], Channel)> = run
-            .map(|i| (journeys.sessions.get(i), journeys.channels[i]))
-            .collect();
-        acc.entry(sessions[0].1).or_default().visitors += 1;
-        for (i, (session, channel)) in sessions.iter().enumerate() {
-            let a = acc.entry(*channel).or_default();
+    let table = journeys.table();
+    journeys.for_each_visitor(|visitor| {
+        let sessions: Vec<Session> = visitor.sessions().collect();
+        acc.entry(sessions[0].channel).or_default().visitors += 1;
+        for (i, session) in sessions.iter().enumerate() {
+            let a = acc.entry(session.channel).or_default();
             a.sessions += 1;
-            let goals: Vec<&Touch> = session.iter().filter(|t| journeys.is_goal(t)).collect();
+            let goals: Vec<&Row> = session
+                .touches
+                .iter()
+                .zip(session.labels)
+                .filter(|(_, l)| journeys.is_goal(**l))
+                .map(|(t, _)| *t)
+                .collect();
             if !goals.is_empty() {
                 a.conversions += 1;
-                a.revenue += goals.iter().filter_map(|t| t.revenue).sum::<f64>();
+                a.revenue += goals.iter().filter_map(|t| table.revenue(t)).sum::<f64>();
+            }
+            if goals.is_empty() {
+                continue;
             }
             // Each conversion is credited over the sessions up to and including this one.
-            let path: Vec<Channel> = sessions[..=i].iter().map(|(_, c)| *c).collect();
+            let path: Vec<Channel> = sessions[..=i].iter().map(|s| s.channel).collect();
             let weights = model.weights(path.len());
             for goal in goals {
                 for (channel, w) in path.iter().zip(&weights) {
                     let a = acc.entry(*channel).or_default();
                     a.credited += w;
-                    a.credited_revenue += w * goal.revenue.unwrap_or(0.0);
+                    a.credited_revenue += w * table.revenue(goal).unwrap_or(0.0);
                 }
             }
         }
-    }
+    });
     ChannelsResult {
         channels: acc
             .iter()
@@ -326,7 +332,8 @@ pub struct CodeRow {
 /// The query parameter shared links carry.
 pub const REFERRAL_PARAM: &str = "spur_ref";
 
-fn referral_code(url: &str) -> Option<String> {
+/// The referral code a URL carries.
+pub(crate) fn referral_code(url: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()?
         .query_pairs()
@@ -335,7 +342,8 @@ fn referral_code(url: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn shared_code(touch: &Touch) -> Option<String> {
+/// The code a `share` event shared.
+pub(crate) fn shared_code(touch: &Touch) -> Option<String> {
     if touch.kind != EventKind::Custom || touch.touchpoint != "share" {
         return None;
     }
@@ -347,26 +355,27 @@ fn shared_code(touch: &Touch) -> Option<String> {
 pub fn referrals(journeys: &Journeys) -> ReferralsResult {
     let mut owner: BTreeMap<String, u64> = BTreeMap::new();
     let mut arrived: BTreeMap<String, Vec<(u64, bool)>> = BTreeMap::new();
-    for touches in visitors(journeys) {
-        for touch in &touches {
-            if let Some(code) = shared_code(touch) {
+    let table = journeys.table();
+    journeys.for_each_visitor(|visitor| {
+        for touch in visitor.touches() {
+            if let Some(code) = table.shared(touch) {
                 // The first visitor to share a code owns it.
-                owner.entry(code.clone()).or_insert(touch.visitor);
-                arrived.entry(code).or_default();
+                owner.entry(code.to_owned()).or_insert(visitor.id);
+                arrived.entry(code.to_owned()).or_default();
             }
             // Every code seen is listed, even if nobody arrived through it (yet).
-            if let Some(code) = referral_code(&touch.url) {
-                arrived.entry(code).or_default();
+            if let Some(code) = table.arrived_by(touch) {
+                arrived.entry(code.to_owned()).or_default();
             }
         }
-        if let Some(code) = referral_code(&touches[0].url) {
-            let converted = touches.iter().any(|t| journeys.is_goal(t));
+        if let Some(code) = table.arrived_by(visitor.touches()[0]) {
+            let converted = visitor.labels().iter().any(|l| journeys.is_goal(*l));
             arrived
-                .entry(code)
+                .entry(code.to_owned())
                 .or_default()
-                .push((touches[0].visitor, converted));
+                .push((visitor.id, converted));
         }
-    }
+    });
     // Who brought whom: arrival → the owner of the code it came through.
     let mut parent: BTreeMap<u64, u64> = BTreeMap::new();
     for (code, visitors) in &arrived {
@@ -435,27 +444,35 @@ pub struct TimelineTouch {
 }
 
 pub fn timeline(journeys: &Journeys, visitor: u64) -> TimelineResult {
-    TimelineResult {
-        visitor: visitor_hex(visitor),
-        sessions: journeys
-            .iter()
-            .filter(|(s, _, _)| s[0].visitor == visitor)
-            .map(|(s, channel, _)| TimelineSession {
-                start: s[0].ts,
-                end: s[s.len() - 1].ts,
-                channel,
+    let table = journeys.table();
+    let mut sessions = Vec::new();
+    journeys.for_each_visitor(|v| {
+        if v.id != visitor {
+            return;
+        }
+        sessions.extend(v.sessions().map(|s| {
+            TimelineSession {
+                start: s.touches[0].ts,
+                end: s.touches[s.touches.len() - 1].ts,
+                channel: s.channel,
                 touches: s
+                    .touches
                     .iter()
-                    .map(|t| TimelineTouch {
-                        id: t.id.clone(),
+                    .zip(s.labels)
+                    .map(|(t, l)| TimelineTouch {
+                        id: table.id(t).to_owned(),
                         ts: t.ts,
                         kind: t.kind.as_str(),
-                        touchpoint: journeys.label(t).to_owned(),
+                        touchpoint: journeys.name(*l).to_owned(),
                         stage: t.stage,
-                        url: t.url.clone(),
+                        url: table.url(t).to_owned(),
                     })
                     .collect(),
-            })
-            .collect(),
+            }
+        }));
+    });
+    TimelineResult {
+        visitor: visitor_hex(visitor),
+        sessions,
     }
 }

@@ -7,10 +7,11 @@ use proptest::prelude::*;
 
 use super::paths::{Direction, Unit, explore, paths, transitions};
 use super::people::{Model, channels, referrals, stages, touchpoints};
-use super::{EXIT, Rules, Touch, funnel::funnel, prepare};
+use super::{EXIT, Rules, Table, Touch, funnel::funnel, prepare};
 use crate::event::{Device, EventKind, Stage};
 
 const MIN: i64 = 60_000;
+const ALL: std::ops::Range<i64> = i64::MIN..i64::MAX;
 const LABELS: [&str; 6] = ["landing", "product", "cart", "checkout", "purchase", "faq"];
 const REFERRERS: [Option<&str>; 4] = [
     None,
@@ -79,7 +80,8 @@ fn redelivered(touches: &[Touch], seed: u64, dupes: &[prop::sample::Index]) -> V
 
 /// Every report, rendered as JSON, for comparing runs.
 fn everything(touches: Vec<Touch>) -> String {
-    let journeys = prepare(touches, Rules::new(30 * MIN));
+    let table = Table::of(touches);
+    let journeys = prepare(&table, ALL, Rules::new(30 * MIN));
     let steps: Vec<String> = ["landing", "product", "purchase"]
         .map(String::from)
         .to_vec();
@@ -113,8 +115,14 @@ proptest! {
 
     #[test]
     fn totals_add_up(touches in touches(), limit in 1usize..6, top in 1usize..4) {
-        let journeys = prepare(touches, Rules::new(30 * MIN));
-        let sessions = journeys.sessions.len() as u64;
+        let table = Table::of(touches);
+        let journeys = prepare(&table, ALL, Rules::new(30 * MIN));
+        let (mut sessions, mut visitors, mut conversions) = (0u64, 0u64, 0usize);
+        journeys.for_each_visitor(|v| {
+            visitors += 1;
+            sessions += v.sessions_len() as u64;
+            conversions += v.labels().iter().filter(|l| journeys.is_goal(**l)).count();
+        });
         for unit in [Unit::Session, Unit::Visitor] {
             let p = paths(&journeys, unit, limit);
             prop_assert_eq!(p.paths.iter().map(|p| p.count).sum::<u64>() + p.other.count, p.total);
@@ -153,9 +161,7 @@ proptest! {
         prop_assert_eq!(s.stages.iter().map(|r| r.ended_here).sum::<u64>(), s.visitors);
         let c = channels(&journeys, Model::Linear);
         prop_assert_eq!(c.channels.iter().map(|r| r.sessions).sum::<u64>(), sessions);
-        let visitors = journeys.by_visitor().len() as u64;
         prop_assert_eq!(c.channels.iter().map(|r| r.visitors).sum::<u64>(), visitors);
-        let conversions: usize = journeys.sessions.iter().flatten().filter(|t| journeys.is_goal(t)).count();
         for model in [Model::First, Model::Last, Model::Linear, Model::Position] {
             let credited: f64 = channels(&journeys, model).attribution.channels.iter().map(|r| r.conversions).sum();
             prop_assert!((credited - conversions as f64).abs() < 1e-3, "{model:?}: {credited} vs {conversions}");
@@ -164,7 +170,8 @@ proptest! {
 
     #[test]
     fn exploration_agrees_with_the_paths_report(touches in touches(), start in 0usize..6) {
-        let journeys = prepare(touches, Rules::new(30 * MIN));
+        let table = Table::of(touches);
+        let journeys = prepare(&table, ALL, Rules::new(30 * MIN));
         let start = LABELS[start];
         // Every distinct path, with its count, from the paths report.
         let all = paths(&journeys, Unit::Session, 100);

@@ -1,94 +1,11 @@
 //! Sessions: a visitor's touches split at inactivity.
 
-use std::ops::Range;
-
-use super::Touch;
-
 /// The default inactivity gap that ends a session.
 pub const DEFAULT_SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 
-/// Touches grouped into sessions: `touches` sorted by (visitor, ts, id), and one
-/// index range per session.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sessions {
-    touches: Vec<Touch>,
-    bounds: Vec<Range<usize>>,
-}
-
-impl Sessions {
-    pub fn len(&self) -> usize {
-        self.bounds.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bounds.is_empty()
-    }
-
-    /// Session `i`.
-    pub fn get(&self, i: usize) -> &[Touch] {
-        &self.touches[self.bounds[i].clone()]
-    }
-
-    /// The touches of the consecutive sessions `range` (one visitor's sessions are
-    /// consecutive, and so are their touches).
-    pub fn span(&self, range: Range<usize>) -> &[Touch] {
-        match (
-            self.bounds.get(range.start),
-            range.end.checked_sub(1).and_then(|l| self.bounds.get(l)),
-        ) {
-            (Some(first), Some(last)) if !range.is_empty() => &self.touches[first.start..last.end],
-            _ => &[],
-        }
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &[Touch]> {
-        self.bounds.iter().map(|r| &self.touches[r.clone()])
-    }
-
-    /// Only the sessions whose flag in `keep` (one per session, in order) is set.
-    pub fn retain_sessions(self, keep: &[bool]) -> Sessions {
-        if keep.iter().all(|&k| k) {
-            return self;
-        }
-        let mut touches = Vec::new();
-        let mut bounds = Vec::new();
-        for (range, &kept) in self.bounds.iter().zip(keep) {
-            if kept {
-                let start = touches.len();
-                touches.extend_from_slice(&self.touches[range.clone()]);
-                bounds.push(start..touches.len());
-            }
-        }
-        Sessions { touches, bounds }
-    }
-}
-
-/// Splits touches into sessions: a visitor's session ends when the next touch comes
-/// `gap_ms` or more after the previous one. Duplicate ids are counted once.
-pub fn stitch(mut touches: Vec<Touch>, gap_ms: i64) -> Sessions {
-    // Duplicates (the same id delivered twice) keep the earliest copy.
-    touches.sort_unstable_by(|a, b| (&a.id, a.ts, a.visitor).cmp(&(&b.id, b.ts, b.visitor)));
-    touches.dedup_by(|later, earlier| later.id == earlier.id);
-    touches.sort_unstable_by(|a, b| (a.visitor, a.ts, &a.id).cmp(&(b.visitor, b.ts, &b.id)));
-
-    let mut bounds = Vec::new();
-    let mut start = 0;
-    for i in 1..=touches.len() {
-        let ends = match (touches.get(i - 1), touches.get(i)) {
-            (Some(prev), Some(next)) => next.visitor != prev.visitor || next.ts - prev.ts >= gap_ms,
-            _ => true,
-        };
-        if ends {
-            bounds.push(start..i);
-            start = i;
-        }
-    }
-    Sessions { touches, bounds }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::{Row, Rules, Table, Touch, prepare};
     use proptest::prelude::*;
 
     const MIN: i64 = 60 * 1000;
@@ -106,14 +23,15 @@ mod tests {
     /// Stitches `touches` with a 30-minute gap and renders each session as
     /// `visitor: a > b > c`, in session order.
     fn check(touches: Vec<Touch>, expected: &[&str]) {
-        let sessions = stitch(touches, 30 * MIN);
-        let rendered: Vec<String> = sessions
-            .iter()
-            .map(|s| {
-                let path = super::super::collapse(s.iter().map(|t| t.touchpoint.as_str()));
-                format!("{}: {}", s[0].visitor, path.join(" > "))
-            })
-            .collect();
+        let table = Table::of(touches);
+        let journeys = prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN));
+        let mut rendered: Vec<String> = Vec::new();
+        journeys.for_each_visitor(|v| {
+            for s in v.sessions() {
+                let path: Vec<&str> = s.path.iter().map(|l| journeys.name(*l)).collect();
+                rendered.push(format!("{}: {}", v.id, path.join(" > ")));
+            }
+        });
         assert_eq!(rendered, expected);
     }
 
@@ -180,13 +98,15 @@ mod tests {
         #[test]
         fn every_event_in_exactly_one_session(touches in touches(), gap in 1i64..120) {
             let gap = gap * MIN;
-            let sessions = stitch(touches.clone(), gap);
-            let mut seen: Vec<&str> = sessions.iter().flatten().map(|t| t.id.as_str()).collect();
+            let table = Table::of(touches.clone());
+            let journeys = prepare(&table, i64::MIN..i64::MAX, Rules::new(gap));
+            let mut all: Vec<Vec<&Row>> = Vec::new();
+            journeys.for_each_visitor(|v| all.extend(v.sessions().map(|s| s.touches.to_vec())));
+            let mut seen: Vec<&str> = all.iter().flatten().map(|t| table.id(t)).collect();
             seen.sort_unstable();
             let mut ids: Vec<&str> = touches.iter().map(|t| t.id.as_str()).collect();
             ids.sort_unstable();
             prop_assert_eq!(seen, ids);
-            let all: Vec<&[Touch]> = sessions.iter().collect();
             for session in &all {
                 prop_assert!(!session.is_empty());
                 for pair in session.windows(2) {

@@ -3,68 +3,74 @@
 //! of the whole range from the store.
 //!
 //! Invariants: a site's copy holds exactly the site's stored events as of its last
-//! refresh, sorted by time; any deletion in the store (a visitor's data, retention), by
+//! refresh, in the engine's compact [`Table`]; any deletion in the store (a visitor's data, retention), by
 //! this process or another, makes the next refresh start over, so deleted data never
 //! reaches a report.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
-use crate::journey::Touch;
+use crate::journey::Table;
 use crate::store::Store;
+
+/// How many events a refresh reads from the store at a time: the owned copies of one
+/// read are short-lived, the table keeps the compact form.
+const READ_CHUNK: usize = 50_000;
 
 #[derive(Default)]
 pub struct TouchCache {
     /// One entry per site; each behind its own lock so sites refresh independently.
     /// The outer lock is held only to find or create an entry.
-    sites: Mutex<HashMap<String, Arc<Mutex<SiteTouches>>>>,
+    sites: Mutex<HashMap<String, Arc<RwLock<SiteTouches>>>>,
 }
 
 #[derive(Default)]
 struct SiteTouches {
-    /// Sorted by `ts`.
-    touches: Vec<Touch>,
+    table: Table,
     /// The store position of the last touch read.
     last: i64,
     deletions: Option<u64>,
 }
 
 impl TouchCache {
-    /// The site's touches with `from_ms <= ts < to_ms`, up to date with the store.
-    pub fn window(
+    /// Brings the site's copy up to date with the store.
+    pub fn refresh(&self, store: &dyn Store, site: &str) -> anyhow::Result<()> {
+        let entry = self.entry(site);
+        let mut cached = entry.write().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let since = store.touches_since(site, cached.last, READ_CHUNK)?;
+            if cached.deletions.is_some_and(|d| d != since.deletions) {
+                // Something was deleted since the last refresh: read everything again.
+                *cached = SiteTouches::default();
+                continue;
+            }
+            cached.deletions = Some(since.deletions);
+            let read = since.touches.len();
+            cached.table.insert(since.touches);
+            cached.last = since.last;
+            if read < READ_CHUNK {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Runs `f` over the site's touches, up to date with the store. Reports of a site
+    /// run side by side; a refresh waits for them.
+    pub fn read<T>(
         &self,
         store: &dyn Store,
         site: &str,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> anyhow::Result<Vec<Touch>> {
-        let entry = {
-            let mut sites = self.sites.lock().unwrap_or_else(|e| e.into_inner());
-            sites.entry(site.to_owned()).or_default().clone()
-        };
-        let mut cached = entry.lock().unwrap_or_else(|e| e.into_inner());
-        let mut since = store.touches_since(site, cached.last)?;
-        if cached.deletions.is_some_and(|d| d != since.deletions) {
-            // Something was deleted since the last refresh: read everything again.
-            *cached = SiteTouches::default();
-            since = store.touches_since(site, 0)?;
-        }
-        cached.deletions = Some(since.deletions);
-        if !since.touches.is_empty() {
-            let tail = cached.touches.len();
-            cached.touches.extend(since.touches);
-            cached.last = since.last;
-            // Late events (offline queues) can be older than the newest cached one.
-            let sorted = cached.touches[tail.saturating_sub(1)..]
-                .windows(2)
-                .all(|w| w[0].ts <= w[1].ts);
-            if !sorted {
-                cached.touches.sort_by_key(|t| t.ts);
-            }
-        }
-        let start = cached.touches.partition_point(|t| t.ts < from_ms);
-        let end = cached.touches.partition_point(|t| t.ts < to_ms);
-        Ok(cached.touches[start..end.max(start)].to_vec())
+        f: impl FnOnce(&Table) -> T,
+    ) -> anyhow::Result<T> {
+        self.refresh(store, site)?;
+        let entry = self.entry(site);
+        let cached = entry.read().unwrap_or_else(|e| e.into_inner());
+        Ok(f(&cached.table))
+    }
+
+    fn entry(&self, site: &str) -> Arc<RwLock<SiteTouches>> {
+        let mut sites = self.sites.lock().unwrap_or_else(|e| e.into_inner());
+        sites.entry(site.to_owned()).or_default().clone()
     }
 }
 
@@ -92,8 +98,24 @@ mod tests {
         }
     }
 
-    fn ids(touches: &[Touch]) -> Vec<&str> {
-        touches.iter().map(|t| t.id.as_str()).collect()
+    /// The ids of the site's cached touches with `from <= ts < to`, in time order.
+    fn window(
+        cache: &TouchCache,
+        store: &SqliteStore,
+        site: &str,
+        from: i64,
+        to: i64,
+    ) -> Vec<String> {
+        cache
+            .read(store, site, |table| {
+                let mut rows: Vec<_> = table
+                    .rows()
+                    .filter(|r| (from..to).contains(&r.ts))
+                    .collect();
+                rows.sort_by_key(|r| r.ts);
+                rows.into_iter().map(|r| table.id(r).to_owned()).collect()
+            })
+            .unwrap()
     }
 
     #[test]
@@ -101,7 +123,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
         let cache = TouchCache::default();
-        let all = |cache: &TouchCache| cache.window(&store, "demo", i64::MIN, i64::MAX).unwrap();
+        let all = |cache: &TouchCache| window(cache, &store, "demo", i64::MIN, i64::MAX);
         assert!(all(&cache).is_empty());
         store
             .append(&[vec![
@@ -109,10 +131,7 @@ mod tests {
                 event("event-00000000002", 2, 200),
             ]])
             .unwrap();
-        assert_eq!(
-            ids(&all(&cache)),
-            ["event-00000000001", "event-00000000002"]
-        );
+        assert_eq!(all(&cache), ["event-00000000001", "event-00000000002"]);
         // A late event, older than what is cached, lands in time order; a re-sent one
         // is not stored again, so not cached twice.
         store
@@ -122,7 +141,7 @@ mod tests {
             ]])
             .unwrap();
         assert_eq!(
-            ids(&all(&cache)),
+            all(&cache),
             [
                 "event-00000000003",
                 "event-00000000001",
@@ -130,28 +149,20 @@ mod tests {
             ]
         );
         assert_eq!(
-            ids(&cache.window(&store, "demo", 100, 200).unwrap()),
+            window(&cache, &store, "demo", 100, 200),
             ["event-00000000001"]
         );
         // A deletion, even by another connection (another process), is never missed.
         let other = SqliteStore::open(dir.path()).unwrap();
         assert_eq!(other.delete_visitor("demo", 1).unwrap(), 2);
-        assert_eq!(ids(&all(&cache)), ["event-00000000002"]);
+        assert_eq!(all(&cache), ["event-00000000002"]);
         store
             .append(&[vec![event("event-00000000004", 3, 300)]])
             .unwrap();
-        assert_eq!(
-            ids(&all(&cache)),
-            ["event-00000000002", "event-00000000004"]
-        );
+        assert_eq!(all(&cache), ["event-00000000002", "event-00000000004"]);
         assert_eq!(other.delete_before(250).unwrap(), 1);
-        assert_eq!(ids(&all(&cache)), ["event-00000000004"]);
+        assert_eq!(all(&cache), ["event-00000000004"]);
         // Other sites are not mixed in.
-        assert!(
-            cache
-                .window(&store, "other", i64::MIN, i64::MAX)
-                .unwrap()
-                .is_empty()
-        );
+        assert!(window(&cache, &store, "other", i64::MIN, i64::MAX).is_empty());
     }
 }

@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::event::{Device, Stage};
+use crate::feedback::{Band, Widget};
 use crate::journey::{self, Channel, funnel, paths, people};
 use crate::store::Store;
 
@@ -116,10 +117,11 @@ pub enum Kind {
     Channels,
     Referrals,
     Visitor,
+    Feedback,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Paths,
         Kind::Explore,
         Kind::Transitions,
@@ -129,6 +131,7 @@ impl Kind {
         Kind::Channels,
         Kind::Referrals,
         Kind::Visitor,
+        Kind::Feedback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -142,6 +145,7 @@ impl Kind {
             Kind::Channels => "channels",
             Kind::Referrals => "referrals",
             Kind::Visitor => "visitor",
+            Kind::Feedback => "feedback",
         }
     }
 
@@ -159,6 +163,7 @@ impl Kind {
             Kind::Stages | Kind::Touchpoints | Kind::Referrals => &[],
             Kind::Channels => &["model"],
             Kind::Visitor => &["id"],
+            Kind::Feedback => &["widget", "band", "themes", "limit"],
         }
     }
 }
@@ -219,6 +224,7 @@ pub enum Options {
     Visitor {
         id: u64,
     },
+    Feedback(journey::feedback::Options),
 }
 
 impl Request {
@@ -350,6 +356,34 @@ impl Request {
                 },
             },
             Kind::Referrals => Options::Referrals,
+            Kind::Feedback => Options::Feedback(journey::feedback::Options {
+                widget: get("widget")
+                    .map(|w| {
+                        parse_enum("widget", w, Widget::parse, &Widget::ALL.map(Widget::as_str))
+                    })
+                    .transpose()?,
+                band: get("band")
+                    .map(|b| parse_enum("band", b, Band::parse, &["low", "mid", "high"]))
+                    .transpose()?,
+                themes: match get("themes") {
+                    None => Vec::new(),
+                    Some(themes) => {
+                        let themes: Vec<String> =
+                            themes.split(',').map(|t| t.trim().to_owned()).collect();
+                        if themes.len() > 50
+                            || themes
+                                .iter()
+                                .any(|t| t.is_empty() || t.chars().count() > 100)
+                        {
+                            return Err(QueryError(
+                                "`themes` must be 1 to 50 words separated by commas".into(),
+                            ));
+                        }
+                        themes
+                    }
+                },
+                comments: parse_limit(get("limit"))?,
+            }),
             Kind::Visitor => Options::Visitor {
                 id: get("id")
                     .and_then(crate::privacy::parse_visitor_id)
@@ -413,22 +447,23 @@ pub enum ReportResult {
     Channels(people::ChannelsResult),
     Referrals(people::ReferralsResult),
     Visitor(people::TimelineResult),
+    Feedback(Box<journey::feedback::FeedbackResult>),
 }
 
-/// Runs a report over the touches of `request.site` in its window, read through `cache`.
+/// Runs a report over the touches of `request.site`, read through `cache`.
 pub fn run(
     store: &dyn Store,
     cache: &cache::TouchCache,
     request: &Request,
 ) -> anyhow::Result<Report> {
-    let (from, to) = request.window.millis();
-    let touches = cache.window(store, &request.site, from, to)?;
-    Ok(compute(touches, request))
+    cache.read(store, &request.site, |table| compute(table, request))
 }
 
-/// The engine part of [`run`]: the report over `touches`.
-pub fn compute(touches: Vec<journey::Touch>, request: &Request) -> Report {
-    let journeys = journey::prepare(touches, request.rules.clone());
+/// The engine part of [`run`]: the report over the touches of `table` in the request's
+/// window.
+pub fn compute(table: &journey::Table, request: &Request) -> Report {
+    let (from, to) = request.window.millis();
+    let journeys = journey::prepare(table, from..to, request.rules.clone());
     let result = match &request.options {
         Options::Paths { unit, limit } => {
             ReportResult::Paths(paths::paths(&journeys, *unit, *limit))
@@ -450,6 +485,9 @@ pub fn compute(touches: Vec<journey::Touch>, request: &Request) -> Report {
         Options::Channels { model } => ReportResult::Channels(people::channels(&journeys, *model)),
         Options::Referrals => ReportResult::Referrals(people::referrals(&journeys)),
         Options::Visitor { id } => ReportResult::Visitor(people::timeline(&journeys, *id)),
+        Options::Feedback(options) => {
+            ReportResult::Feedback(Box::new(journey::feedback::feedback(&journeys, options)))
+        }
     };
     Report {
         site: request.site.clone(),

@@ -106,6 +106,47 @@ impl Table {
                     "ended_here",
                 ]
             }
+            ReportResult::Feedback(r) => {
+                let mut push = |group: &str, key: &str, s: &crate::journey::feedback::Scores| {
+                    rows.push(vec![
+                        group.to_owned(),
+                        key.to_owned(),
+                        opt(s.nps.as_ref().map(|n| n.responses)),
+                        opt(s.nps.as_ref().map(|n| n.score)),
+                        opt(s.csat.as_ref().map(|c| c.responses)),
+                        opt(s.csat.as_ref().map(|c| c.satisfied)),
+                        opt(s.csat.as_ref().map(|c| c.mean)),
+                        opt(s.ces.as_ref().map(|c| c.responses)),
+                        opt(s.ces.as_ref().map(|c| c.mean)),
+                        opt(s.thumbs.as_ref().map(|t| t.responses)),
+                        opt(s.thumbs.as_ref().map(|t| t.up_ratio)),
+                    ]);
+                };
+                push("overall", "", &r.overall);
+                for (group, keyed) in [
+                    ("touchpoint", &r.by_touchpoint),
+                    ("stage", &r.by_stage),
+                    ("channel", &r.by_channel),
+                    ("day", &r.by_day),
+                ] {
+                    for k in keyed {
+                        push(group, &k.key, &k.scores);
+                    }
+                }
+                vec![
+                    "group",
+                    "key",
+                    "nps_responses",
+                    "nps",
+                    "csat_responses",
+                    "csat_satisfied",
+                    "csat_mean",
+                    "ces_responses",
+                    "ces_mean",
+                    "thumbs_responses",
+                    "thumbs_up_ratio",
+                ]
+            }
             ReportResult::Touchpoints(r) => {
                 for t in &r.touchpoints {
                     rows.push(vec![

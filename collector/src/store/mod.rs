@@ -25,10 +25,11 @@ pub trait Store: Send + Sync + 'static {
     /// The journey engine's view of a site's events with `from_ms <= ts < to_ms`.
     fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>>;
 
-    /// The site's events stored after position `after` (0: all of them), in storage
-    /// order, with the position of the last one, and how many events were ever deleted
-    /// (a copy built from earlier answers is stale once that number changes).
-    fn touches_since(&self, site: &str, after: i64) -> anyhow::Result<Since>;
+    /// Up to `limit` of the site's events stored after position `after` (0: from the
+    /// first), in storage order, with the position of the last one, and how many events
+    /// were ever deleted (a copy built from earlier answers is stale once that number
+    /// changes).
+    fn touches_since(&self, site: &str, after: i64, limit: usize) -> anyhow::Result<Since>;
 
     /// The secret salt for the visitor hash of UTC day `day` (days since the epoch),
     /// created on first use; salts of earlier days are deleted, so yesterday's visitor

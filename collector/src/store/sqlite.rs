@@ -241,7 +241,7 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn touches_since(&self, site: &str, after: i64) -> anyhow::Result<Since> {
+    fn touches_since(&self, site: &str, after: i64, limit: usize) -> anyhow::Result<Since> {
         let conn = lock(&self.reader);
         // One read transaction: the deletion count and the rows are of the same moment.
         let tx = conn.unchecked_transaction()?;
@@ -249,12 +249,15 @@ impl Store for SqliteStore {
         let mut last = after;
         let mut touches = Vec::new();
         {
+            // `+site`: walk the table by rowid from `after`; an index on the site would
+            // read all of the site's events for every chunk.
             let mut stmt = tx.prepare_cached(
                 "SELECT visitor, ts, id, kind, touchpoint, stage, url, referrer, utm_source,
                         utm_medium, device, props, rowid
-                 FROM events WHERE rowid > ?2 AND site = ?1 ORDER BY rowid",
+                 FROM events WHERE rowid > ?2 AND +site = ?1 ORDER BY rowid LIMIT ?3",
             )?;
-            let mut rows = stmt.query(params![site, after])?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let mut rows = stmt.query(params![site, after, limit])?;
             while let Some(row) = rows.next()? {
                 touches.push(touch_of_row(row)?);
                 last = row.get(12)?;
