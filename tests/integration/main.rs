@@ -4,6 +4,7 @@
 mod browser;
 mod crash;
 mod delivery;
+mod feedback;
 mod golden;
 mod hostile;
 mod ingest;

@@ -6,10 +6,11 @@
 //           data-api="https://collector.example" data-consent="required"></script>
 //   spur.track("purchase", { revenue: 49.9, currency: "EUR" }); spur.flush();
 //   spur.consent(true);
+//   spur.feedback({ kind: "nps", touchpoint: "after-delivery", question: "…" });
 //
 // The page may define a stub before the script arrives; its calls are replayed in order:
 //   window.spur = window.spur || { q: [] };
-//   ["track", "flush", "consent"].forEach(function (m) {
+//   ["track", "flush", "consent", "feedback"].forEach(function (m) {
 //     spur[m] = spur[m] || function () { spur.q.push([m, [].slice.call(arguments)]); };
 //   });
 //
@@ -40,7 +41,7 @@
     // Before the module is ready (or if it never gets ready): keep a bounded queue.
     if (!ready) return queue.length < 100 && queue.push([name, args]);
     // Only the public calls reach the module, whatever a stub queued.
-    if (name == "track" || name == "flush" || name == "consent") {
+    if (name == "track" || name == "flush" || name == "consent" || name == "feedback") {
       try {
         wasm_bindgen[name].apply(null, args);
       } catch (e) {}
@@ -55,7 +56,8 @@
     _spur: 1,
     track: api_fn("track"),
     flush: api_fn("flush"),
-    consent: api_fn("consent")
+    consent: api_fn("consent"),
+    feedback: api_fn("feedback")
   });
   spur.q = queue;
   if (!w.WebAssembly) return;

@@ -101,6 +101,15 @@ pub fn custom(name: &JsValue, props: &JsValue) -> Option<Event> {
     Some(event)
 }
 
+/// A rating widget's event: shown, answered or dismissed, with what the widget says.
+pub fn feedback(touchpoint: &str, stage: Option<Stage>, props: Props) -> Option<Event> {
+    let mut event = new_event(Kind::Feedback, current_url()?);
+    event.name = Some(touchpoint.to_owned());
+    event.stage = stage.or_else(|| document().as_ref().and_then(page_stage));
+    event.props = props;
+    Some(event)
+}
+
 fn new_event(kind: Kind, url: String) -> Event {
     Event {
         id: new_id(),
@@ -119,7 +128,7 @@ pub fn now() -> u64 {
     js_sys::Date::now() as u64
 }
 
-fn document() -> Option<Document> {
+pub(crate) fn document() -> Option<Document> {
     window()?.document()
 }
 
@@ -208,7 +217,7 @@ fn prop_value(raw: &JsValue) -> Option<Value> {
 
 /// A name or key as the collector accepts it: control characters removed, trimmed, cut
 /// to `max` characters; `None` when nothing is left.
-fn clean(raw: &str, max: usize) -> Option<String> {
+pub(crate) fn clean(raw: &str, max: usize) -> Option<String> {
     let mut out: String = raw
         .chars()
         .filter(|c| !c.is_control())

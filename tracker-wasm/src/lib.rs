@@ -12,10 +12,12 @@
 //! - [`transport`]: bodies → `fetch` keepalive / `sendBeacon`, answers → outcomes;
 //! - [`retry`]: what an answer means, and the backoff;
 //! - [`consent`]: the visitor's choice and the first-party id;
+//! - [`feedback`]: the rating widgets (Shadow DOM) and their events;
 //! - [`tracker`]: the state and the page listeners that tie the others together.
 
 pub mod capture;
 pub mod consent;
+pub mod feedback;
 pub mod queue;
 pub mod retry;
 pub mod storage;
@@ -37,6 +39,12 @@ pub fn start(site: String, api: String, quiet: bool) -> Result<(), JsValue> {
 #[wasm_bindgen]
 pub fn track(name: JsValue, props: JsValue) {
     tracker::track(&name, &props);
+}
+
+/// `spur.feedback({kind, touchpoint, question})`: asks for a rating in a popover.
+#[wasm_bindgen]
+pub fn feedback(options: JsValue) {
+    feedback::open(&options);
 }
 
 /// `spur.flush()`: send what is queued now.

@@ -181,12 +181,20 @@ pub fn start(site: String, api: &str, quiet: bool) -> Result<(), StartError> {
         }
         t.page_view(url);
     });
+    crate::feedback::scan();
     Ok(())
 }
 
 /// A custom event from `spur.track`. Invalid names are dropped silently.
 pub fn track(name: &JsValue, props: &JsValue) {
     if let Some(event) = capture::custom(name, props) {
+        with(|t| t.record(event));
+    }
+}
+
+/// A rating widget's event ([`crate::feedback`]).
+pub fn feedback(touchpoint: &str, stage: Option<wire::Stage>, props: wire::Props) {
+    if let Some(event) = capture::feedback(touchpoint, stage, props) {
         with(|t| t.record(event));
     }
 }
@@ -201,6 +209,8 @@ pub fn navigated() {
             }
         });
     }
+    // The route may have brought new widgets.
+    crate::feedback::scan();
 }
 
 /// Sends what is queued now (`spur.flush()`), unless a backoff or a batch in flight

@@ -94,7 +94,7 @@ pub struct Event {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
-    /// Custom events only; omitted when empty.
+    /// Custom and feedback events only; omitted when empty.
     #[serde(skip_serializing_if = "Props::is_empty")]
     pub props: Props,
 }
@@ -106,6 +106,8 @@ pub enum Kind {
     Pageview,
     Click,
     Custom,
+    /// A rating widget shown, answered or dismissed.
+    Feedback,
 }
 
 /// The five journey stages. Anything else found in a `data-stage` attribute is ignored.

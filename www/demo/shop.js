@@ -5,11 +5,13 @@
 
 // Standard stub: calls made before /spur.js has loaded are queued for the tracker.
 window.spur = window.spur || { q: [] };
-if (!window.spur.track) {
-  window.spur.track = function () {
-    (window.spur.q = window.spur.q || []).push(["track", arguments]);
-  };
-}
+["track", "feedback"].forEach(function (m) {
+  if (!window.spur[m]) {
+    window.spur[m] = function () {
+      (window.spur.q = window.spur.q || []).push([m, [].slice.call(arguments)]);
+    };
+  }
+});
 
 (function () {
   "use strict";
@@ -71,6 +73,14 @@ if (!window.spur.track) {
       hide(form);
       show(confirmation);
       focus(confirmation);
+      // The after-sales question, as a polite popover (asked once per visitor).
+      try {
+        window.spur.feedback({
+          kind: "csat",
+          touchpoint: "checkout",
+          question: "How satisfied are you with your order so far?"
+        });
+      } catch (e) {}
     });
   }
 

@@ -176,10 +176,14 @@ const TOP_TERMS: usize = 10;
 
 /// Score counts of one group: per widget, answers per score.
 #[derive(Default, Clone)]
-struct Tally([Vec<u64>; 4]);
+pub struct Tally([Vec<u64>; 4]);
 
 impl Tally {
-    fn add(&mut self, widget: Widget, score: u8) {
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Vec::is_empty)
+    }
+
+    pub fn add(&mut self, widget: Widget, score: u8) {
         let counts = &mut self.0[widget as usize];
         if counts.is_empty() {
             counts.resize(usize::from(*widget.scale().end()) + 1, 0);
@@ -187,7 +191,7 @@ impl Tally {
         counts[usize::from(score)] += 1;
     }
 
-    fn scores(&self) -> Scores {
+    pub fn scores(&self) -> Scores {
         let of = |w: Widget| {
             let counts = &self.0[w as usize];
             let scale = w.scale();
@@ -495,5 +499,326 @@ fn terms(comments: &[&str], themes: &[String]) -> Terms {
                 comments,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A small fixture whose every figure is computed by hand in the comments.
+
+    use super::*;
+    use crate::event::EventKind;
+    use crate::journey::{Rules, Table, Touch, prepare};
+
+    const MIN: i64 = 60_000;
+    const HOUR: i64 = 60 * MIN;
+
+    fn page(visitor: u64, minute: i64, path: &str, stage: Stage) -> Touch {
+        Touch {
+            visitor,
+            ts: visitor as i64 * HOUR + minute * MIN,
+            id: format!("p{visitor}-{minute}"),
+            touchpoint: path.into(),
+            stage: Some(stage),
+            url: format!("https://shop.example{path}"),
+            ..Touch::default()
+        }
+    }
+
+    fn rating(visitor: u64, minute: i64, touchpoint: &str, props: &str, n: u8) -> Touch {
+        Touch {
+            visitor,
+            ts: visitor as i64 * HOUR + minute * MIN,
+            id: format!("r{visitor}-{minute}-{n}"),
+            kind: EventKind::Feedback,
+            touchpoint: touchpoint.into(),
+            url: "https://shop.example/".into(),
+            props: Some(props.into()),
+            ..Touch::default()
+        }
+    }
+
+    fn answered(widget: &str, score: u8, comment: Option<&str>) -> String {
+        let comment = comment.map_or(String::new(), |c| format!(r#","comment":"{c}""#));
+        format!(r#"{{"widget":"{widget}","outcome":"answered","score":{score}{comment}}}"#)
+    }
+
+    fn shown(widget: &str) -> String {
+        format!(r#"{{"widget":"{widget}","outcome":"shown"}}"#)
+    }
+
+    /// Five visitors, an hour apart, all on one day.
+    fn fixture() -> Vec<Touch> {
+        use Stage::*;
+        let mut t = vec![
+            // 1, direct: / > /product > /cart, then NPS 3 (retention, said so).
+            page(1, 0, "/", Awareness),
+            page(1, 1, "/product", Consideration),
+            page(1, 2, "/cart", Purchase),
+            rating(1, 3, "after-delivery", &shown("nps"), 0),
+            rating(
+                1,
+                3,
+                "after-delivery",
+                &answered("nps", 3, Some("Delivery was late and the price too high")),
+                1,
+            ),
+            // 2, from Google: / > /product, then NPS 10.
+            Touch {
+                referrer: Some("https://www.google.com/".into()),
+                ..page(2, 0, "/", Awareness)
+            },
+            page(2, 1, "/product", Consideration),
+            rating(2, 2, "after-delivery", &shown("nps"), 0),
+            rating(
+                2,
+                2,
+                "after-delivery",
+                &answered("nps", 10, Some("Fast delivery, great coffee")),
+                1,
+            ),
+            // 3, direct: / > /faq > /cart, then NPS 5 and CSAT 2 (stage: purchase, of /cart).
+            page(3, 0, "/", Awareness),
+            page(3, 1, "/faq", Consideration),
+            page(3, 2, "/cart", Purchase),
+            rating(3, 3, "after-delivery", &shown("nps"), 0),
+            rating(
+                3,
+                3,
+                "after-delivery",
+                &answered("nps", 5, Some("Lieferung kam zu spät, delivery late")),
+                1,
+            ),
+            rating(3, 4, "checkout", &shown("csat"), 0),
+            rating(3, 4, "checkout", &answered("csat", 2, None), 1),
+            // 4, direct: / > /product, then CSAT 5 and thumbs up (stage: consideration).
+            page(4, 0, "/", Awareness),
+            page(4, 1, "/product", Consideration),
+            rating(4, 2, "checkout", &shown("csat"), 0),
+            rating(
+                4,
+                2,
+                "checkout",
+                &answered("csat", 5, Some("great coffee")),
+                1,
+            ),
+            rating(4, 3, "/faq", &shown("thumbs"), 0),
+            rating(4, 3, "/faq", &answered("thumbs", 1, None), 1),
+            // 5: shown NPS, dismissed.
+            page(5, 0, "/", Awareness),
+            rating(5, 1, "after-delivery", &shown("nps"), 0),
+            rating(
+                5,
+                1,
+                "after-delivery",
+                r#"{"widget":"nps","outcome":"dismissed"}"#,
+                1,
+            ),
+        ];
+        t[4].stage = Some(Retention);
+        t
+    }
+
+    fn report(options: Options) -> FeedbackResult {
+        let table = Table::of(fixture());
+        let journeys = prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN));
+        feedback(&journeys, &options)
+    }
+
+    fn all() -> Options {
+        Options {
+            comments: 10,
+            themes: vec!["delivery".into(), "price".into(), "Lieferung".into()],
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn scores_by_widget_touchpoint_stage_channel_and_day() {
+        let r = report(all());
+        // NPS 3, 10, 5: one promoter, two detractors: (1 - 2) / 3 = -33.3333.
+        let nps = r.overall.nps.clone().unwrap();
+        assert_eq!(
+            (nps.responses, nps.promoters, nps.passives, nps.detractors),
+            (3, 1, 0, 2)
+        );
+        assert_eq!(nps.score, -33.3333);
+        assert_eq!(nps.distribution, [0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1]);
+        // CSAT 2 and 5: half satisfied, mean 3.5.
+        let csat = r.overall.csat.clone().unwrap();
+        assert_eq!((csat.responses, csat.satisfied, csat.mean), (2, 0.5, 3.5));
+        assert_eq!(csat.distribution, [0, 1, 0, 0, 1]);
+        assert_eq!(r.overall.ces, None);
+        let thumbs = r.overall.thumbs.clone().unwrap();
+        assert_eq!((thumbs.up, thumbs.down, thumbs.up_ratio), (1, 0, 1.0));
+        // Shown 4 times, answered 3, dismissed once.
+        let widgets: Vec<(Widget, &str, u64, u64, u64, f64)> = r
+            .widgets
+            .iter()
+            .map(|w| {
+                (
+                    w.widget,
+                    w.touchpoint.as_str(),
+                    w.shown,
+                    w.answered,
+                    w.dismissed,
+                    w.response_rate,
+                )
+            })
+            .collect();
+        assert_eq!(
+            widgets,
+            [
+                (Widget::Nps, "after-delivery", 4, 3, 1, 0.75),
+                (Widget::Csat, "checkout", 2, 2, 0, 1.0),
+                (Widget::Thumbs, "/faq", 1, 1, 0, 1.0),
+            ]
+        );
+        let nps_of = |rows: &[Keyed]| -> Vec<(String, f64)> {
+            rows.iter()
+                .filter_map(|k| Some((k.key.clone(), k.scores.nps.as_ref()?.score)))
+                .collect()
+        };
+        // Stages: 1 said retention; 2's last staged touch is /product, 3's /cart.
+        assert_eq!(
+            nps_of(&r.by_stage),
+            [
+                ("consideration".into(), 100.0),
+                ("purchase".into(), -100.0),
+                ("retention".into(), -100.0)
+            ]
+        );
+        assert_eq!(
+            nps_of(&r.by_channel),
+            [("search".into(), 100.0), ("direct".into(), -100.0)]
+        );
+        assert_eq!(nps_of(&r.by_day), [("1970-01-01".into(), -33.3333)]);
+        let keys: Vec<&str> = r.by_touchpoint.iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(keys, ["/faq", "after-delivery", "checkout"]);
+    }
+
+    #[test]
+    fn comments_keywords_phrases_and_themes() {
+        let r = report(all());
+        let c = &r.comments;
+        assert_eq!(c.total, 4);
+        // Newest first (visitor 4's came last).
+        let listed: Vec<(&str, u8)> = c
+            .listed
+            .iter()
+            .map(|c| (c.text.as_str(), c.score))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("great coffee", 5),
+                ("Lieferung kam zu spät, delivery late", 5),
+                ("Fast delivery, great coffee", 10),
+                ("Delivery was late and the price too high", 3),
+            ]
+        );
+        // Kept words (stop words "was", "and", "the", "too", "high", "great", "kam", "zu"
+        // out): [delivery late price] [fast delivery coffee] [lieferung spät delivery
+        // late] [coffee]: delivery in 3 comments, coffee and late in 2.
+        let terms = |t: &[Term]| -> Vec<(String, u64)> {
+            t.iter().map(|t| (t.term.clone(), t.comments)).collect()
+        };
+        assert_eq!(
+            terms(&c.keywords),
+            [
+                ("delivery".into(), 3),
+                ("coffee".into(), 2),
+                ("late".into(), 2)
+            ]
+        );
+        assert_eq!(terms(&c.phrases), [("delivery late".into(), 2)]);
+        assert_eq!(
+            terms(&c.themes),
+            [
+                ("delivery".into(), 3),
+                ("price".into(), 1),
+                ("Lieferung".into(), 1)
+            ]
+        );
+        // Low band only: NPS 3 and 5.
+        let low = report(Options {
+            band: Some(Band::Low),
+            ..all()
+        });
+        assert_eq!(low.comments.total, 2);
+    }
+
+    #[test]
+    fn what_preceded_low_and_high_ratings() {
+        let p = report(all()).preceded;
+        // Low: NPS 3 (1), NPS 5 and CSAT 2 (3). High: NPS 10 (2), CSAT 5 and thumbs up (4).
+        assert_eq!((p.low, p.high), (3, 3));
+        let paths = |paths: &[PrecedingPath]| -> Vec<(String, u64)> {
+            paths
+                .iter()
+                .map(|p| (p.steps.join(" > "), p.count))
+                .collect()
+        };
+        assert_eq!(
+            paths(&p.low_paths),
+            [
+                ("/ > /faq > /cart".into(), 2),
+                ("/ > /product > /cart".into(), 1)
+            ]
+        );
+        assert_eq!(paths(&p.high_paths), [("/ > /product".into(), 3)]);
+        // /cart: before 3 of 3 low answers, 0 of 3 high; /faq: 2 of 3 and 0.
+        let over: Vec<(&str, f64, f64)> = p
+            .over_represented
+            .iter()
+            .map(|r| (r.touchpoint.as_str(), r.low_share, r.high_share))
+            .collect();
+        assert_eq!(over, [("/cart", 1.0, 0.0), ("/faq", 0.6667, 0.0)]);
+    }
+
+    #[test]
+    fn the_touchpoint_scorecard_carries_ratings() {
+        let table = Table::of(fixture());
+        let journeys = prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN));
+        let rows = crate::journey::people::touchpoints(&journeys).touchpoints;
+        let row = |name: &str| rows.iter().find(|r| r.touchpoint == name).unwrap();
+        // Visited by visitor 3, thumbs up from visitor 4.
+        assert_eq!(row("/faq").visitors, 1);
+        assert_eq!(
+            row("/faq")
+                .ratings
+                .as_ref()
+                .and_then(|r| r.thumbs.as_ref())
+                .map(|t| t.up),
+            Some(1)
+        );
+        // A widget's own touchpoint, never visited as a page.
+        assert_eq!(row("after-delivery").visitors, 0);
+        assert_eq!(
+            row("after-delivery")
+                .ratings
+                .as_ref()
+                .and_then(|r| r.nps.as_ref())
+                .map(|n| n.score),
+            Some(-33.3333)
+        );
+        assert_eq!(row("/").ratings, None);
+    }
+
+    #[test]
+    fn filters_reach_ratings_through_their_sessions() {
+        let table = Table::of(fixture());
+        let mut rules = Rules::new(30 * MIN);
+        rules.filters.channel = Some(Channel::Search);
+        let journeys = prepare(&table, i64::MIN..i64::MAX, rules);
+        let r = feedback(&journeys, &all());
+        assert_eq!(r.overall.nps.map(|n| n.responses), Some(1));
+        assert_eq!(r.overall.csat, None);
+        let only_csat = report(Options {
+            widget: Some(Widget::Csat),
+            ..all()
+        });
+        assert_eq!(only_csat.overall.nps, None);
+        assert_eq!(only_csat.widgets.len(), 1);
     }
 }

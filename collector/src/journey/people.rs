@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::feedback::{Scores, Tally};
 use super::{
     Channel, Journeys, Label, Row, Session, Touch, median_f64, median_ms, ratio, round4,
     visitor_hex,
@@ -104,6 +105,9 @@ pub struct TouchpointRow {
     pub conversion_share: f64,
     /// Median (1-based) position of its first occurrence in the session paths.
     pub median_position: Option<f64>,
+    /// The answers of the rating widgets placed at this touchpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratings: Option<Scores>,
 }
 
 pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
@@ -118,9 +122,15 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
     let mut seen_by_visitor = vec![0usize; n];
     let mut seen_in_session = vec![0usize; n];
     let mut seen_before_conversion = vec![0usize; n];
+    let mut ratings = vec![Tally::default(); n];
     let (mut v, mut s) = (0, 0);
     journeys.for_each_visitor(|visitor| {
         v += 1;
+        for rating in visitor.sessions().flat_map(|s| s.ratings) {
+            if let Some(score) = rating.score {
+                ratings[journeys.label_of(rating.touchpoint).index()].add(rating.widget, score);
+            }
+        }
         for label in visitor.labels() {
             if std::mem::replace(&mut seen_by_visitor[label.index()], v) != v {
                 visitors[label.index()] += 1;
@@ -147,7 +157,9 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
         }
     });
     // By name, then (stably) by visitors.
-    let mut order: Vec<usize> = (0..n).filter(|&i| visitors[i] > 0).collect();
+    let mut order: Vec<usize> = (0..n)
+        .filter(|&i| visitors[i] > 0 || !ratings[i].is_empty())
+        .collect();
     order.sort_by_key(|&i| journeys.name(Label::from_index(i)));
     let mut rows: Vec<TouchpointRow> = order
         .into_iter()
@@ -157,6 +169,7 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
             sessions: sessions[i],
             conversion_share: ratio(before_conversion[i] as f64, converters as f64),
             median_position: median_f64(std::mem::take(&mut positions[i])),
+            ratings: (!ratings[i].is_empty()).then(|| ratings[i].scores()),
         })
         .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.visitors));

@@ -1,0 +1,357 @@
+//! The rating widgets in a real headless Chromium, on a page whose CSS tries to break
+//! them (`* { all: unset }`, `button { display: none }`): each kind answered with the
+//! mouse or with the keyboard only, the popover dismissed, every answer stored once
+//! with its touchpoint and stage, nobody asked twice, and the feedback report.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+};
+use fantoccini::key::Key;
+use serde_json::Value;
+use spur_tests::Server;
+use spur_tests::browser::Browser;
+use spur_tests::pages::{Page, Pages};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+const HOSTILE_QUESTION: &str = "<img src=x onerror=\"window.pwned=1\"> Was this helpful?";
+
+fn page(api: &str) -> Page {
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>feedback</title>
+<style>* {{ all: unset }} button {{ display: none }}</style>
+<script>
+window.errors = [];
+addEventListener("error", function (e) {{ errors.push("error: " + e.message); }});
+</script>
+<script async src="/spur.js" data-site="demo" data-api="{api}"></script>
+</head>
+<body data-touchpoint="feedback-page" data-stage="retention">
+<p>Top</p>
+<div id="nps" data-spur-feedback="nps" data-touchpoint="after-delivery"></div>
+<div id="csat" data-spur-feedback="csat" data-touchpoint="checkout-csat" data-stage="purchase"></div>
+<div id="ces" data-spur-feedback="ces" data-touchpoint="support-ces" data-lang="de"></div>
+<div id="thumbs" data-spur-feedback="thumbs" data-touchpoint="faq-thumbs" data-question="{question}"></div>
+</body></html>"#,
+        question = HOSTILE_QUESTION.replace('"', "&quot;"),
+    );
+    Page::new("/feedback.html", html)
+}
+
+async fn eval(browser: &Browser, script: &str) -> Value {
+    browser
+        .client
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !condition().await {
+        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Clicks with the mouse at the middle of `selector` inside widget `id`'s shadow root.
+async fn mouse_click(browser: &Browser, id: &str, selector: &str) {
+    let at = eval(
+        browser,
+        &format!(
+            "var e = document.getElementById('{id}').shadowRoot.querySelector('{selector}');
+             e.scrollIntoView({{block: 'center'}});
+             var b = e.getBoundingClientRect();
+             return [b.x + b.width / 2, b.y + b.height / 2];"
+        ),
+    )
+    .await;
+    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    browser.client.perform_actions(mouse).await.unwrap();
+}
+
+/// Presses keys, as a person would, wherever the focus is.
+async fn keys(browser: &Browser, keys: &[char]) {
+    let mut actions = KeyActions::new("keyboard".into());
+    for &key in keys {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    browser.client.perform_actions(actions).await.unwrap();
+}
+
+fn text(s: &str) -> Vec<char> {
+    s.chars().collect()
+}
+
+/// What has focus: the widget host's id and, inside its shadow root, the focused
+/// element's role or tag and `data-v`.
+async fn focus(browser: &Browser) -> String {
+    eval(
+        browser,
+        "var h = document.activeElement, s = h && h.shadowRoot && h.shadowRoot.activeElement;
+         return (h && h.id) + ':' + (s ? (s.getAttribute('role') || s.tagName.toLowerCase()) + (s.dataset.v || '') : '');",
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_owned()
+}
+
+/// Presses Tab until the focus is on a radio of widget `id`.
+async fn tab_into(browser: &Browser, id: &str) {
+    for _ in 0..30 {
+        if focus(browser).await.starts_with(&format!("{id}:radio")) {
+            return;
+        }
+        keys(browser, &[Key::Tab.into()]).await;
+    }
+    panic!("Tab never reached {id}; focus at {}", focus(browser).await);
+}
+
+/// The stored feedback events: (touchpoint, stage, props) in time order.
+fn stored(server: &Server) -> Vec<(String, Option<String>, Value)> {
+    let mut touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
+    touches.sort_by_key(|t| t.ts);
+    touches
+        .into_iter()
+        .filter(|t| t.kind == spur::event::EventKind::Feedback)
+        .map(|t| {
+            (
+                t.touchpoint,
+                t.stage.map(|s| s.as_str().to_owned()),
+                serde_json::from_str(t.props.as_deref().unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn answers(server: &Server) -> Vec<(String, Option<String>, Value)> {
+    stored(server)
+        .into_iter()
+        .filter(|(_, _, p)| p["outcome"] != "shown")
+        .collect()
+}
+
+#[tokio::test]
+async fn widgets_answered_by_mouse_and_keyboard_once_each() {
+    let server = Server::start().await;
+    let pages = Pages::start(vec![page(&server.url(""))]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&pages.url("/feedback.html"))
+        .await
+        .unwrap();
+
+    // Rendered despite the page's CSS: every radio has a size and is displayed.
+    let rendered = "return ['nps', 'csat', 'ces', 'thumbs'].map(function (id) {
+        var r = document.getElementById(id).shadowRoot;
+        if (!r) return 0;
+        var radios = [].slice.call(r.querySelectorAll('[role=radio]'));
+        return radios.filter(function (b) {
+          var box = b.getBoundingClientRect();
+          return box.width > 20 && box.height > 20 && getComputedStyle(b).display != 'none';
+        }).length;
+      });";
+    eventually("the widgets to render", || async {
+        eval(&browser, rendered).await == serde_json::json!([11, 5, 7, 2])
+    })
+    .await;
+    // Each widget said it was shown.
+    eventually("four `shown` events", || async {
+        stored(&server).len() == 4
+    })
+    .await;
+    // The page's own text is text: no element was made of the question.
+    let question = eval(
+        &browser,
+        "var r = document.getElementById('thumbs').shadowRoot;
+         return [r.getElementById('q').textContent, r.querySelectorAll('img').length, !!window.pwned];",
+    )
+    .await;
+    assert_eq!(question, serde_json::json!([HOSTILE_QUESTION, 0, false]));
+    // German from data-lang.
+    let ces_question = eval(
+        &browser,
+        "return document.getElementById('ces').shadowRoot.getElementById('q').textContent;",
+    )
+    .await;
+    assert_eq!(
+        ces_question,
+        "Wie einfach war es, zu erledigen, was Sie vorhatten?"
+    );
+
+    // NPS with the mouse: 9, a comment typed into the box, Send.
+    mouse_click(&browser, "nps", "[data-v=\"9\"]").await;
+    mouse_click(&browser, "nps", "textarea").await;
+    keys(&browser, &text("Fast delivery")).await;
+    mouse_click(&browser, "nps", "form button").await;
+
+    // CSAT with the keyboard only: Tab to the faces, arrows to the fourth, Enter, Tab
+    // to Send, Enter.
+    eval(
+        &browser,
+        "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);",
+    )
+    .await;
+    tab_into(&browser, "csat").await;
+    keys(
+        &browser,
+        &[Key::Right.into(), Key::Right.into(), Key::Right.into()],
+    )
+    .await;
+    assert_eq!(focus(&browser).await, "csat:radio4");
+    keys(&browser, &[Key::Enter.into()]).await;
+    assert_eq!(focus(&browser).await, "csat:textarea");
+    keys(&browser, &[Key::Tab.into(), Key::Enter.into()]).await;
+    let thanks = eval(
+        &browser,
+        "var t = document.getElementById('csat').shadowRoot.querySelector('[role=status]');
+         return [t.textContent, document.getElementById('csat').shadowRoot.activeElement === t];",
+    )
+    .await;
+    assert_eq!(
+        thanks,
+        serde_json::json!(["Thank you for your feedback!", true])
+    );
+
+    // CES in German, keyboard only: End (7), Left (6), Space, comment, Tab, Enter.
+    tab_into(&browser, "ces").await;
+    keys(&browser, &[Key::End.into(), Key::Left.into()]).await;
+    assert_eq!(focus(&browser).await, "ces:radio6");
+    keys(&browser, &[' ']).await;
+    keys(&browser, &text("Ging schnell")).await;
+    keys(&browser, &[Key::Tab.into(), Key::Enter.into()]).await;
+
+    // Thumbs with the mouse: up, Send without a comment.
+    mouse_click(&browser, "thumbs", "[data-v=\"1\"]").await;
+    mouse_click(&browser, "thumbs", "form button").await;
+
+    // The popover from code, dismissed with Escape from inside it.
+    eval(
+        &browser,
+        "spur.feedback({kind: 'nps', touchpoint: 'after-purchase', question: 'Would you recommend us?'});",
+    )
+    .await;
+    eventually("the popover", || async {
+        eval(&browser, "return [].some.call(document.body.children, function (e) { return e.shadowRoot && !e.id; });")
+            .await
+            == true
+    })
+    .await;
+    eval(
+        &browser,
+        "var host = [].filter.call(document.body.children, function (e) { return e.shadowRoot && !e.id; })[0];
+         host.shadowRoot.querySelector('[role=radio]').focus();",
+    )
+    .await;
+    keys(&browser, &[Key::Escape.into()]).await;
+    eventually("the popover to go", || async {
+        eval(&browser, "return [].some.call(document.body.children, function (e) { return e.shadowRoot && !e.id; });")
+            .await
+            == false
+    })
+    .await;
+
+    // Every answer once, with its touchpoint and stage.
+    let expected = serde_json::json!([
+        ["after-delivery", "retention", {"widget": "nps", "outcome": "answered", "score": 9, "comment": "Fast delivery"}],
+        ["checkout-csat", "purchase", {"widget": "csat", "outcome": "answered", "score": 4}],
+        ["support-ces", "retention", {"widget": "ces", "outcome": "answered", "score": 6, "comment": "Ging schnell"}],
+        ["faq-thumbs", "retention", {"widget": "thumbs", "outcome": "answered", "score": 1}],
+        ["after-purchase", "retention", {"widget": "nps", "outcome": "dismissed"}],
+    ]);
+    let start = Instant::now();
+    while serde_json::to_value(answers(&server)).unwrap() != expected && start.elapsed() < PATIENCE
+    {
+        server_flush(&browser).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(serde_json::to_value(answers(&server)).unwrap(), expected);
+    assert_eq!(stored(&server).len(), 10, "{:?}", stored(&server));
+
+    // Never asked twice: after a reload nothing renders, the popover stays away, and no
+    // new event is sent.
+    browser.client.refresh().await.unwrap();
+    eventually("the page to load again", || async {
+        eval(&browser, "return !!(window.spur && window.spur._spur);").await == true
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    eval(
+        &browser,
+        "spur.feedback({kind: 'nps', touchpoint: 'after-purchase'}); spur.flush();",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let shadows = eval(
+        &browser,
+        "return [].filter.call(document.querySelectorAll('*'), function (e) { return e.shadowRoot; }).length;",
+    )
+    .await;
+    assert_eq!(shadows, 0);
+    assert_eq!(stored(&server).len(), 10);
+    assert_eq!(
+        eval(&browser, "return window.errors;").await,
+        serde_json::json!([])
+    );
+
+    // The report.
+    let report = server
+        .get(&format!(
+            "/api/v1/reports/feedback?site=demo&from={today}&to={today}",
+            today = spur_tests::today()
+        ))
+        .await;
+    assert!(report.status.is_success(), "{:?}", report.json());
+    let r = report.json();
+    assert_eq!(r["overall"]["nps"]["promoters"], 1);
+    assert_eq!(r["overall"]["csat"]["satisfied"], 1.0);
+    assert_eq!(r["overall"]["ces"]["mean"], 6.0);
+    assert_eq!(r["overall"]["thumbs"]["up"], 1);
+    let popover = r["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["touchpoint"] == "after-purchase")
+        .unwrap();
+    assert_eq!(
+        (
+            &popover["shown"],
+            &popover["dismissed"],
+            &popover["answered"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(0)
+        )
+    );
+    browser.close().await;
+}
+
+/// Asks the tracker to send what it holds.
+async fn server_flush(browser: &Browser) {
+    eval(browser, "spur.flush();").await;
+}

@@ -1,0 +1,619 @@
+//! Rating widgets: CSAT (faces), NPS (0–10), CES (1–7) and thumbs, each with an
+//! optional comment and a thank-you state.
+//!
+//! Declared in markup and rendered where they stand:
+//!
+//! ```html
+//! <div data-spur-feedback="nps" data-touchpoint="after-delivery"
+//!      data-question="…" data-stage="retention" data-days="90" data-lang="de"></div>
+//! ```
+//!
+//! or opened from code as a dismissible popover: `spur.feedback({kind, touchpoint,
+//! question})`. Each widget lives in its own Shadow DOM, so the page's CSS cannot break
+//! it and its CSS cannot leak out; the page themes it through CSS custom properties
+//! (`--spur-accent`, `--spur-bg`, `--spur-fg`, `--spur-radius`, `--spur-font`).
+//!
+//! Accessible: a radio group with arrow keys, Home/End, Enter or Space to choose;
+//! Escape dismisses; the thank-you is announced (`role=status`) and focused.
+//!
+//! Never asks twice: an answer or a dismissal is remembered per touchpoint in
+//! `localStorage` (`spur:fb:<touchpoint>`), and the widget stays away for `data-days`
+//! days (default 90). What the visitor does is sent as `feedback` events: `shown`,
+//! then `answered` (score, comment) or `dismissed`.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use gloo_events::{EventListener, EventListenerOptions};
+use js_sys::Reflect;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, KeyboardEvent,
+    ShadowRootInit, ShadowRootMode,
+};
+
+use crate::capture;
+use crate::wire::{Props, Stage, Value};
+
+/// How long a widget stays away after an answer or a dismissal, by default.
+const DEFAULT_DAYS: u32 = 90;
+const DAY_MS: f64 = 86_400_000.0;
+/// The longest comment sent, in characters (the collector's limit).
+const MAX_COMMENT_CHARS: usize = 1000;
+const MARK: &str = "data-spur-ready";
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Kind {
+    Csat,
+    Nps,
+    Ces,
+    Thumbs,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "csat" => Kind::Csat,
+            "nps" => Kind::Nps,
+            "ces" => Kind::Ces,
+            "thumbs" => Kind::Thumbs,
+            _ => return None,
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Csat => "csat",
+            Kind::Nps => "nps",
+            Kind::Ces => "ces",
+            Kind::Thumbs => "thumbs",
+        }
+    }
+
+    /// The first and last score.
+    fn scale(self) -> (u8, u8) {
+        match self {
+            Kind::Csat => (1, 5),
+            Kind::Nps => (0, 10),
+            Kind::Ces => (1, 7),
+            Kind::Thumbs => (0, 1),
+        }
+    }
+}
+
+/// The built-in texts of one language.
+struct Texts {
+    /// Per kind, in [`Kind`] order.
+    questions: [&'static str; 4],
+    nps_ends: [&'static str; 2],
+    ces_ends: [&'static str; 2],
+    faces: [&'static str; 5],
+    thumbs: [&'static str; 2],
+    comment: &'static str,
+    send: &'static str,
+    close: &'static str,
+    thanks: &'static str,
+}
+
+const EN: Texts = Texts {
+    questions: [
+        "How satisfied are you?",
+        "How likely are you to recommend us to a friend or colleague?",
+        "How easy was it to get what you needed?",
+        "Was this helpful?",
+    ],
+    nps_ends: ["Not likely", "Very likely"],
+    ces_ends: ["Very difficult", "Very easy"],
+    faces: [
+        "Very dissatisfied",
+        "Dissatisfied",
+        "Neutral",
+        "Satisfied",
+        "Very satisfied",
+    ],
+    thumbs: ["No", "Yes"],
+    comment: "Anything you would like to add? (optional)",
+    send: "Send",
+    close: "Close",
+    thanks: "Thank you for your feedback!",
+};
+
+const DE: Texts = Texts {
+    questions: [
+        "Wie zufrieden sind Sie?",
+        "Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen empfehlen?",
+        "Wie einfach war es, zu erledigen, was Sie vorhatten?",
+        "War das hilfreich?",
+    ],
+    nps_ends: ["Unwahrscheinlich", "Sehr wahrscheinlich"],
+    ces_ends: ["Sehr schwierig", "Sehr einfach"],
+    faces: [
+        "Sehr unzufrieden",
+        "Unzufrieden",
+        "Neutral",
+        "Zufrieden",
+        "Sehr zufrieden",
+    ],
+    thumbs: ["Nein", "Ja"],
+    comment: "Möchten Sie noch etwas ergänzen? (optional)",
+    send: "Senden",
+    close: "Schließen",
+    thanks: "Danke für Ihr Feedback!",
+};
+
+/// The mouth of each CSAT face, from very dissatisfied to very satisfied: the
+/// quadratic curve's ends' and control point's heights.
+const MOUTHS: [(u8, u8); 5] = [(17, 13), (16, 14), (15, 15), (14, 17), (14, 19)];
+/// A thumb (up; turned for down).
+const THUMB: &str = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+
+/// Drawn, not emoji: the faces look the same with or without an emoji font.
+fn icon(kind: Kind, score: u8) -> Option<String> {
+    let svg = "<svg viewBox=\"0 0 24 24\" width=26 height=26 aria-hidden=true focusable=false>";
+    match kind {
+        Kind::Csat => {
+            let (end, mid) = MOUTHS[usize::from(score - 1)];
+            Some(format!(
+                "{svg}<g fill=none stroke=currentColor stroke-width=1.8 stroke-linecap=round>\
+                 <circle cx=12 cy=12 r=10 /><path d=\"M8 {end}Q12 {mid} 16 {end}\"/></g>\
+                 <circle cx=9 cy=9.5 r=1.3 fill=currentColor /><circle cx=15 cy=9.5 r=1.3 fill=currentColor /></svg>"
+            ))
+        }
+        Kind::Thumbs => {
+            let turn = if score == 0 {
+                " transform=\"rotate(180 12 12)\""
+            } else {
+                ""
+            };
+            Some(format!(
+                "{svg}<path fill=currentColor d=\"{THUMB}\"{turn}/></svg>"
+            ))
+        }
+        _ => None,
+    }
+}
+
+const STYLE: &str = "\
+:host{display:block}\
+.w{box-sizing:border-box;font:15px/1.4 var(--spur-font,system-ui,sans-serif);color:var(--spur-fg,#222);\
+background:var(--spur-bg,#fff);border:1px solid var(--spur-border,#ddd);border-radius:var(--spur-radius,10px);\
+padding:14px 16px;position:relative;max-width:560px}\
+.q{margin:0 28px 10px 0;font-weight:600}\
+.s{display:flex;flex-wrap:wrap;gap:6px}\
+button{font:inherit;color:inherit;cursor:pointer;border:1px solid var(--spur-border,#ccc);\
+background:var(--spur-bg,#fff);border-radius:calc(var(--spur-radius,10px) - 4px);min-width:36px;min-height:36px;padding:4px 8px}\
+button:focus-visible,textarea:focus-visible{outline:3px solid var(--spur-accent,#8a5a2b);outline-offset:2px}\
+[role=radio][aria-checked=true]{background:var(--spur-accent,#8a5a2b);color:var(--spur-on-accent,#fff);border-color:var(--spur-accent,#8a5a2b)}\
+.f{display:inline-flex;align-items:center;justify-content:center;padding:4px}svg{display:block}\
+.n{display:flex;justify-content:space-between;font-size:12px;opacity:.75;margin-top:4px}\
+.x{position:absolute;top:6px;right:6px;border:0;background:none;font-size:20px;min-width:32px;min-height:32px}\
+form{margin-top:10px;display:grid;gap:6px}\
+textarea{font:inherit;box-sizing:border-box;width:100%;border:1px solid var(--spur-border,#ccc);border-radius:6px;padding:6px}\
+form button{justify-self:start;background:var(--spur-accent,#8a5a2b);color:var(--spur-on-accent,#fff);border-color:var(--spur-accent,#8a5a2b)}\
+[hidden]{display:none!important}\
+.t{margin:0;font-weight:600}";
+
+/// What to ask, and where the answer belongs.
+struct Ask {
+    kind: Kind,
+    touchpoint: String,
+    question: Option<String>,
+    stage: Option<Stage>,
+    days: u32,
+    german: bool,
+}
+
+/// Renders every widget declared in the page that is not rendered yet.
+pub fn scan() {
+    let Some(doc) = capture::document() else {
+        return;
+    };
+    let Ok(found) = doc.query_selector_all("[data-spur-feedback]") else {
+        return;
+    };
+    for i in 0..found.length() {
+        let Some(host) = found.get(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else {
+            continue;
+        };
+        if host.has_attribute(MARK) {
+            continue;
+        }
+        let _ = host.set_attribute(MARK, "");
+        let attr = |name: &str| host.get_attribute(name);
+        let Some(ask) = ask(
+            attr("data-spur-feedback"),
+            attr("data-touchpoint"),
+            attr("data-question"),
+            attr("data-stage"),
+            attr("data-days"),
+            attr("data-lang"),
+            &doc,
+        ) else {
+            continue;
+        };
+        if !asked_recently(&ask) {
+            render(host, ask, false);
+        }
+    }
+}
+
+/// `spur.feedback({kind, touchpoint, question, stage, days, lang})`: the popover.
+pub fn open(options: &JsValue) {
+    let Some(doc) = capture::document() else {
+        return;
+    };
+    let field = |key: &str| {
+        Reflect::get(options, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_string().or_else(|| js_text(&v)))
+    };
+    let Some(ask) = ask(
+        field("kind"),
+        field("touchpoint"),
+        field("question"),
+        field("stage"),
+        field("days"),
+        field("lang"),
+        &doc,
+    ) else {
+        return;
+    };
+    if asked_recently(&ask) {
+        return;
+    }
+    let (Some(body), Ok(host)) = (doc.body(), doc.create_element("div")) else {
+        return;
+    };
+    let Ok(host) = host.dyn_into::<HtmlElement>() else {
+        return;
+    };
+    // Through the CSSOM, which a CSP that forbids inline styles allows.
+    host.style().set_css_text(
+        "all:initial;display:block;position:fixed;right:16px;bottom:16px;left:auto;top:auto;\
+         z-index:2147483647;width:min(380px,calc(100vw - 32px));\
+         box-shadow:0 8px 28px rgba(0,0,0,.18);border-radius:var(--spur-radius,10px)",
+    );
+    let _ = body.append_child(&host);
+    render(host, ask, true);
+}
+
+fn ask(
+    kind: Option<String>,
+    touchpoint: Option<String>,
+    question: Option<String>,
+    stage: Option<String>,
+    days: Option<String>,
+    lang: Option<String>,
+    doc: &Document,
+) -> Option<Ask> {
+    let kind = Kind::parse(kind?.trim())?;
+    let touchpoint = capture::clean(&touchpoint?, capture::MAX_NAME_CHARS)?;
+    let lang = lang
+        .or_else(|| doc.document_element()?.get_attribute("lang"))
+        .filter(|l| !l.is_empty())
+        .or_else(|| capture::window()?.navigator().language())
+        .unwrap_or_default();
+    Some(Ask {
+        kind,
+        touchpoint,
+        question: question.and_then(|q| capture::clean(&q, 300)),
+        stage: stage.and_then(|s| Stage::parse(&s)),
+        days: days
+            .and_then(|d| d.trim().parse().ok())
+            .unwrap_or(DEFAULT_DAYS),
+        german: lang.to_ascii_lowercase().starts_with("de"),
+    })
+}
+
+/// A JS number as JS writes it (Rust's float formatting would cost the bundle ~10 KB).
+fn js_text(value: &JsValue) -> Option<String> {
+    value
+        .dyn_ref::<js_sys::Number>()?
+        .to_string_with_radix(10)
+        .ok()
+        .map(String::from)
+}
+
+fn memory_key(touchpoint: &str) -> String {
+    format!("spur:fb:{touchpoint}")
+}
+
+/// Whether the visitor answered or dismissed this touchpoint's widget within its period.
+fn asked_recently(ask: &Ask) -> bool {
+    let Some(storage) = capture::window().and_then(|w| w.local_storage().ok().flatten()) else {
+        return false;
+    };
+    let at = storage
+        .get_item(&memory_key(&ask.touchpoint))
+        .ok()
+        .flatten()
+        .map(|v| js_sys::parse_float(&v))
+        .filter(|at| !at.is_nan());
+    at.is_some_and(|at| js_sys::Date::now() - at < f64::from(ask.days) * DAY_MS)
+}
+
+fn remember(touchpoint: &str) {
+    if let Some(storage) = capture::window().and_then(|w| w.local_storage().ok().flatten()) {
+        if let Some(now) = js_text(&JsValue::from_f64(js_sys::Date::now())) {
+            let _ = storage.set_item(&memory_key(touchpoint), &now);
+        }
+    }
+}
+
+/// One rendered widget.
+struct Widget {
+    ask: Ask,
+    host: HtmlElement,
+    root: web_sys::ShadowRoot,
+    popover: bool,
+    chosen: Cell<Option<u8>>,
+    done: Cell<bool>,
+}
+
+fn render(host: HtmlElement, ask: Ask, popover: bool) {
+    let Ok(root) = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)) else {
+        return;
+    };
+    let t = if ask.german { &DE } else { &EN };
+    let (first, last) = ask.kind.scale();
+    let mut radios = String::new();
+    for score in first..=last {
+        let face = icon(ask.kind, score);
+        let class = if face.is_some() { " class=f" } else { "" };
+        let label = match ask.kind {
+            Kind::Csat => t.faces[usize::from(score - 1)],
+            Kind::Thumbs => t.thumbs[usize::from(score)],
+            _ => "",
+        };
+        let tab = if score == first { "0" } else { "-1" };
+        let shown = face.unwrap_or_else(|| score.to_string());
+        // Only numbers and the built-in labels go into markup; the page's texts are
+        // set as text below.
+        let aria = if label.is_empty() {
+            String::new()
+        } else {
+            format!(" aria-label=\"{label}\" title=\"{label}\"")
+        };
+        radios.push_str(&format!(
+            "<button type=button role=radio aria-checked=false tabindex={tab} data-v={score}{class}{aria}>{shown}</button>"
+        ));
+    }
+    let ends = match ask.kind {
+        Kind::Nps => Some(t.nps_ends),
+        Kind::Ces => Some(t.ces_ends),
+        _ => None,
+    };
+    let ends_html = ends.map_or(String::new(), |[lo, hi]| {
+        format!("<div class=n aria-hidden=true><span>{lo}</span><span>{hi}</span></div>")
+    });
+    let role = if popover {
+        " role=dialog aria-labelledby=q"
+    } else {
+        " role=group aria-labelledby=q"
+    };
+    // A constructed style sheet: a page whose CSP forbids inline styles still styles it.
+    if let Ok(sheet) = CssStyleSheet::new() {
+        let _ = sheet.replace_sync(STYLE);
+        root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+    }
+    root.set_inner_html(&format!(
+        "<div class=w part=widget{role}>\
+         <p class=q id=q></p>\
+         <div class=s role=radiogroup aria-labelledby=q>{radios}</div>{ends_html}\
+         <form hidden><label for=c>{comment}</label><textarea id=c rows=3 maxlength={MAX_COMMENT_CHARS}></textarea>\
+         <button type=submit>{send}</button></form>\
+         <p class=t role=status aria-live=polite tabindex=-1></p>\
+         <button type=button class=x aria-label=\"{close}\" title=\"{close}\">×</button></div>",
+        comment = t.comment,
+        send = t.send,
+        close = t.close,
+    ));
+    let question = ask
+        .question
+        .clone()
+        .unwrap_or_else(|| t.questions[ask.kind as usize].to_owned());
+    if let Ok(Some(q)) = root.query_selector("#q") {
+        q.set_text_content(Some(&question));
+    }
+    let widget = Rc::new(Widget {
+        ask,
+        host,
+        root,
+        popover,
+        chosen: Cell::new(None),
+        done: Cell::new(false),
+    });
+    widget.send(Outcome::Shown);
+    // One closure type for the three listeners (each distinct type costs glue); not
+    // passive, so that keys and the form's submission can be kept from their defaults.
+    for kind in ["click", "keydown", "submit"] {
+        let w = widget.clone();
+        EventListener::new_with_options(
+            &widget.root,
+            kind,
+            EventListenerOptions::enable_prevent_default(),
+            move |event| w.handle(event),
+        )
+        .forget();
+    }
+}
+
+enum Outcome {
+    Shown,
+    Answered(u8, Option<String>),
+    Dismissed,
+}
+
+impl Widget {
+    fn send(&self, outcome: Outcome) {
+        let mut props = vec![
+            (
+                "widget".to_owned(),
+                Value::Str(self.ask.kind.as_str().to_owned()),
+            ),
+            (
+                "outcome".to_owned(),
+                Value::Str(
+                    match outcome {
+                        Outcome::Shown => "shown",
+                        Outcome::Answered(..) => "answered",
+                        Outcome::Dismissed => "dismissed",
+                    }
+                    .to_owned(),
+                ),
+            ),
+        ];
+        if let Outcome::Answered(score, comment) = outcome {
+            props.push(("score".to_owned(), Value::Num(f64::from(score))));
+            if let Some(comment) = comment {
+                props.push(("comment".to_owned(), Value::Str(comment)));
+            }
+        }
+        crate::tracker::feedback(&self.ask.touchpoint, self.ask.stage, Props(props));
+    }
+
+    fn radios(&self) -> Vec<HtmlElement> {
+        let Ok(list) = self.root.query_selector_all("[role=radio]") else {
+            return Vec::new();
+        };
+        (0..list.length())
+            .filter_map(|i| list.get(i)?.dyn_into::<HtmlElement>().ok())
+            .collect()
+    }
+
+    fn find(&self, selector: &str) -> Option<HtmlElement> {
+        self.root.query_selector(selector).ok()??.dyn_into().ok()
+    }
+
+    fn handle(&self, event: &Event) {
+        match event.type_().as_str() {
+            "click" => self.clicked(event),
+            "keydown" => self.key(event),
+            _ => {
+                event.prevent_default();
+                self.submit();
+            }
+        }
+    }
+
+    fn clicked(&self, event: &Event) {
+        let Some(button) = event
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.closest("button").ok().flatten())
+        else {
+            return;
+        };
+        if button.class_name() == "x" {
+            self.dismiss();
+        } else if let Some(score) = button.get_attribute("data-v").and_then(|v| v.parse().ok()) {
+            self.choose(score);
+        }
+    }
+
+    fn key(&self, event: &Event) {
+        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+            return;
+        };
+        let key = event.key();
+        if key == "Escape" {
+            event.prevent_default();
+            self.dismiss();
+            return;
+        }
+        let radios = self.radios();
+        let focused = self
+            .root
+            .active_element()
+            .and_then(|a| radios.iter().position(|r| r.is_same_node(Some(&a))));
+        let Some(at) = focused else { return };
+        let last = radios.len().saturating_sub(1);
+        let to = match key.as_str() {
+            "ArrowRight" | "ArrowDown" => (at + 1).min(last),
+            "ArrowLeft" | "ArrowUp" => at.saturating_sub(1),
+            "Home" => 0,
+            "End" => last,
+            "Enter" | " " => {
+                event.prevent_default();
+                let (first, _) = self.ask.kind.scale();
+                self.choose(first + at as u8);
+                return;
+            }
+            _ => return,
+        };
+        event.prevent_default();
+        for (i, radio) in radios.iter().enumerate() {
+            let _ = radio.set_attribute("tabindex", if i == to { "0" } else { "-1" });
+        }
+        let _ = radios[to].focus();
+    }
+
+    /// A score was chosen: mark it, then offer the comment.
+    fn choose(&self, score: u8) {
+        if self.done.get() {
+            return;
+        }
+        self.chosen.set(Some(score));
+        let (first, _) = self.ask.kind.scale();
+        for (i, radio) in self.radios().iter().enumerate() {
+            let on = usize::from(score - first) == i;
+            let _ = radio.set_attribute("aria-checked", if on { "true" } else { "false" });
+            let _ = radio.set_attribute("tabindex", if on { "0" } else { "-1" });
+        }
+        if let Some(form) = self.find("form") {
+            let _ = form.remove_attribute("hidden");
+        }
+        if let Some(text) = self.find("textarea") {
+            let _ = text.focus();
+        }
+    }
+
+    fn submit(&self) {
+        let Some(score) = self.chosen.get() else {
+            return;
+        };
+        if self.done.replace(true) {
+            return;
+        }
+        let comment = self
+            .find("textarea")
+            .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
+            .map(|t| {
+                t.value()
+                    .trim()
+                    .chars()
+                    .take(MAX_COMMENT_CHARS)
+                    .collect::<String>()
+            })
+            .filter(|c| !c.is_empty());
+        self.send(Outcome::Answered(score, comment));
+        remember(&self.ask.touchpoint);
+        for selector in ["form", ".s", ".n", "#q"] {
+            if let Some(el) = self.find(selector) {
+                let _ = el.set_attribute("hidden", "");
+            }
+        }
+        if let Some(thanks) = self.find(".t") {
+            let t = if self.ask.german { &DE } else { &EN };
+            thanks.set_text_content(Some(t.thanks));
+            let _ = thanks.focus();
+        }
+    }
+
+    fn dismiss(&self) {
+        if self.done.replace(true) {
+            if self.popover {
+                self.host.remove();
+            }
+            return;
+        }
+        self.send(Outcome::Dismissed);
+        remember(&self.ask.touchpoint);
+        if self.popover {
+            self.host.remove();
+        } else {
+            let _ = self.host.set_attribute("hidden", "");
+            let _ = self.host.style().set_property("display", "none");
+        }
+    }
+}
