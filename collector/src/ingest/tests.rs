@@ -230,3 +230,54 @@ fn disallowed_origin_is_refused() {
     let err = check_batch(&batch, Some(&site), Some("https://evil.example")).unwrap_err();
     assert_eq!(err.code(), "origin_not_allowed");
 }
+
+#[test]
+fn feedback_events_carry_a_checked_answer() {
+    let with = |props: Option<&str>| {
+        let mut batch: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
+        let event = &mut batch["events"][2];
+        event["type"] = "feedback".into();
+        event["name"] = "after-delivery".into();
+        match props {
+            Some(p) => event["props"] = serde_json::from_str(p).unwrap(),
+            None => {
+                event.as_object_mut().unwrap().remove("props");
+            }
+        }
+        batch.to_string()
+    };
+    let long = "x".repeat(1000);
+    let ok = with(Some(&format!(
+        r#"{{"widget":"nps","outcome":"answered","score":10,"comment":"{long}"}}"#
+    )));
+    let events = ingest(&ok).unwrap();
+    assert_eq!(events[2].kind, crate::event::EventKind::Feedback);
+    assert_eq!(events[2].touchpoint, "after-delivery");
+    let reason = |body: &str| rejection(body).reason;
+    assert_eq!(
+        reason(&with(None)),
+        "is required for feedback: widget, outcome, score when answered"
+    );
+    assert_eq!(
+        reason(&with(Some(r#"{"widget":"nps","outcome":"answered","score":11}"#))),
+        "props.score must be a whole number on the widget's scale (nps 0-10, csat 1-5, ces 1-7, thumbs 0-1)"
+    );
+    assert_eq!(
+        reason(&with(Some(r#"{"widget":"stars","outcome":"shown"}"#))),
+        "props.widget must be one of nps, csat, ces, thumbs"
+    );
+    let too_long = "x".repeat(1001);
+    assert_eq!(
+        reason(&with(Some(&format!(
+            r#"{{"widget":"nps","outcome":"answered","score":1,"comment":"{too_long}"}}"#
+        )))),
+        "props.comment must be at most 1000 characters"
+    );
+    // Other events keep the 256-character limit.
+    let mut custom: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
+    custom["events"][2]["props"] = serde_json::json!({ "note": "x".repeat(300) });
+    assert_eq!(
+        reason(&custom.to_string()),
+        "string values must be at most 256 characters (a feedback comment 1000)"
+    );
+}

@@ -577,6 +577,9 @@ mod tests {
                 &answered("nps", 10, Some("Fast delivery, great coffee")),
                 1,
             ),
+            // ... and CES 7 (high).
+            rating(2, 3, "support", &shown("ces"), 0),
+            rating(2, 3, "support", &answered("ces", 7, None), 1),
             // 3, direct: / > /faq > /cart, then NPS 5 and CSAT 2 (stage: purchase, of /cart).
             page(3, 0, "/", Awareness),
             page(3, 1, "/faq", Consideration),
@@ -614,6 +617,9 @@ mod tests {
                 r#"{"widget":"nps","outcome":"dismissed"}"#,
                 1,
             ),
+            // ... and CES 4 (in the middle).
+            rating(5, 2, "support", &shown("ces"), 0),
+            rating(5, 2, "support", &answered("ces", 4, None), 1),
         ];
         t[4].stage = Some(Retention);
         t
@@ -648,7 +654,10 @@ mod tests {
         let csat = r.overall.csat.clone().unwrap();
         assert_eq!((csat.responses, csat.satisfied, csat.mean), (2, 0.5, 3.5));
         assert_eq!(csat.distribution, [0, 1, 0, 0, 1]);
-        assert_eq!(r.overall.ces, None);
+        // CES 7 and 4: mean 5.5.
+        let ces = r.overall.ces.clone().unwrap();
+        assert_eq!((ces.responses, ces.mean), (2, 5.5));
+        assert_eq!(ces.distribution, [0, 0, 0, 1, 0, 0, 1]);
         let thumbs = r.overall.thumbs.clone().unwrap();
         assert_eq!((thumbs.up, thumbs.down, thumbs.up_ratio), (1, 0, 1.0));
         // Shown 4 times, answered 3, dismissed once.
@@ -671,6 +680,7 @@ mod tests {
             [
                 (Widget::Nps, "after-delivery", 4, 3, 1, 0.75),
                 (Widget::Csat, "checkout", 2, 2, 0, 1.0),
+                (Widget::Ces, "support", 2, 2, 0, 1.0),
                 (Widget::Thumbs, "/faq", 1, 1, 0, 1.0),
             ]
         );
@@ -694,7 +704,7 @@ mod tests {
         );
         assert_eq!(nps_of(&r.by_day), [("1970-01-01".into(), -33.3333)]);
         let keys: Vec<&str> = r.by_touchpoint.iter().map(|k| k.key.as_str()).collect();
-        assert_eq!(keys, ["/faq", "after-delivery", "checkout"]);
+        assert_eq!(keys, ["/faq", "after-delivery", "checkout", "support"]);
     }
 
     #[test]
@@ -751,8 +761,9 @@ mod tests {
     #[test]
     fn what_preceded_low_and_high_ratings() {
         let p = report(all()).preceded;
-        // Low: NPS 3 (1), NPS 5 and CSAT 2 (3). High: NPS 10 (2), CSAT 5 and thumbs up (4).
-        assert_eq!((p.low, p.high), (3, 3));
+        // Low: NPS 3 (1), NPS 5 and CSAT 2 (3). High: NPS 10 and CES 7 (2), CSAT 5 and
+        // thumbs up (4). (CES 4 is in the middle.)
+        assert_eq!((p.low, p.high), (3, 4));
         let paths = |paths: &[PrecedingPath]| -> Vec<(String, u64)> {
             paths
                 .iter()
@@ -766,8 +777,8 @@ mod tests {
                 ("/ > /product > /cart".into(), 1)
             ]
         );
-        assert_eq!(paths(&p.high_paths), [("/ > /product".into(), 3)]);
-        // /cart: before 3 of 3 low answers, 0 of 3 high; /faq: 2 of 3 and 0.
+        assert_eq!(paths(&p.high_paths), [("/ > /product".into(), 4)]);
+        // /cart: before 3 of 3 low answers, 0 of 4 high; /faq: 2 of 3 and 0.
         let over: Vec<(&str, f64, f64)> = p
             .over_represented
             .iter()
