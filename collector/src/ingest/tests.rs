@@ -259,7 +259,9 @@ fn feedback_events_carry_a_checked_answer() {
         "is required for feedback: widget, outcome, score when answered"
     );
     assert_eq!(
-        reason(&with(Some(r#"{"widget":"nps","outcome":"answered","score":11}"#))),
+        reason(&with(Some(
+            r#"{"widget":"nps","outcome":"answered","score":11}"#
+        ))),
         "props.score must be a whole number on the widget's scale (nps 0-10, csat 1-5, ces 1-7, thumbs 0-1)"
     );
     assert_eq!(
