@@ -18,7 +18,8 @@ use spur_tests::pages::{Page, Pages};
 const PATIENCE: Duration = Duration::from_secs(30);
 const HOSTILE_QUESTION: &str = "<img src=x onerror=\"window.pwned=1\"> Was this helpful?";
 
-fn page(api: &str) -> Page {
+/// The test page at `/feedback<suffix>.html`; each widget's touchpoint ends in `suffix`.
+fn page(api: &str, suffix: &str) -> Page {
     let html = format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>feedback</title>
@@ -31,14 +32,14 @@ addEventListener("error", function (e) {{ errors.push("error: " + e.message); }}
 </head>
 <body data-touchpoint="feedback-page" data-stage="retention">
 <p>Top</p>
-<div id="nps" data-spur-feedback="nps" data-touchpoint="after-delivery"></div>
-<div id="csat" data-spur-feedback="csat" data-touchpoint="checkout-csat" data-stage="purchase"></div>
-<div id="ces" data-spur-feedback="ces" data-touchpoint="support-ces" data-lang="de"></div>
-<div id="thumbs" data-spur-feedback="thumbs" data-touchpoint="faq-thumbs" data-question="{question}"></div>
+<div id="nps" data-spur-feedback="nps" data-touchpoint="after-delivery{suffix}"></div>
+<div id="csat" data-spur-feedback="csat" data-touchpoint="checkout-csat{suffix}" data-stage="purchase"></div>
+<div id="ces" data-spur-feedback="ces" data-touchpoint="support-ces{suffix}" data-lang="de"></div>
+<div id="thumbs" data-spur-feedback="thumbs" data-touchpoint="faq-thumbs{suffix}" data-question="{question}"></div>
 </body></html>"#,
         question = HOSTILE_QUESTION.replace('"', "&quot;"),
     );
-    Page::new("/feedback.html", html)
+    Page::new(&format!("/feedback{suffix}.html"), html)
 }
 
 async fn eval(browser: &Browser, script: &str) -> Value {
@@ -156,7 +157,7 @@ fn answers(server: &Server) -> Vec<(String, Option<String>, Value)> {
 #[tokio::test]
 async fn widgets_answered_by_mouse_and_keyboard_once_each() {
     let server = Server::start().await;
-    let pages = Pages::start(vec![page(&server.url(""))]).await;
+    let pages = Pages::start(vec![page(&server.url(""), "")]).await;
     let browser = Browser::start().await;
     browser
         .client
@@ -347,6 +348,65 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
             &serde_json::json!(1),
             &serde_json::json!(0)
         )
+    );
+    browser.close().await;
+}
+
+/// The same kinds, each answered the other way: NPS and thumbs with the keyboard only,
+/// CSAT and CES with the mouse.
+#[tokio::test]
+async fn each_kind_answered_the_other_way() {
+    let server = Server::start().await;
+    let pages = Pages::start(vec![page(&server.url(""), "-2")]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&pages.url("/feedback-2.html"))
+        .await
+        .unwrap();
+    eventually("the widgets to render", || async {
+        eval(
+            &browser,
+            "return !!document.getElementById('thumbs').shadowRoot;",
+        )
+        .await
+            == true
+    })
+    .await;
+    // NPS: Tab in, Home (0), eight times Right (8), Enter, a comment, Tab to Send, Enter.
+    tab_into(&browser, "nps").await;
+    keys(&browser, &[Key::Home.into()]).await;
+    keys(&browser, &[Key::Right.into(); 8]).await;
+    assert_eq!(focus(&browser).await, "nps:radio8");
+    keys(&browser, &[Key::Enter.into()]).await;
+    keys(&browser, &text("ok")).await;
+    keys(&browser, &[Key::Tab.into(), Key::Enter.into()]).await;
+    // CSAT and CES with the mouse.
+    mouse_click(&browser, "csat", "[data-v=\"2\"]").await;
+    mouse_click(&browser, "csat", "form button").await;
+    mouse_click(&browser, "ces", "[data-v=\"3\"]").await;
+    mouse_click(&browser, "ces", "form button").await;
+    // Thumbs: Tab in (down has focus), Right (up), Space, Tab to Send, Enter.
+    tab_into(&browser, "thumbs").await;
+    keys(&browser, &[Key::Right.into()]).await;
+    assert_eq!(focus(&browser).await, "thumbs:radio1");
+    keys(&browser, &[' ', Key::Tab.into(), Key::Enter.into()]).await;
+    let expected = serde_json::json!([
+        ["after-delivery-2", "retention", {"widget": "nps", "outcome": "answered", "score": 8, "comment": "ok"}],
+        ["checkout-csat-2", "purchase", {"widget": "csat", "outcome": "answered", "score": 2}],
+        ["support-ces-2", "retention", {"widget": "ces", "outcome": "answered", "score": 3}],
+        ["faq-thumbs-2", "retention", {"widget": "thumbs", "outcome": "answered", "score": 1}],
+    ]);
+    let start = Instant::now();
+    while serde_json::to_value(answers(&server)).unwrap() != expected && start.elapsed() < PATIENCE
+    {
+        server_flush(&browser).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(serde_json::to_value(answers(&server)).unwrap(), expected);
+    assert_eq!(
+        eval(&browser, "return window.errors;").await,
+        serde_json::json!([])
     );
     browser.close().await;
 }
