@@ -91,6 +91,32 @@ impl Drop for Browser {
     }
 }
 
+/// Runs `script` in the page (its `return` value comes back), failing the test on a
+/// script error.
+pub async fn eval(browser: &Browser, script: &str) -> serde_json::Value {
+    browser
+        .client
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+/// Polls the async `condition` every 50 ms until it holds, failing after `limit`.
+pub async fn eventually<F, Fut>(what: &str, limit: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !condition().await {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Polls `condition` every 25 ms until it holds, failing the test after `limit`.
 pub async fn until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
     let start = Instant::now();

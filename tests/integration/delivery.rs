@@ -10,13 +10,12 @@
 //! and the ids the pages saw acknowledged (2xx) more than once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
 use spur_tests::Server;
-use spur_tests::browser::Browser;
+use spur_tests::browser::{Browser, eval, eventually};
 use spur_tests::pages::{Page, Pages};
 
 /// Long enough for a few backoff rounds (1 s, 2 s, 4 s, 8 s ceilings with full jitter).
@@ -83,30 +82,6 @@ window.spur = window.spur || {{ q: [] }};
 /// The collector's origin, as `data-api` wants it.
 fn api(server: &Server) -> String {
     server.url("")
-}
-
-async fn eval(browser: &Browser, script: &str) -> Value {
-    browser
-        .client
-        .execute(script, vec![])
-        .await
-        .unwrap_or_else(|e| panic!("{script}: {e}"))
-}
-
-/// Polls the async `condition` every 50 ms until it holds, failing after `limit`.
-async fn eventually<F, Fut>(what: &str, limit: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !condition().await {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The stored touchpoints of site `demo`, sorted (the store keeps one row per event id).

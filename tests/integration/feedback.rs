@@ -3,7 +3,6 @@
 //! mouse or with the keyboard only, the popover dismissed, every answer stored once
 //! with its touchpoint and stage, nobody asked twice, and the feedback report.
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use fantoccini::actions::{
@@ -12,7 +11,7 @@ use fantoccini::actions::{
 use fantoccini::key::Key;
 use serde_json::Value;
 use spur_tests::Server;
-use spur_tests::browser::Browser;
+use spur_tests::browser::{Browser, eval, eventually};
 use spur_tests::pages::{Page, Pages};
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -40,26 +39,6 @@ addEventListener("error", function (e) {{ errors.push("error: " + e.message); }}
         question = HOSTILE_QUESTION.replace('"', "&quot;"),
     );
     Page::new(&format!("/feedback{suffix}.html"), html)
-}
-
-async fn eval(browser: &Browser, script: &str) -> Value {
-    browser
-        .client
-        .execute(script, vec![])
-        .await
-        .unwrap_or_else(|e| panic!("{script}: {e}"))
-}
-
-async fn eventually<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !condition().await {
-        assert!(start.elapsed() < PATIENCE, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Clicks with the mouse at the middle of `selector` inside widget `id`'s shadow root.
@@ -175,12 +154,12 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
           return box.width > 20 && box.height > 20 && getComputedStyle(b).display != 'none';
         }).length;
       });";
-    eventually("the widgets to render", || async {
+    eventually("the widgets to render", PATIENCE, || async {
         eval(&browser, rendered).await == serde_json::json!([11, 5, 7, 2])
     })
     .await;
     // Each widget said it was shown.
-    eventually("four `shown` events", || async {
+    eventually("four `shown` events", PATIENCE, || async {
         stored(&server).len() == 4
     })
     .await;
@@ -255,7 +234,7 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
         "spur.feedback({kind: 'nps', touchpoint: 'after-purchase', question: 'Would you recommend us?'});",
     )
     .await;
-    eventually("the popover", || async {
+    eventually("the popover", PATIENCE, || async {
         eval(&browser, "return [].some.call(document.body.children, function (e) { return e.shadowRoot && !e.id; });")
             .await
             == true
@@ -268,7 +247,7 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
     )
     .await;
     keys(&browser, &[Key::Escape.into()]).await;
-    eventually("the popover to go", || async {
+    eventually("the popover to go", PATIENCE, || async {
         eval(&browser, "return [].some.call(document.body.children, function (e) { return e.shadowRoot && !e.id; });")
             .await
             == false
@@ -283,19 +262,13 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
         ["faq-thumbs", "retention", {"widget": "thumbs", "outcome": "answered", "score": 1}],
         ["after-purchase", "retention", {"widget": "nps", "outcome": "dismissed"}],
     ]);
-    let start = Instant::now();
-    while serde_json::to_value(answers(&server)).unwrap() != expected && start.elapsed() < PATIENCE
-    {
-        server_flush(&browser).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(serde_json::to_value(answers(&server)).unwrap(), expected);
+    wait_for_answers(&server, &browser, &expected).await;
     assert_eq!(stored(&server).len(), 10, "{:?}", stored(&server));
 
     // Never asked twice: after a reload nothing renders, the popover stays away, and no
     // new event is sent.
     browser.client.refresh().await.unwrap();
-    eventually("the page to load again", || async {
+    eventually("the page to load again", PATIENCE, || async {
         eval(&browser, "return !!(window.spur && window.spur._spur);").await == true
     })
     .await;
@@ -364,7 +337,7 @@ async fn each_kind_answered_the_other_way() {
         .goto(&pages.url("/feedback-2.html"))
         .await
         .unwrap();
-    eventually("the widgets to render", || async {
+    eventually("the widgets to render", PATIENCE, || async {
         eval(
             &browser,
             "return !!document.getElementById('thumbs').shadowRoot;",
@@ -397,13 +370,7 @@ async fn each_kind_answered_the_other_way() {
         ["support-ces-2", "retention", {"widget": "ces", "outcome": "answered", "score": 3}],
         ["faq-thumbs-2", "retention", {"widget": "thumbs", "outcome": "answered", "score": 1}],
     ]);
-    let start = Instant::now();
-    while serde_json::to_value(answers(&server)).unwrap() != expected && start.elapsed() < PATIENCE
-    {
-        server_flush(&browser).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(serde_json::to_value(answers(&server)).unwrap(), expected);
+    wait_for_answers(&server, &browser, &expected).await;
     assert_eq!(
         eval(&browser, "return window.errors;").await,
         serde_json::json!([])
@@ -411,7 +378,14 @@ async fn each_kind_answered_the_other_way() {
     browser.close().await;
 }
 
-/// Asks the tracker to send what it holds.
-async fn server_flush(browser: &Browser) {
-    eval(browser, "spur.flush();").await;
+/// Flushes the tracker until the stored answers are `expected` (then compared, so a
+/// difference shows).
+async fn wait_for_answers(server: &Server, browser: &Browser, expected: &Value) {
+    let start = Instant::now();
+    while serde_json::to_value(answers(server)).unwrap() != *expected && start.elapsed() < PATIENCE
+    {
+        eval(browser, "spur.flush();").await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(serde_json::to_value(answers(server)).unwrap(), *expected);
 }
