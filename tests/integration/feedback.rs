@@ -378,6 +378,52 @@ async fn each_kind_answered_the_other_way() {
     browser.close().await;
 }
 
+/// The demo shop asks its after-sales question in a popover once an order is placed.
+#[tokio::test]
+async fn the_demo_shop_asks_after_a_purchase() {
+    let server = Server::start().await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&server.url("/demo/checkout.html"))
+        .await
+        .unwrap();
+    eventually("the tracker", PATIENCE, || async {
+        eval(&browser, "return !!(window.spur && window.spur._spur);").await == true
+    })
+    .await;
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#place-order"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let popover =
+        "[].filter.call(document.body.children, function (e) { return e.shadowRoot; })[0]";
+    eventually("the popover", PATIENCE, || async {
+        eval(&browser, &format!("return !!{popover};")).await == true
+    })
+    .await;
+    if let Some(dir) = std::env::var_os("SPUR_SCREENSHOTS") {
+        let png = browser.client.screenshot().await.unwrap();
+        std::fs::write(
+            std::path::Path::new(&dir).join("demo-checkout-popover.png"),
+            png,
+        )
+        .unwrap();
+    }
+    eval(&browser, &format!("{popover}.id = 'popover';")).await;
+    mouse_click(&browser, "popover", "[data-v=\"5\"]").await;
+    mouse_click(&browser, "popover", "form button").await;
+    let expected = serde_json::json!([
+        ["checkout", "purchase", {"widget": "csat", "outcome": "answered", "score": 5}],
+    ]);
+    wait_for_answers(&server, &browser, &expected).await;
+    browser.close().await;
+}
+
 /// Flushes the tracker until the stored answers are `expected` (then compared, so a
 /// difference shows).
 async fn wait_for_answers(server: &Server, browser: &Browser, expected: &Value) {
