@@ -9,7 +9,10 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::app::{App, shutdown_signal};
-use crate::config::{Cli, Command, ReportArgs, Settings, VisitorArgs, VisitorCommand};
+use crate::config::{
+    AccountArgs, Cli, Command, ReportArgs, Settings, TokenCommand, UserCommand, VisitorArgs,
+    VisitorCommand,
+};
 use crate::privacy;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -34,6 +37,8 @@ pub fn main() -> ExitCode {
         Command::Visitor(command) => visitor(command),
         Command::Report(args) => report(args),
         Command::Openapi => openapi(),
+        Command::User(UserCommand::Add(args)) => add_user(args),
+        Command::Token(TokenCommand::Create(args)) => create_token(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,10 +70,51 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         "  Demo shop:  {base}/demo/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn"
     );
     println!("  Tracker:    {base}/spur.js");
-    println!("  Paths API:  {base}/api/v1/reports/paths?site=demo");
+    println!(
+        "  Paths API:  {base}/api/v1/reports/paths?site=demo (signed in, or with an API token)"
+    );
+    if settings.demo_account {
+        let password = crate::auth::new_password();
+        app.state
+            .store
+            .set_user(DEMO_EMAIL, &crate::auth::hash_password(&password)?)?;
+        println!("  Sign in as {DEMO_EMAIL}, password {password} (new at every start).");
+    }
     println!("Press Ctrl-C to stop.");
     tracing::info!(%addr, "Listening.");
     app.serve(listener, shutdown_signal()).await
+}
+
+/// The account `--demo-account` creates.
+const DEMO_EMAIL: &str = "demo@spur.example";
+
+/// `spur user add`: the password is the first line of standard input.
+fn add_user(args: AccountArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        crate::auth::valid_email(&args.email),
+        "`{}` is not an email address",
+        args.email
+    );
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    crate::auth::check_password(password).map_err(anyhow::Error::msg)?;
+    let store = SqliteStore::open(&args.data)?;
+    store.set_user(&args.email, &crate::auth::hash_password(password)?)?;
+    println!("{} can sign in.", args.email);
+    Ok(())
+}
+
+/// `spur token create`: prints a new API token of an account.
+fn create_token(args: AccountArgs) -> anyhow::Result<()> {
+    let store = SqliteStore::open(&args.data)?;
+    let (user, _) = store
+        .user(&args.email)?
+        .ok_or_else(|| anyhow::anyhow!("no account `{}` (spur user add)", args.email))?;
+    let token = crate::auth::new_token();
+    store.add_token(user, &crate::auth::token_hash(&token), "api", None)?;
+    println!("{token}");
+    Ok(())
 }
 
 /// `spur visitor export|delete`: works on the data directory directly, so it also works

@@ -27,6 +27,37 @@ pub enum Command {
     Openapi,
     /// Print a report in the terminal, e.g. `spur report funnel --site demo -p steps=landing,cart`.
     Report(ReportArgs),
+    /// Marketers' accounts: `spur user add --email ann@shop.example` (the password is read
+    /// from standard input).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for the reports API: `spur token create --email ann@shop.example`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account, or set the password of an existing one. The password is the
+    /// first line of standard input (at least 10 characters).
+    Add(AccountArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for an account and print it (it is shown only once). Send it
+    /// as `Authorization: Bearer <token>`.
+    Create(AccountArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AccountArgs {
+    /// Directory of the embedded database.
+    #[arg(long, env = "SPUR_DATA", default_value = "data")]
+    pub data: PathBuf,
+
+    #[arg(long)]
+    pub email: String,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +172,11 @@ pub struct ServeArgs {
     /// without one, that API is off (the `spur visitor` command still works).
     #[arg(long, env = "SPUR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+
+    /// Create (or reset) the account `demo@spur.example` with a new random password and
+    /// print both, for trying Spur out.
+    #[arg(long)]
+    pub demo_account: bool,
 }
 
 /// Settings the collector runs with, checked once at start-up.
@@ -155,6 +191,7 @@ pub struct Settings {
     /// Raw events older than this are deleted; `None` keeps them.
     pub retention: Option<std::time::Duration>,
     pub admin_token: Option<String>,
+    pub demo_account: bool,
     /// Read the client address from `X-Forwarded-For` (set by a trusted reverse proxy).
     pub behind_proxy: bool,
 }
@@ -189,6 +226,7 @@ impl TryFrom<ServeArgs> for Settings {
                 std::time::Duration::from_secs(u64::from(args.retention_days) * 24 * 3600)
             }),
             admin_token: args.admin_token,
+            demo_account: args.demo_account,
             behind_proxy: args.behind_proxy,
         })
     }
@@ -206,6 +244,7 @@ impl Settings {
             rate_limit_site: Rate::per_second(5000),
             retention: None,
             admin_token: None,
+            demo_account: false,
             behind_proxy: false,
         }
     }

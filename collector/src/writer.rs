@@ -227,6 +227,21 @@ mod tests {
         fn delete_before(&self, _: i64) -> anyhow::Result<usize> {
             Ok(0)
         }
+        fn set_user(&self, _: &str, _: &str) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn user(&self, _: &str) -> anyhow::Result<Option<(i64, String)>> {
+            Ok(None)
+        }
+        fn add_token(&self, _: i64, _: &[u8; 32], _: &str, _: Option<i64>) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn token_user(&self, _: &[u8; 32], _: i64) -> anyhow::Result<Option<String>> {
+            Ok(None)
+        }
+        fn delete_token(&self, _: &[u8; 32]) -> anyhow::Result<()> {
+            Ok(())
+        }
     }
 
     /// A store that holds every append until released, and how to drive it.

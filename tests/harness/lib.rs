@@ -34,11 +34,21 @@ pub fn fixture(path: &str) -> String {
 
 /// A collector serving on `127.0.0.1:<free port>`, stopped (gracefully) on [`Server::stop`]
 /// and started again, on the same port and data, by [`Server::restart`].
+///
+/// Every server has a marketer's account and an API token, as `spur user add` and
+/// `spur token create` would make them.
+/// The account every test server has.
+pub const MARKETER: &str = "marketer@shop.example";
+pub const PASSWORD: &str = "correct horse battery";
+
 pub struct Server {
     pub addr: SocketAddr,
     pub router: axum::Router,
     pub store: Arc<dyn Store>,
     pub data: tempfile::TempDir,
+    /// An API token of the account [`MARKETER`] (password [`PASSWORD`]), which
+    /// [`Server::get`] sends.
+    pub token: String,
     settings: Settings,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -59,11 +69,20 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data).unwrap());
         let app = App::with_store(&settings, store.clone()).unwrap();
+        store
+            .set_user(MARKETER, &spur::auth::hash_password(PASSWORD).unwrap())
+            .unwrap();
+        let (user, _) = store.user(MARKETER).unwrap().unwrap();
+        let token = spur::auth::new_token();
+        store
+            .add_token(user, &spur::auth::token_hash(&token), "api", None)
+            .unwrap();
         let mut server = Server {
             addr,
             router: app.router.clone(),
             store,
             data,
+            token,
             settings,
             stop: None,
             task: None,
@@ -149,7 +168,17 @@ impl Server {
         self.call(request).await
     }
 
+    /// `GET`, with the marketer's API token.
     pub async fn get(&self, uri: &str) -> Reply {
+        let request = Request::get(uri)
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Body::empty())
+            .unwrap();
+        self.call(request).await
+    }
+
+    /// `GET`, without any credentials.
+    pub async fn get_anonymous(&self, uri: &str) -> Reply {
         self.call(Request::get(uri).body(Body::empty()).unwrap())
             .await
     }

@@ -148,9 +148,43 @@ pub async fn post(
 }
 
 pub async fn get(client: &HttpClient, url: &str) -> Option<(StatusCode, Bytes)> {
-    let request = Request::get(url).body(Full::new(Bytes::new())).unwrap();
+    get_with(client, url, &[]).await
+}
+
+pub async fn get_with(
+    client: &HttpClient,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Option<(StatusCode, Bytes)> {
+    let mut request = Request::get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(Bytes::new())).unwrap();
     let response = client.request(request).await.ok()?;
     let status = response.status();
     let body = response.into_body().collect().await.ok()?.to_bytes();
     Some((status, body))
+}
+
+/// Creates the account [`crate::MARKETER`] in `data` and an API token for it, with the
+/// `spur` command `bin` as an operator would (`spur user add`, `spur token create`).
+pub fn api_token(bin: &str, data: &Path) -> String {
+    use std::io::Write;
+    let mut add = Command::new(bin)
+        .args(["user", "add", "--email", crate::MARKETER, "--data"])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{}", crate::PASSWORD).unwrap();
+    assert!(add.wait().unwrap().success(), "spur user add failed");
+    let out = Command::new(bin)
+        .args(["token", "create", "--email", crate::MARKETER, "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "spur token create failed");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }

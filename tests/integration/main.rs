@@ -1,6 +1,7 @@
 //! One integration-test binary: the HTTP contract through the router, the server on a
 //! real socket, and the whole product in a real headless Chromium.
 
+mod access;
 mod browser;
 mod crash;
 mod delivery;

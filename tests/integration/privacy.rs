@@ -11,7 +11,7 @@ use axum::http::Request;
 use spur::event::{Event, EventKind};
 use spur::store::Store;
 use spur::store::sqlite::SqliteStore;
-use spur_tests::process::{BROWSER_UA, SpurProcess, free_port, get, post};
+use spur_tests::process::{BROWSER_UA, SpurProcess, api_token, free_port, get_with, post};
 use spur_tests::{Reply, Server};
 
 const SPUR: &str = env!("CARGO_BIN_EXE_spur-under-test");
@@ -301,6 +301,7 @@ async fn retention_deletes_old_raw_events_at_start_and_keeps_recent_ones() {
 async fn no_ip_address_or_user_agent_reaches_the_disk_or_the_logs() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    let token = api_token(SPUR, &data);
     let mut spur = SpurProcess::start(SPUR, &data, free_port(), &[]).await;
     let ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 PrivacyProbe/7.7";
     // The client connects from a loopback address of its own, easy to look for.
@@ -317,9 +318,13 @@ async fn no_ip_address_or_user_agent_reaches_the_disk_or_the_logs() {
     .await
     .unwrap();
     assert_eq!(status, 202);
-    let (status, _) = get(&client, &spur.url("/api/v1/reports/paths?site=demo"))
-        .await
-        .unwrap();
+    let (status, _) = get_with(
+        &client,
+        &spur.url("/api/v1/reports/paths?site=demo"),
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await
+    .unwrap();
     assert_eq!(status, 200);
     assert_eq!(spur.terminate().code(), Some(0));
 

@@ -195,6 +195,10 @@
       })
       .then(function (result) {
         if (seq !== requestSeq) return;
+        if (result.response.status === 401) {
+          signedOut();
+          return;
+        }
         var data = null;
         try {
           data = result.body ? JSON.parse(result.body) : null;
@@ -215,6 +219,57 @@
         els.errorMessage.textContent = error && error.message ? error.message : String(error);
         showOnly("error");
       });
+  }
+
+  var SESSION = "/api/v1/session";
+
+  function signedOut() {
+    document.body.classList.add("signed-out");
+    var email = document.getElementById("email");
+    if (email) email.focus();
+  }
+
+  function signedIn() {
+    document.body.classList.remove("signed-out");
+    load(stateFromUrl());
+  }
+
+  function json(method, body) {
+    var options = { method: method, headers: { Accept: "application/json" }, cache: "no-store" };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(SESSION, options);
+  }
+
+  function signIn(event) {
+    event.preventDefault();
+    var error = document.getElementById("signin-error");
+    error.textContent = "";
+    json("POST", {
+      email: document.getElementById("email").value,
+      password: document.getElementById("password").value
+    })
+      .then(function (response) {
+        if (response.ok) {
+          document.getElementById("password").value = "";
+          signedIn();
+        } else if (response.status === 401) {
+          error.textContent = "Wrong email or password.";
+        } else {
+          error.textContent = "Signing in failed (HTTP " + response.status + "). Try again.";
+        }
+      })
+      .catch(function () {
+        error.textContent = "Could not reach the Spur collector. Check that it is running.";
+      });
+  }
+
+  function signOut() {
+    json("DELETE")
+      .catch(function () {})
+      .then(signedOut);
   }
 
   function apiErrorMessage(response, data) {
@@ -477,6 +532,8 @@
     };
 
     els.form.addEventListener("submit", submit);
+    document.getElementById("signin-form").addEventListener("submit", signIn);
+    document.getElementById("sign-out").addEventListener("click", signOut);
     els.exportCsv.addEventListener("click", exportCsv);
     els.retry.addEventListener("click", function () {
       submit();
@@ -493,7 +550,15 @@
 
     var state = stateFromUrl();
     fillForm(state);
-    load(state);
+    // Reports need a signed-in marketer: ask who is signed in first.
+    json("GET")
+      .then(function (response) {
+        if (response.ok) load(state);
+        else signedOut();
+      })
+      .catch(function () {
+        load(state);
+      });
   }
 
   if (document.readyState === "loading") {

@@ -29,6 +29,14 @@ pub enum ApiError {
     RateLimited(std::time::Duration),
     #[error("this API needs `Authorization: Bearer <admin token>`")]
     Unauthorized,
+    #[error("sign in first, or send `Authorization: Bearer <API token>` (`spur token create`)")]
+    SignInRequired,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("this request must come from the collector's own pages")]
+    CrossSite,
+    #[error("{0}")]
+    BadRequest(String),
     #[error("this API is off: start the collector with --admin-token to use it")]
     AdminApiOff,
     #[error(transparent)]
@@ -77,6 +85,10 @@ impl ApiError {
             }
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::SignInRequired => (StatusCode::UNAUTHORIZED, "sign_in_required"),
+            ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ApiError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
             ApiError::AdminApiOff => (StatusCode::FORBIDDEN, "admin_api_off"),
             ApiError::Who(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
             ApiError::Submit(SubmitError::Full) => (StatusCode::SERVICE_UNAVAILABLE, "queue_full"),

@@ -13,6 +13,7 @@
 //! - `GET /api/v1/openapi.json` — this API described as OpenAPI ([`openapi`])
 //! - `GET /healthz`
 
+mod auth;
 mod error;
 mod events;
 mod openapi;
@@ -101,9 +102,23 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(crate::ingest::MAX_BODY_BYTES))
         .layer(ingest_cors);
 
+    // The reports are for signed-in marketers and API tokens; ingest stays public.
+    let reports = Router::new()
+        .route("/api/v1/reports/{report}", get(reports::report))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        ));
+
     Router::new()
         .merge(ingest)
-        .route("/api/v1/reports/{report}", get(reports::report))
+        .merge(reports)
+        .route(
+            "/api/v1/session",
+            get(auth::current)
+                .post(auth::sign_in)
+                .delete(auth::sign_out),
+        )
         .route(
             "/api/v1/visitors",
             get(visitors::export).delete(visitors::delete),

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use super::{error, events, reports, visitors};
+use super::{auth, error, events, reports, visitors};
 use crate::event::{Device, Stage};
 use crate::ingest::wire;
 use crate::journey::{Channel, Count, Other, funnel, paths, people};
@@ -20,6 +20,9 @@ use crate::privacy;
         reports::report,
         visitors::export,
         visitors::delete,
+        auth::sign_in,
+        auth::sign_out,
+        auth::current,
         super::metrics,
         super::healthz,
     ),
@@ -34,12 +37,14 @@ use crate::privacy;
         people::AttributedRow, people::Model, people::ReferralsResult, people::CodeRow,
         people::TimelineResult, people::TimelineSession, people::TimelineTouch,
         privacy::Export, privacy::ExportedEvent, Count, Other, Channel, Stage, Device,
+        auth::Credentials, auth::Account,
     )),
     modifiers(&AdminToken)
 )]
 pub struct ApiDoc;
 
-/// The bearer token the visitors API needs (`--admin-token`).
+/// The bearer tokens: the visitors API's (`--admin-token`), and the reports' (an API
+/// token from `spur token create`, or the session cookie of a signed-in marketer).
 struct AdminToken;
 
 impl utoipa::Modify for AdminToken {
@@ -52,6 +57,18 @@ impl utoipa::Modify for AdminToken {
                 "admin_token",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
     }
 }
 

@@ -44,8 +44,10 @@ use crate::reports::{self, Kind, QueryError, Request};
         ("band" = Option<crate::feedback::Band>, Query, description = "feedback: only comments of this band (low, mid, high)"),
         ("themes" = Option<String>, Query, description = "feedback: words to count in comments, comma-separated, e.g. delivery,price,Lieferung"),
     ),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "The report (JSON), or its table as CSV with `format=csv`", body = crate::reports::Report),
+        (status = 401, description = "`sign_in_required`: no session or API token", body = super::error::Body),
         (status = 400, description = "A bad query; `error.code` is `invalid_query`", body = super::error::Body),
         (status = 404, description = "`unknown_site`, or no such report", body = super::error::Body),
     )

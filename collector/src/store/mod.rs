@@ -48,6 +48,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes the events of every site that happened before `ts_ms`; returns how many.
     fn delete_before(&self, ts_ms: i64) -> anyhow::Result<usize>;
+
+    /// Creates the account `email`, or sets its password if it exists.
+    fn set_user(&self, email: &str, password_hash: &str) -> anyhow::Result<()>;
+
+    /// The account's id and password hash.
+    fn user(&self, email: &str) -> anyhow::Result<Option<(i64, String)>>;
+
+    /// Keeps a session or API token (`kind`) of an account, by its hash.
+    fn add_token(
+        &self,
+        user: i64,
+        hash: &[u8; 32],
+        kind: &str,
+        expires_at: Option<i64>,
+    ) -> anyhow::Result<()>;
+
+    /// The email of the account a token belongs to, if it exists and has not expired at
+    /// `now_ms`.
+    fn token_user(&self, hash: &[u8; 32], now_ms: i64) -> anyhow::Result<Option<String>>;
+
+    fn delete_token(&self, hash: &[u8; 32]) -> anyhow::Result<()>;
 }
 
 /// An answer of [`Store::touches_since`].

@@ -77,6 +77,22 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER count_deletions AFTER DELETE ON events
         BEGIN UPDATE deletions SET n = n + 1; END;
 "#,
+    r#"
+    -- Marketers' accounts and their sign-in sessions and API tokens (hashes only).
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        email         TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        hash       BLOB PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL,        -- session | api
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER               -- ms since epoch; NULL: until deleted
+    );
+"#,
 ];
 
 pub struct SqliteStore {
@@ -355,6 +371,56 @@ impl Store for SqliteStore {
             "DELETE FROM events WHERE site = ?1 AND visitor = ?2",
             params![site, visitor as i64],
         )?)
+    }
+
+    fn set_user(&self, email: &str, password_hash: &str) -> anyhow::Result<()> {
+        lock(&self.writer).execute(
+            "INSERT INTO users (email, password_hash, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash",
+            params![email, password_hash, crate::event::now_ms()],
+        )?;
+        Ok(())
+    }
+
+    fn user(&self, email: &str) -> anyhow::Result<Option<(i64, String)>> {
+        Ok(lock(&self.reader)
+            .query_row(
+                "SELECT id, password_hash FROM users WHERE email = ?1",
+                [email],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn add_token(
+        &self,
+        user: i64,
+        hash: &[u8; 32],
+        kind: &str,
+        expires_at: Option<i64>,
+    ) -> anyhow::Result<()> {
+        lock(&self.writer).execute(
+            "INSERT INTO tokens (hash, user_id, kind, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![&hash[..], user, kind, crate::event::now_ms(), expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn token_user(&self, hash: &[u8; 32], now_ms: i64) -> anyhow::Result<Option<String>> {
+        Ok(lock(&self.reader)
+            .query_row(
+                "SELECT users.email FROM tokens JOIN users ON users.id = tokens.user_id
+                 WHERE tokens.hash = ?1 AND (tokens.expires_at IS NULL OR tokens.expires_at > ?2)",
+                params![&hash[..], now_ms],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn delete_token(&self, hash: &[u8; 32]) -> anyhow::Result<()> {
+        lock(&self.writer).execute("DELETE FROM tokens WHERE hash = ?1", [&hash[..]])?;
+        Ok(())
     }
 
     fn delete_before(&self, ts_ms: i64) -> anyhow::Result<usize> {

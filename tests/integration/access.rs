@@ -1,0 +1,222 @@
+//! Who may read the reports: signed-in marketers (a session cookie) and API tokens;
+//! the ingest endpoint stays public.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use spur_tests::{MARKETER, PASSWORD, Reply, Server};
+
+const REPORT: &str = "/api/v1/reports/paths?site=demo";
+
+async fn sign_in(server: &Server, email: &str, password: &str, origin: Option<&str>) -> Reply {
+    let mut request = Request::post("/api/v1/session")
+        .header("content-type", "application/json")
+        .header("host", "spur.example:8080");
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    let body = serde_json::json!({ "email": email, "password": password }).to_string();
+    server.call(request.body(Body::from(body)).unwrap()).await
+}
+
+async fn with_cookie(server: &Server, method: &str, uri: &str, cookie: &str) -> Reply {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("cookie", cookie)
+        .header("host", "spur.example:8080")
+        .body(Body::empty())
+        .unwrap();
+    server.call(request).await
+}
+
+#[tokio::test]
+async fn reports_need_a_session_or_an_api_token() {
+    let server = Server::start().await;
+    let reply = server.get_anonymous(REPORT).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.error_code(), "sign_in_required");
+    let reply = server.get_anonymous("/api/v1/session").await;
+    assert_eq!(reply.error_code(), "sign_in_required");
+
+    // A wrong password and an unknown account are refused alike.
+    for (email, password) in [
+        (MARKETER, "wrong password!"),
+        ("nobody@shop.example", PASSWORD),
+    ] {
+        let reply = sign_in(&server, email, password, None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.error_code(), "invalid_credentials");
+        assert_eq!(reply.header("set-cookie"), None);
+    }
+
+    // The right one sets a session cookie no script and no other site can use.
+    let reply = sign_in(
+        &server,
+        MARKETER,
+        PASSWORD,
+        Some("http://spur.example:8080"),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
+    assert_eq!(reply.json()["email"], MARKETER);
+    let set = reply.header("set-cookie").unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=604800"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: {set}");
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let reply = with_cookie(&server, "GET", REPORT, &cookie).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reply = with_cookie(&server, "GET", "/api/v1/session", &cookie).await;
+    assert_eq!(reply.json()["email"], MARKETER);
+
+    // Signing out ends the session: the same cookie no longer works.
+    let reply = with_cookie(&server, "DELETE", "/api/v1/session", &cookie).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert!(reply.header("set-cookie").unwrap().contains("Max-Age=0"));
+    let reply = with_cookie(&server, "GET", REPORT, &cookie).await;
+    assert_eq!(reply.error_code(), "sign_in_required");
+
+    // API tokens: the right one works, another does not.
+    assert_eq!(server.get(REPORT).await.status, StatusCode::OK);
+    let forged = Request::get(REPORT)
+        .header("authorization", format!("Bearer {}", "0".repeat(64)))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(server.call(forged).await.error_code(), "sign_in_required");
+
+    // Ingest stays public.
+    let batch = spur_tests::fixture("wire/v1/minimal.json");
+    assert_eq!(
+        server.post_events("text/plain", batch).await.status,
+        StatusCode::ACCEPTED
+    );
+}
+
+#[tokio::test]
+async fn sessions_are_not_opened_across_sites_or_by_forms() {
+    let server = Server::start().await;
+    let reply = sign_in(&server, MARKETER, PASSWORD, Some("https://evil.example")).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.error_code(), "cross_site_request");
+    // A cross-site HTML form can only send form encodings, which are refused.
+    let form = Request::post("/api/v1/session")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("email={MARKETER}&password={PASSWORD}")))
+        .unwrap();
+    assert_eq!(
+        server.call(form).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let garbled = Request::post("/api/v1/session")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"email\": 1}"))
+        .unwrap();
+    assert_eq!(server.call(garbled).await.error_code(), "invalid_request");
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_behind_a_tls_proxy() {
+    let server = Server::start_with(|s| s.behind_proxy = true).await;
+    let request = Request::post("/api/v1/session")
+        .header("content-type", "application/json")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(
+            serde_json::json!({ "email": MARKETER, "password": PASSWORD }).to_string(),
+        ))
+        .unwrap();
+    let reply = server.call(request).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.header("set-cookie").unwrap().contains("Secure"));
+}
+
+/// The dashboard in Chromium: it asks to sign in, refuses a wrong password, and after
+/// the right one shows what the reports API says; signing out asks again.
+#[tokio::test]
+async fn the_dashboard_asks_to_sign_in() {
+    use fantoccini::Locator;
+    use spur_tests::browser::{Browser, eval, eventually};
+    use std::time::Duration;
+    const PATIENCE: Duration = Duration::from_secs(30);
+
+    let server = Server::start().await;
+    let batch = spur_tests::fixture("wire/v1/minimal.json");
+    assert_eq!(
+        server.post_events("text/plain", batch).await.status,
+        StatusCode::ACCEPTED
+    );
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/")).await.unwrap();
+    let signed_out = "return document.body.classList.contains('signed-out');";
+    eventually("the sign-in form", PATIENCE, || async {
+        eval(&browser, signed_out).await == true
+    })
+    .await;
+    let fill = |id: &'static str, text: String| {
+        let client = browser.client.clone();
+        async move {
+            let input = client.find(Locator::Id(id)).await.unwrap();
+            input.clear().await.unwrap();
+            input.send_keys(&text).await.unwrap();
+        }
+    };
+    let submit = || async {
+        browser
+            .client
+            .find(Locator::Css("#signin-form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    fill("email", MARKETER.to_owned()).await;
+    fill("password", "not the password".to_owned()).await;
+    submit().await;
+    eventually("the refusal", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('signin-error').textContent;",
+        )
+        .await
+            == "Wrong email or password."
+    })
+    .await;
+    assert_eq!(eval(&browser, signed_out).await, true);
+
+    fill("password", PASSWORD.to_owned()).await;
+    submit().await;
+    // The figures the API gives.
+    let day = spur_tests::today();
+    let report = server
+        .get(&format!(
+            "/api/v1/reports/paths?site=demo&from={day}&to={day}"
+        ))
+        .await
+        .json();
+    let sessions = report["total"].to_string();
+    eventually("the paths after signing in", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('stat-sessions').textContent;",
+        )
+        .await
+            == sessions.as_str()
+    })
+    .await;
+    assert_eq!(eval(&browser, signed_out).await, false);
+
+    browser
+        .client
+        .find(Locator::Id("sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the sign-in form again", PATIENCE, || async {
+        eval(&browser, signed_out).await == true
+    })
+    .await;
+    browser.close().await;
+}
