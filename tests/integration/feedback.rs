@@ -182,6 +182,26 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
         "Wie einfach war es, zu erledigen, was Sie vorhatten?"
     );
 
+    // Screen readers hear what the ends of a number scale mean, and what faces mean.
+    let labels = eval(
+        &browser,
+        "var label = function (id, v) {
+           return document.getElementById(id).shadowRoot.querySelector('[data-v=\"' + v + '\"]').getAttribute('aria-label');
+         };
+         return [label('nps', 0), label('nps', 10), label('nps', 5), label('ces', 7), label('csat', 1)];",
+    )
+    .await;
+    assert_eq!(
+        labels,
+        serde_json::json!([
+            "0, Not likely",
+            "10, Very likely",
+            null,
+            "7, Sehr einfach",
+            "Very dissatisfied"
+        ])
+    );
+
     // NPS with the mouse: 9, a comment typed into the box, Send.
     mouse_click(&browser, "nps", "[data-v=\"9\"]").await;
     mouse_click(&browser, "nps", "textarea").await;

@@ -356,14 +356,23 @@ fn render(host: HtmlElement, ask: Ask, popover: bool) {
     };
     let t = if ask.german { &DE } else { &EN };
     let (first, last) = ask.kind.scale();
+    let ends = match ask.kind {
+        Kind::Nps => Some(t.nps_ends),
+        Kind::Ces => Some(t.ces_ends),
+        _ => None,
+    };
     let mut radios = String::new();
     for score in first..=last {
         let face = icon(ask.kind, score);
         let class = if face.is_some() { " class=f" } else { "" };
-        let label = match ask.kind {
-            Kind::Csat => t.faces[usize::from(score - 1)],
-            Kind::Thumbs => t.thumbs[usize::from(score)],
-            _ => "",
+        // Faces and thumbs say what they mean; the ends of a number scale say theirs
+        // (shown under the scale, read with the first and last number).
+        let label = match (ask.kind, ends) {
+            (Kind::Csat, _) => t.faces[usize::from(score - 1)].to_owned(),
+            (Kind::Thumbs, _) => t.thumbs[usize::from(score)].to_owned(),
+            (_, Some([lo, _])) if score == first => format!("{score}, {lo}"),
+            (_, Some([_, hi])) if score == last => format!("{score}, {hi}"),
+            _ => String::new(),
         };
         let tab = if score == first { "0" } else { "-1" };
         let shown = face.unwrap_or_else(|| score.to_string());
@@ -378,11 +387,6 @@ fn render(host: HtmlElement, ask: Ask, popover: bool) {
             "<button type=button role=radio aria-checked=false tabindex={tab} data-v={score}{class}{aria}>{shown}</button>"
         ));
     }
-    let ends = match ask.kind {
-        Kind::Nps => Some(t.nps_ends),
-        Kind::Ces => Some(t.ces_ends),
-        _ => None,
-    };
     let ends_html = ends.map_or(String::new(), |[lo, hi]| {
         format!("<div class=n aria-hidden=true><span>{lo}</span><span>{hi}</span></div>")
     });
