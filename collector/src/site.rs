@@ -27,6 +27,14 @@ impl Site {
     }
 }
 
+/// `origin` as a browser sends it in an `Origin` header: `scheme://host[:port]`, http or
+/// https, nothing after.
+pub fn is_origin(origin: &str) -> bool {
+    url::Url::parse(origin).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == origin
+    })
+}
+
 /// Valid site ids: 1–64 of `[a-z0-9._-]`.
 pub fn is_valid_site_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -68,6 +76,19 @@ impl Sites {
             .collect();
         ids.sort();
         ids
+    }
+
+    /// Every site, by id.
+    pub fn all(&self) -> Vec<Arc<Site>> {
+        let mut all: Vec<Arc<Site>> = self
+            .by_id
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Site>> {

@@ -227,6 +227,9 @@ mod tests {
         fn delete_before(&self, _: i64) -> anyhow::Result<usize> {
             Ok(0)
         }
+        fn put_site(&self, _: &crate::site::Site) -> anyhow::Result<()> {
+            Ok(())
+        }
         fn set_user(&self, _: &str, _: &str) -> anyhow::Result<()> {
             Ok(())
         }

@@ -14,3 +14,4 @@ mod limits;
 mod privacy;
 mod reports;
 mod server;
+mod sites;

@@ -170,7 +170,7 @@ fn session_cookie(app: &AppState, headers: &HeaderMap, value: String, max_age_se
 }
 
 /// Refuses a request whose `Origin` names another host than the one it was sent to.
-fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
@@ -189,7 +189,7 @@ fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-fn json_body(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn json_body(headers: &HeaderMap) -> Result<(), ApiError> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

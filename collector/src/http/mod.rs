@@ -18,6 +18,7 @@ mod error;
 mod events;
 mod openapi;
 mod reports;
+mod sites;
 mod static_files;
 mod visitors;
 
@@ -102,9 +103,11 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(crate::ingest::MAX_BODY_BYTES))
         .layer(ingest_cors);
 
-    // The reports are for signed-in marketers and API tokens; ingest stays public.
-    let reports = Router::new()
+    // Reports and sites are for signed-in marketers and API tokens; ingest stays public.
+    let signed_in = Router::new()
         .route("/api/v1/reports/{report}", get(reports::report))
+        .route("/api/v1/sites", get(sites::list))
+        .route("/api/v1/sites/{id}", axum::routing::put(sites::put))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_user,
@@ -112,7 +115,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(ingest)
-        .merge(reports)
+        .merge(signed_in)
         .route(
             "/api/v1/session",
             get(auth::current)

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use super::{auth, error, events, reports, visitors};
+use super::{auth, error, events, reports, sites, visitors};
 use crate::event::{Device, Stage};
 use crate::ingest::wire;
 use crate::journey::{Channel, Count, Other, funnel, paths, people};
@@ -23,6 +23,8 @@ use crate::privacy;
         auth::sign_in,
         auth::sign_out,
         auth::current,
+        sites::list,
+        sites::put,
         super::metrics,
         super::healthz,
     ),
@@ -37,7 +39,7 @@ use crate::privacy;
         people::AttributedRow, people::Model, people::ReferralsResult, people::CodeRow,
         people::TimelineResult, people::TimelineSession, people::TimelineTouch,
         privacy::Export, privacy::ExportedEvent, Count, Other, Channel, Stage, Device,
-        auth::Credentials, auth::Account,
+        auth::Credentials, auth::Account, sites::SiteView, sites::SiteChange,
     )),
     modifiers(&AdminToken)
 )]

@@ -22,6 +22,9 @@ pub trait Store: Send + Sync + 'static {
     /// All sites, for the in-memory registry.
     fn sites(&self) -> anyhow::Result<Vec<Site>>;
 
+    /// Creates a site, or changes its name and allowed origins.
+    fn put_site(&self, site: &Site) -> anyhow::Result<()>;
+
     /// The journey engine's view of a site's events with `from_ms <= ts < to_ms`.
     fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>>;
 

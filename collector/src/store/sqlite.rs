@@ -223,6 +223,21 @@ impl Store for SqliteStore {
         Ok(outcomes)
     }
 
+    fn put_site(&self, site: &Site) -> anyhow::Result<()> {
+        lock(&self.writer).execute(
+            "INSERT INTO sites (id, name, allowed_origins, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+                                            allowed_origins = excluded.allowed_origins",
+            params![
+                site.id,
+                site.name,
+                serde_json::to_string(&site.allowed_origins)?,
+                crate::event::now_ms()
+            ],
+        )?;
+        Ok(())
+    }
+
     fn sites(&self) -> anyhow::Result<Vec<Site>> {
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare("SELECT id, name, allowed_origins FROM sites ORDER BY id")?;
