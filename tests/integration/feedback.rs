@@ -444,6 +444,99 @@ async fn the_demo_shop_asks_after_a_purchase() {
     browser.close().await;
 }
 
+/// The dashboard's Feedback page shows the report's figures, and a comment full of
+/// markup as the text it is.
+#[tokio::test]
+async fn the_dashboard_shows_feedback_and_comments_as_text() {
+    const COMMENT: &str =
+        "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">Lieferung zu spät";
+    let server = Server::start().await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let url = "https://shop.example/demo/account.html";
+    let batch = serde_json::json!({
+        "v": 1, "site": "demo", "sent_at": now,
+        "events": [
+            { "id": "fbpage-0000000001", "ts": now - 2000, "type": "pageview", "url": url, "name": "account" },
+            { "id": "fbpage-0000000002", "ts": now - 1000, "type": "feedback", "url": url,
+              "name": "after-delivery",
+              "props": { "widget": "nps", "outcome": "answered", "score": 3, "comment": COMMENT } },
+        ]
+    });
+    let reply = server.post_events("text/plain", batch.to_string()).await;
+    assert_eq!(reply.json()["accepted"], 2, "{:?}", reply.json());
+    let day = spur_tests::today();
+    let api = server
+        .get(&format!(
+            "/api/v1/reports/feedback?site=demo&from={day}&to={day}"
+        ))
+        .await
+        .json();
+    assert_eq!(api["overall"]["nps"]["score"], -100.0);
+
+    let browser = Browser::start().await;
+    browser.client.goto(&server.url("/")).await.unwrap();
+    for (id, value) in [
+        ("email", spur_tests::MARKETER),
+        ("password", spur_tests::PASSWORD),
+    ] {
+        let input = browser
+            .client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#signin-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("signing in", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.body.classList.contains('signed-out');",
+        )
+        .await
+            == false
+    })
+    .await;
+    browser
+        .client
+        .goto(&server.url("/dashboard/feedback.html"))
+        .await
+        .unwrap();
+    eventually("the NPS the API gives", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('fb-nps').textContent;",
+        )
+        .await
+            == "-100"
+    })
+    .await;
+    if let Some(dir) = std::env::var_os("SPUR_SCREENSHOTS") {
+        let png = browser.client.screenshot().await.unwrap();
+        std::fs::write(
+            std::path::Path::new(&dir).join("dashboard-feedback.png"),
+            png,
+        )
+        .unwrap();
+    }
+    let shown = eval(
+        &browser,
+        "var c = document.getElementById('fb-comments');
+         return [c.querySelector('.fb-comment-text').textContent,
+                 c.querySelectorAll('script, img').length, window.pwned === undefined,
+                 document.getElementById('fb-widgets').rows.length];",
+    )
+    .await;
+    assert_eq!(shown, serde_json::json!([COMMENT, 0, true, 1]));
+    browser.close().await;
+}
+
 /// Flushes the tracker until the stored answers are `expected` (then compared, so a
 /// difference shows).
 async fn wait_for_answers(server: &Server, browser: &Browser, expected: &Value) {

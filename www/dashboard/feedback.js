@@ -1,0 +1,163 @@
+// Feedback: scores, widgets, comments and what preceded low and high ratings, from
+// /api/v1/reports/feedback. The filters live in the URL so a view can be shared.
+// Comments, touchpoints and paths are user-controlled: the DOM is built with
+// createElement/textContent only, never innerHTML.
+(function () {
+  "use strict";
+
+  var API = "/api/v1/reports/feedback";
+  var DAY_MS = 86400000;
+  var percent = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
+  var decimal = new Intl.NumberFormat("en", { maximumFractionDigits: 2 });
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function day(ms) {
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+
+  function stateFromUrl() {
+    var q = new URLSearchParams(location.search);
+    return {
+      site: q.get("site") || "demo",
+      from: q.get("from") || day(Date.now() - 29 * DAY_MS),
+      to: q.get("to") || day(Date.now()),
+      band: q.get("band") || "",
+      themes: q.get("themes") || ""
+    };
+  }
+
+  function query(state) {
+    var q = new URLSearchParams();
+    Object.keys(state).forEach(function (k) {
+      if (state[k]) q.set(k, state[k]);
+    });
+    return q.toString();
+  }
+
+  function text(el, value) {
+    el.textContent = value;
+    return el;
+  }
+
+  function element(tag, value) {
+    return text(document.createElement(tag), value === undefined ? "" : value);
+  }
+
+  function row(cells) {
+    var tr = document.createElement("tr");
+    cells.forEach(function (c) {
+      tr.appendChild(element("td", c));
+    });
+    return tr;
+  }
+
+  function fill(id, rows) {
+    var body = $(id);
+    body.textContent = "";
+    rows.forEach(function (r) {
+      body.appendChild(r);
+    });
+  }
+
+  function score(s, kind) {
+    if (!s || !s[kind]) return "–";
+    var v = s[kind];
+    if (kind === "nps") return decimal.format(v.score);
+    if (kind === "csat") return percent.format(v.satisfied);
+    if (kind === "ces") return decimal.format(v.mean);
+    return percent.format(v.up_ratio);
+  }
+
+  function note(s, kind) {
+    if (!s || !s[kind]) return "no answers";
+    var v = s[kind];
+    if (kind === "nps") return v.promoters + " promoters · " + v.passives + " passives · " + v.detractors + " detractors";
+    if (kind === "csat") return v.responses + " answers · mean " + decimal.format(v.mean);
+    if (kind === "ces") return v.responses + " answers";
+    return v.up + " up · " + v.down + " down";
+  }
+
+  function render(r) {
+    ["nps", "csat", "ces", "thumbs"].forEach(function (kind) {
+      text($("fb-" + kind), score(r.overall, kind));
+      text($("fb-" + kind + "-note"), note(r.overall, kind));
+    });
+    fill("fb-touchpoints", r.by_touchpoint.map(function (k) {
+      return row([k.key, score(k, "nps"), score(k, "csat"), score(k, "ces"), score(k, "thumbs")]);
+    }));
+    fill("fb-widgets", r.widgets.map(function (w) {
+      return row([w.widget.toUpperCase() + " · " + w.touchpoint, String(w.shown), String(w.answered), String(w.dismissed), percent.format(w.response_rate)]);
+    }));
+    var chips = $("fb-keywords");
+    chips.textContent = "";
+    r.comments.keywords.concat(r.comments.themes).forEach(function (t) {
+      chips.appendChild(element("span", t.term + " · " + t.comments)).className = "chip";
+    });
+    fill("fb-comments", r.comments.listed.map(function (c) {
+      var li = document.createElement("li");
+      li.className = "fb-comment fb-" + c.band;
+      li.appendChild(element("p", c.text)).className = "fb-comment-text";
+      li.appendChild(element("span", c.widget.toUpperCase() + " " + c.score + " · " + c.touchpoint + " · " + day(c.ts))).className = "fb-comment-meta";
+      return li;
+    }));
+    if (!r.comments.listed.length) fill("fb-comments", [element("li", "No comments in this range.")]);
+    var paths = function (list) {
+      return list.map(function (p) {
+        return element("li", p.steps.join(" › ") + " — " + p.count);
+      });
+    };
+    fill("fb-low-paths", paths(r.preceded.low_paths));
+    fill("fb-high-paths", paths(r.preceded.high_paths));
+    fill("fb-over", r.preceded.over_represented.map(function (o) {
+      return element("li", o.touchpoint + ": " + percent.format(o.low_share) + " of low vs " + percent.format(o.high_share) + " of high");
+    }));
+  }
+
+  function load(state) {
+    $("fb-error").hidden = true;
+    fetch(API + "?" + query(state), { headers: { Accept: "application/json" }, cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 401) {
+          $("fb-signin").hidden = false;
+          return null;
+        }
+        return response.json().then(function (data) {
+          if (!response.ok) throw new Error(data && data.error ? data.error.message : "HTTP " + response.status);
+          return data;
+        });
+      })
+      .then(function (data) {
+        if (data) render(data);
+      })
+      .catch(function (error) {
+        text($("fb-error"), "The feedback report failed: " + error.message);
+        $("fb-error").hidden = false;
+      });
+  }
+
+  function init() {
+    var state = stateFromUrl();
+    ["site", "from", "to", "band", "themes"].forEach(function (k) {
+      $("fb-" + k).value = state[k];
+    });
+    $("fb-filters").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var next = {};
+      ["site", "from", "to", "band", "themes"].forEach(function (k) {
+        next[k] = $("fb-" + k).value.trim();
+      });
+      history.pushState(null, "", "?" + query(next));
+      load(next);
+    });
+    window.addEventListener("popstate", function () {
+      load(stateFromUrl());
+    });
+    load(state);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
