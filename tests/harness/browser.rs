@@ -15,6 +15,8 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+const SIGN_IN_PATIENCE: Duration = Duration::from_secs(30);
+
 impl Browser {
     /// A browser presenting as desktop Chrome.
     pub async fn start() -> Browser {
@@ -75,6 +77,60 @@ impl Browser {
             driver,
             _profile: profile,
         }
+    }
+
+    /// Replaces what the input with this id holds by typing `text`.
+    pub async fn type_into(&self, id: &str, text: &str) {
+        let input = self
+            .client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"));
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+
+    /// Clicks the element `css` selects.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Fills the dashboard's sign-in form and sends it, as a marketer would.
+    pub async fn submit_sign_in(&self, email: &str, password: &str) {
+        self.type_into("email", email).await;
+        self.type_into("password", password).await;
+        self.click("#signin-form button[type=submit]").await;
+    }
+
+    /// Opens the dashboard at `base` (the collector's URL), signs in with the form and
+    /// waits until it is signed in.
+    pub async fn sign_in(&self, base: &str, email: &str, password: &str) {
+        self.client.goto(&format!("{base}/")).await.unwrap();
+        eventually("the sign-in form", SIGN_IN_PATIENCE, || async {
+            eval(
+                self,
+                "return document.body.classList.contains('signed-out');",
+            )
+            .await
+                == true
+        })
+        .await;
+        self.submit_sign_in(email, password).await;
+        eventually("signing in", SIGN_IN_PATIENCE, || async {
+            eval(
+                self,
+                "return document.body.classList.contains('signed-out');",
+            )
+            .await
+                == false
+        })
+        .await;
     }
 
     pub async fn close(self) {

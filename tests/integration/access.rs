@@ -134,7 +134,6 @@ async fn the_cookie_is_secure_behind_a_tls_proxy() {
 /// the right one shows what the reports API says; signing out asks again.
 #[tokio::test]
 async fn the_dashboard_asks_to_sign_in() {
-    use fantoccini::Locator;
     use spur_tests::browser::{Browser, eval, eventually};
     use std::time::Duration;
     const PATIENCE: Duration = Duration::from_secs(30);
@@ -152,27 +151,7 @@ async fn the_dashboard_asks_to_sign_in() {
         eval(&browser, signed_out).await == true
     })
     .await;
-    let fill = |id: &'static str, text: String| {
-        let client = browser.client.clone();
-        async move {
-            let input = client.find(Locator::Id(id)).await.unwrap();
-            input.clear().await.unwrap();
-            input.send_keys(&text).await.unwrap();
-        }
-    };
-    let submit = || async {
-        browser
-            .client
-            .find(Locator::Css("#signin-form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-    };
-    fill("email", MARKETER.to_owned()).await;
-    fill("password", "not the password".to_owned()).await;
-    submit().await;
+    browser.submit_sign_in(MARKETER, "not the password").await;
     eventually("the refusal", PATIENCE, || async {
         eval(
             &browser,
@@ -184,8 +163,7 @@ async fn the_dashboard_asks_to_sign_in() {
     .await;
     assert_eq!(eval(&browser, signed_out).await, true);
 
-    fill("password", PASSWORD.to_owned()).await;
-    submit().await;
+    browser.submit_sign_in(MARKETER, PASSWORD).await;
     // The figures the API gives.
     let day = spur_tests::today();
     let report = server
@@ -206,14 +184,7 @@ async fn the_dashboard_asks_to_sign_in() {
     .await;
     assert_eq!(eval(&browser, signed_out).await, false);
 
-    browser
-        .client
-        .find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#sign-out").await;
     eventually("the sign-in form again", PATIENCE, || async {
         eval(&browser, signed_out).await == true
     })

@@ -126,6 +126,17 @@ fn stored(server: &Server) -> Vec<(String, Option<String>, Value)> {
         .collect()
 }
 
+/// How many stored events of site `demo` are named `touchpoint`.
+fn touches_named(server: &Server, touchpoint: &str) -> usize {
+    server
+        .store
+        .touches("demo", i64::MIN, i64::MAX)
+        .unwrap()
+        .iter()
+        .filter(|t| t.touchpoint == touchpoint)
+        .count()
+}
+
 fn answers(server: &Server) -> Vec<(String, Option<String>, Value)> {
     stored(server)
         .into_iter()
@@ -288,17 +299,22 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
     // Never asked twice: after a reload nothing renders, the popover stays away, and no
     // new event is sent.
     browser.client.refresh().await.unwrap();
-    eventually("the page to load again", PATIENCE, || async {
-        eval(&browser, "return !!(window.spur && window.spur._spur);").await == true
+    // The tracker has started (and looked for widgets) once the reload's page view is
+    // stored; a custom event sent after the popover call arrives after anything that
+    // call would have sent.
+    eventually("the reload's page view", PATIENCE, || async {
+        touches_named(&server, "feedback-page") == 2
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
     eval(
         &browser,
-        "spur.feedback({kind: 'nps', touchpoint: 'after-purchase'}); spur.flush();",
+        "spur.feedback({kind: 'nps', touchpoint: 'after-purchase'}); spur.track('after-reload'); spur.flush();",
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually("the event after the popover call", PATIENCE, || async {
+        touches_named(&server, "after-reload") == 1
+    })
+    .await;
     let shadows = eval(
         &browser,
         "return [].filter.call(document.querySelectorAll('*'), function (e) { return e.shadowRoot; }).length;",
@@ -412,14 +428,7 @@ async fn the_demo_shop_asks_after_a_purchase() {
         eval(&browser, "return !!(window.spur && window.spur._spur);").await == true
     })
     .await;
-    browser
-        .client
-        .find(fantoccini::Locator::Css("#place-order"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#place-order").await;
     let popover =
         "[].filter.call(document.body.children, function (e) { return e.shadowRoot; })[0]";
     eventually("the popover", PATIENCE, || async {
@@ -474,35 +483,9 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
     assert_eq!(api["overall"]["nps"]["score"], -100.0);
 
     let browser = Browser::start().await;
-    browser.client.goto(&server.url("/")).await.unwrap();
-    for (id, value) in [
-        ("email", spur_tests::MARKETER),
-        ("password", spur_tests::PASSWORD),
-    ] {
-        let input = browser
-            .client
-            .find(fantoccini::Locator::Id(id))
-            .await
-            .unwrap();
-        input.send_keys(value).await.unwrap();
-    }
     browser
-        .client
-        .find(fantoccini::Locator::Css("#signin-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    eventually("signing in", PATIENCE, || async {
-        eval(
-            &browser,
-            "return document.body.classList.contains('signed-out');",
-        )
-        .await
-            == false
-    })
-    .await;
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
     browser
         .client
         .goto(&server.url("/dashboard/feedback.html"))

@@ -140,7 +140,6 @@ async fn sites_cannot_be_changed_from_another_site() {
 /// sees it listed with its snippet; a hostile name is shown as text.
 #[tokio::test]
 async fn the_sites_page_adds_a_site() {
-    use fantoccini::Locator;
     use spur_tests::browser::{Browser, eval, eventually};
     use spur_tests::{MARKETER, PASSWORD};
     use std::time::Duration;
@@ -148,14 +147,6 @@ async fn the_sites_page_adds_a_site() {
 
     let server = Server::start().await;
     let browser = Browser::start().await;
-    let type_into = |id: &'static str, text: &'static str| {
-        let client = browser.client.clone();
-        async move {
-            let input = client.find(Locator::Id(id)).await.unwrap();
-            input.clear().await.unwrap();
-            input.send_keys(text).await.unwrap();
-        }
-    };
     // Signed out, the page says where to sign in.
     browser
         .client
@@ -171,26 +162,7 @@ async fn the_sites_page_adds_a_site() {
             == true
     })
     .await;
-    browser.client.goto(&server.url("/")).await.unwrap();
-    type_into("email", MARKETER).await;
-    type_into("password", PASSWORD).await;
-    browser
-        .client
-        .find(Locator::Css("#signin-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    eventually("signing in", PATIENCE, || async {
-        eval(
-            &browser,
-            "return document.body.classList.contains('signed-out');",
-        )
-        .await
-            == false
-    })
-    .await;
+    browser.sign_in(&server.url(""), MARKETER, PASSWORD).await;
 
     browser
         .client
@@ -206,21 +178,17 @@ async fn the_sites_page_adds_a_site() {
             == 1
     })
     .await;
-    type_into("site-id", "roastery").await;
-    type_into(
-        "site-name",
-        "<img src=x onerror=\"window.pwned=1\">Roastery",
-    )
-    .await;
-    type_into("site-origins", "https://roastery.example").await;
+    browser.type_into("site-id", "roastery").await;
     browser
-        .client
-        .find(Locator::Css("#site-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .type_into(
+            "site-name",
+            "<img src=x onerror=\"window.pwned=1\">Roastery",
+        )
+        .await;
+    browser
+        .type_into("site-origins", "https://roastery.example")
+        .await;
+    browser.click("#site-form button[type=submit]").await;
     eventually("the new site", PATIENCE, || async {
         eval(
             &browser,

@@ -255,14 +255,6 @@ impl Table {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len() + self.recent.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Every row, in (visitor, ts, id) order.
     pub fn rows(&self) -> Rows<'_> {
         Rows {
