@@ -4,7 +4,7 @@
 #
 #   tracker-wasm/build.sh          # from any directory
 #
-# Needs: cargo (rustup with the wasm32-unknown-unknown target, or else Debian's
+# Needs: cargo (rustup with the wasm32-unknown-unknown target and rust-src, or else Debian's
 # rustc-web + rust-web-src + lld, see the wasm toolchain notes), wasm-bindgen-cli at
 # the version pinned in the root Cargo.toml, node + npm (wasm-opt and esbuild come from
 # npm, pinned in tracker-wasm/package-lock.json).
@@ -34,32 +34,35 @@ if [[ ! -x "$bin/wasm-opt" || ! -x "$bin/esbuild" || "$(cat "$stamp" 2>/dev/null
 fi
 
 # --- choose the compiler route --------------------------------------------------
-# rustup with the wasm target installed: plain stable build. Otherwise (no way to
-# download the target here) Debian's rustc-web with build-std; its artifacts go to
-# their own target dir so that they never mix with rustup's.
-cargo_env=()
-cargo_args=(build --profile wasm --target "$target" -p spur-tracker)
-if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+# Both routes build std for wasm from source (build-std, through RUSTC_BOOTSTRAP) so
+# that a panic is a bare trap (immediate-abort: no unwinding or message code) and
+# file names and Debug impls kept for panics are dropped: about 2.5 KB brotli.
+# rustup with the wasm target and rust-src: its own compiler. Otherwise (no way to
+# download the target here) Debian's rustc-web; its artifacts go to their own target
+# dir so that they never mix with rustup's.
+cargo_env=(RUSTC_BOOTSTRAP=1
+  "RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none")
+cargo_args=(build --profile wasm --target "$target" -p spur-tracker
+  -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+if command -v rustup >/dev/null \
+  && rustup target list --installed 2>/dev/null | grep -qx "$target" \
+  && rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   route=rustup
   cargo=cargo
   target_dir="${CARGO_TARGET_DIR:-$root/target}"
 else
   route=debian
   cargo=/usr/bin/cargo
-  [[ -x /usr/bin/rustc && -x "$cargo" ]] || die "no wasm32 target in rustup and no Debian rustc-web (apt-get install rustc-web cargo-web rust-web-src lld-22)"
+  [[ -x /usr/bin/rustc && -x "$cargo" ]] || die "no wasm32 target and rust-src in rustup and no Debian rustc-web (apt-get install rustc-web cargo-web rust-web-src lld-22)"
   [[ -d "$(/usr/bin/rustc --print sysroot)/lib/rustlib/src/rust/library" ]] || die "Debian's rust-web-src is missing (apt-get install rust-web-src)"
   target_dir="$root/target/wasm"
-  # immediate-abort: a panic is a bare trap (no unwinding or message code); the
-  # location/fmt-debug flags drop file names and Debug impls kept for panics.
-  cargo_env=(RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
-    "RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none")
-  cargo_args+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+  cargo_env+=(RUSTC=/usr/bin/rustc)
 fi
 say "compiler route: $route"
 
 # --- guard: crates that must never be in the wasm dependency graph --------------
 tree="$(cd "$root" && env "${cargo_env[@]}" "$cargo" tree -p spur-tracker --target "$target" -e normal --prefix none)"
-if forbidden="$(grep -E '^(serde_json|console_error_panic_hook|wee_alloc|gloo) ' <<<"$tree")"; then
+if forbidden="$(grep -E '^(serde|serde_json|serde-wasm-bindgen|console_error_panic_hook|wee_alloc|gloo|gloo-timers) ' <<<"$tree")"; then
   die "forbidden crates in the tracker's wasm dependencies: $(tr '\n' ' ' <<<"$forbidden")"
 fi
 
@@ -80,10 +83,14 @@ wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp" --out-name spu
 
 # --- optimise, hash, bundle -------------------------------------------------------
 mkdir -p "$pkg"
-# -all accepts every feature the module uses (the target-features section is gone after
-# wasm-bindgen), but binaryen 132 would then also *emit* the compact-imports encoding,
-# which browsers do not load yet ("Invalid import kind 127"): keep that one off.
-"$bin/wasm-opt" -Oz -all --disable-compact-imports --strip-debug --strip-producers "$tmp/spur_bg.wasm" -o "$pkg/spur.wasm"
+# The features rustc's wasm32 target enables by default, named: with `-all`, binaryen
+# 132 also *emits* encodings browsers do not load yet (compact imports, exact heap
+# types), and the target-features section is gone after wasm-bindgen.
+features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-overlong
+  --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int
+  --enable-reference-types --enable-sign-ext)
+"$bin/wasm-opt" -Oz --converge "${features[@]}" --strip-debug --strip-producers \
+  --strip-target-features "$tmp/spur_bg.wasm" -o "$pkg/spur.wasm"
 hash="$(sha256sum "$pkg/spur.wasm" | cut -c1-12)"
 
 # One function around glue + loader: the glue's `let wasm_bindgen` stays private, and

@@ -14,6 +14,15 @@
 //     spur[m] = spur[m] || function () { spur.q.push([m, [].slice.call(arguments)]); };
 //   });
 //
+// Two jobs besides loading the module:
+// - `host`: the browser calls the module imports (src/host.rs says what each does). It
+//   only does I/O; the module decides. Every host function is wrapped so that it never
+//   throws, and none calls back into the module synchronously: answers (locks, fetch,
+//   timers) come back later through the module's exports `granted`, `answered`, `tick`.
+// - the page's listeners, which report to the module's exports: a capture-phase click
+//   on a `[data-touchpoint]` element (`click`), `visibilitychange` (`hidden`),
+//   `pagehide`, `online`, and history changes (`navigated`).
+//
 // "Quiet" mode (nothing sent or stored before spur.consent(true)) is decided here:
 // data-consent="required", Global Privacy Control, or Do Not Track.
 //
@@ -22,6 +31,10 @@
 // CSP that blocks it, leaves a `spur` whose calls do nothing); load at most once.
 // __SPUR_WASM_HASH__ is replaced by build.sh with the first 12 hex digits of the
 // module's sha256, so a new module is never mixed with an old cached loader.
+
+// Read by the glue's imports (`js_namespace = host`); set below.
+var host;
+
 (function (w, d) {
   var s = d.currentScript;
   var old = w.spur;
@@ -37,14 +50,18 @@
     w.doNotTrack == "1";
   var queue = (old && old.q) || [];
   var ready = false;
+  // A call into the module; whatever it throws stays here.
+  var call = function (name, args) {
+    try {
+      return wasm_bindgen[name].apply(null, args);
+    } catch (e) {}
+  };
   var run = function (name, args) {
     // Before the module is ready (or if it never gets ready): keep a bounded queue.
     if (!ready) return queue.length < 100 && queue.push([name, args]);
     // Only the public calls reach the module, whatever a stub queued.
     if (name == "track" || name == "flush" || name == "consent" || name == "feedback") {
-      try {
-        wasm_bindgen[name].apply(null, args);
-      } catch (e) {}
+      call(name, args);
     }
   };
   var api_fn = function (name) {
@@ -61,18 +78,134 @@
   });
   spur.q = queue;
   if (!w.WebAssembly) return;
+
+  // --- host ---------------------------------------------------------------------
+  var area = function (session) {
+    return session ? w.sessionStorage : w.localStorage;
+  };
+  var attr = function (el, name) {
+    return el && el.getAttribute(name);
+  };
+  host = {
+    href: function () {
+      return location.href;
+    },
+    referrer: function () {
+      return d.referrer;
+    },
+    page_attr: function (name) {
+      var v = attr(d.body, name);
+      return v != null ? v : attr(d.documentElement, name);
+    },
+    random: function (bytes) {
+      var c = w.crypto;
+      if (c && c.getRandomValues) c.getRandomValues(bytes);
+      else for (var i = 0; i < bytes.length; i++) bytes[i] = Math.random() * 256;
+    },
+    storage: function (session) {
+      return !!area(session);
+    },
+    get: function (session, key) {
+      return area(session).getItem(key);
+    },
+    set: function (session, key, value) {
+      area(session).setItem(key, value);
+      return true;
+    },
+    remove: function (session, key) {
+      area(session).removeItem(key);
+    },
+    keys: function () {
+      var a = area(), out = "";
+      for (var i = 0; i < a.length; i++) out += a.key(i) + "\n";
+      return out;
+    },
+    lock: function (name, hold) {
+      n.locks
+        .request(name, hold ? { ifAvailable: true } : {}, function (lock) {
+          call("granted", [name, !!lock]);
+          // Held: a promise that never settles keeps the lock for the page's lifetime.
+          if (lock && hold) return new Promise(function () {});
+        })
+        ["catch"](function () {
+          call("granted", [name, false]);
+        });
+      return true;
+    },
+    post: function (url, body, id, ms) {
+      var timeout = w.AbortSignal && AbortSignal.timeout;
+      var answer = function (r) {
+        var ok = r instanceof Response;
+        call("answered", [id, ok ? r.status : 0, ok ? r.headers.get("retry-after") : null]);
+      };
+      // A page's replacement of fetch may return something that is not a promise:
+      // then `.then` throws, and the request counts as never started.
+      fetch(url, {
+        method: "POST",
+        body: body,
+        headers: { "content-type": "text/plain" },
+        keepalive: true,
+        signal: timeout ? AbortSignal.timeout(ms) : void 0
+      }).then(answer, answer);
+      return true;
+    },
+    beacon: function (url, body) {
+      return n.sendBeacon(url, body);
+    },
+    timer: function (ms, id) {
+      setTimeout(function () {
+        call("tick", [id]);
+      }, ms);
+    }
+  };
+  // Never throw: a failing call returns undefined, which the module reads as "nothing"
+  // (None, false, an empty string).
+  Object.keys(host).forEach(function (k) {
+    var f = host[k];
+    host[k] = function () {
+      try {
+        return f.apply(null, arguments);
+      } catch (e) {}
+    };
+  });
+
+  // --- listeners ----------------------------------------------------------------
+  var listen = function (target, type, f, capture) {
+    target.addEventListener(type, f, capture);
+  };
   var nav = function () {
     // After the router's own listeners and DOM updates (the page's touchpoint
     // attributes may change with the route).
     setTimeout(function () {
-      try {
-        wasm_bindgen.navigated();
-      } catch (e) {}
+      call("navigated", []);
     }, 0);
   };
   wasm_bindgen({ module_or_path: new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src) })
     .then(function () {
       wasm_bindgen.start(site, api, quiet);
+      // Capture phase: the page's own handlers cannot stop the click from being seen.
+      // <body>/<html> carry the page's touchpoint, not a clickable one.
+      listen(
+        d,
+        "click",
+        function (e) {
+          var t = e.target;
+          var el = t && t.closest && t.closest("[data-touchpoint]:not(body):not(html)");
+          if (el) {
+            call("click", [attr(el, "data-touchpoint"), attr(el.closest("[data-stage]"), "data-stage")]);
+          }
+        },
+        true
+      );
+      listen(d, "visibilitychange", function () {
+        call("hidden", [d.hidden]);
+      });
+      listen(w, "pagehide", function () {
+        call("pagehide", []);
+      });
+      listen(w, "online", function () {
+        call("online", []);
+      });
       var h = history;
       ["pushState", "replaceState"].forEach(function (m) {
         var orig = h[m];
@@ -82,7 +215,7 @@
           return r;
         };
       });
-      w.addEventListener("popstate", nav);
+      listen(w, "popstate", nav);
       ready = true;
       for (var i = 0; i < queue.length; i++) run(queue[i][0], queue[i][1]);
       queue.length = 0;

@@ -16,9 +16,9 @@
 //!   never resolves to those two elements.
 
 use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, Window};
+use wasm_bindgen::{JsCast, JsValue};
 
+use crate::host;
 use crate::wire::{Event, Kind, Props, Stage, Value};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -27,64 +27,30 @@ pub const MAX_PROPS: usize = 20;
 pub const MAX_PROP_KEY_CHARS: usize = 64;
 pub const MAX_PROP_VALUE_CHARS: usize = 256;
 
-/// Clickable touchpoints. `<body>`/`<html>` carry the page's touchpoint, not a clickable
-/// one; excluding them in the selector is the same as ignoring such a match of
-/// `closest("[data-touchpoint]")`, and costs no extra calls.
-const CLICKABLE: &str = "[data-touchpoint]:not(body):not(html)";
-
-#[wasm_bindgen]
-extern "C" {
-    /// The page's `window`, imported directly: `web_sys::window()` would probe
-    /// `globalThis`/`self`/`window`/`global` first, which costs code in the module and
-    /// the glue. `None` where there is no `window` (a worker).
-    #[wasm_bindgen(thread_local_v2, js_name = window)]
-    static WINDOW: Option<Window>;
-}
-
-/// The page's `window`, if there is one.
-pub fn window() -> Option<Window> {
-    WINDOW.with(Option::clone)
-}
-
-/// The page's current address, cut to the collector's limit; `None` outside a page.
+/// The page's current address, cut to the collector's limit; `None` when there is none.
 pub fn current_url() -> Option<String> {
-    let mut url = window()?.location().href().ok()?;
+    let mut url = host::href();
     truncate_bytes(&mut url, MAX_URL_BYTES);
-    Some(url)
+    (!url.is_empty()).then_some(url)
 }
 
 /// A page view of `url` (from [`current_url`]).
 pub fn page_view(url: String) -> Event {
-    let doc = document();
-    let doc = doc.as_ref();
     let mut event = new_event(Kind::Pageview, url);
-    event.referrer = doc
-        .map(Document::referrer)
-        .filter(|r| !r.is_empty() && r.len() <= MAX_URL_BYTES);
-    event.name = doc
-        .and_then(|d| page_attribute(d, "data-touchpoint"))
-        .and_then(|n| clean(&n, MAX_NAME_CHARS));
-    event.stage = doc.and_then(page_stage);
+    let referrer = host::referrer();
+    event.referrer = (!referrer.is_empty() && referrer.len() <= MAX_URL_BYTES).then_some(referrer);
+    event.name = host::page_attr("data-touchpoint").and_then(|n| clean(&n, MAX_NAME_CHARS));
+    event.stage = page_stage();
     event
 }
 
-/// A click on (or inside) an element marked with `data-touchpoint`.
-pub fn click(target: &JsValue) -> Option<Event> {
-    let touchpoint = target.dyn_ref::<Element>()?.closest(CLICKABLE).ok()??;
-    let name = clean(
-        &touchpoint.get_attribute("data-touchpoint")?,
-        MAX_NAME_CHARS,
-    )?;
-    let stage = touchpoint
-        .closest("[data-stage]")
-        .ok()
-        .flatten()
-        .and_then(|el| el.get_attribute("data-stage"))
-        .and_then(|s| Stage::parse(&s))
-        .or_else(|| document().as_ref().and_then(page_stage));
+/// A click on (or inside) an element marked with `data-touchpoint`: its attribute, and
+/// the `data-stage` of its closest ancestor that has one (the loader reads both).
+pub fn click(touchpoint: &str, stage: Option<String>) -> Option<Event> {
+    let name = clean(touchpoint, MAX_NAME_CHARS)?;
     let mut event = new_event(Kind::Click, current_url()?);
     event.name = Some(name);
-    event.stage = stage;
+    event.stage = stage.and_then(|s| Stage::parse(&s)).or_else(page_stage);
     Some(event)
 }
 
@@ -96,7 +62,7 @@ pub fn custom(name: &JsValue, props: &JsValue) -> Option<Event> {
     let props = read_props(props);
     let mut event = new_event(Kind::Custom, current_url()?);
     event.name = Some(name);
-    event.stage = document().as_ref().and_then(page_stage);
+    event.stage = page_stage();
     event.props = props;
     Some(event)
 }
@@ -104,8 +70,8 @@ pub fn custom(name: &JsValue, props: &JsValue) -> Option<Event> {
 /// A rating widget's event: shown, answered or dismissed, with what the widget says.
 pub fn feedback(touchpoint: &str, stage: Option<Stage>, props: Props) -> Option<Event> {
     let mut event = new_event(Kind::Feedback, current_url()?);
-    event.name = Some(touchpoint.to_owned());
-    event.stage = stage.or_else(|| document().as_ref().and_then(page_stage));
+    event.name = Some(clean(touchpoint, MAX_NAME_CHARS)?);
+    event.stage = stage.or_else(page_stage);
     event.props = props;
     Some(event)
 }
@@ -128,33 +94,15 @@ pub fn now() -> u64 {
     js_sys::Date::now() as u64
 }
 
-pub(crate) fn document() -> Option<Document> {
-    window()?.document()
+/// The page's stage: `data-stage` of `<body>`, else of `<html>`.
+fn page_stage() -> Option<Stage> {
+    Stage::parse(&host::page_attr("data-stage")?)
 }
 
-/// An attribute of `<body>`, else of `<html>`.
-fn page_attribute(doc: &Document, name: &str) -> Option<String> {
-    let body = doc.body().and_then(|b| b.get_attribute(name));
-    body.or_else(|| doc.document_element()?.get_attribute(name))
-}
-
-fn page_stage(doc: &Document) -> Option<Stage> {
-    Stage::parse(&page_attribute(doc, "data-stage")?)
-}
-
-/// 16 random bytes as 32 lowercase hex characters. `crypto.getRandomValues` is there in
-/// every browser that runs wasm; `Math.random` is only a fallback so that capture never
-/// fails.
+/// 16 random bytes (`crypto.getRandomValues`) as 32 lowercase hex characters.
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
-    let filled = window()
-        .and_then(|w| w.crypto().ok())
-        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
-    if !filled {
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
+    host::random(&mut bytes);
     hex(&bytes)
 }
 

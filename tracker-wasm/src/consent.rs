@@ -11,30 +11,25 @@
 //!
 //! When tracking waits for consent is [`crate::tracker`]'s business ("quiet" mode).
 
-use crate::capture;
+use crate::{capture, host};
 
 /// `localStorage` key of the id.
 const UID_KEY: &str = "spur:uid";
 
 /// The stored id of a visitor who consented, if there is a valid one.
 pub fn stored_uid() -> Option<String> {
-    let storage = capture::window()?.local_storage().ok()??;
-    storage.get_item(UID_KEY).ok()?.filter(|uid| is_uid(uid))
+    host::get(false, UID_KEY).filter(|uid| is_uid(uid))
 }
 
 /// A new id, stored for later pages (best effort: without storage it lasts this page).
 pub fn create_uid() -> String {
     let uid = capture::new_id();
-    if let Some(storage) = capture::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(UID_KEY, &uid);
-    }
+    host::set(false, UID_KEY, &uid);
     uid
 }
 
 pub fn remove_uid() {
-    if let Some(storage) = capture::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.remove_item(UID_KEY);
-    }
+    host::remove(false, UID_KEY);
 }
 
 /// What the collector accepts as a `uid`: 16 to 64 of `[A-Za-z0-9_-]`.

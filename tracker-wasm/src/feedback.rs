@@ -33,6 +33,14 @@ use web_sys::{
 };
 
 use crate::capture;
+
+fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+fn document() -> Option<Document> {
+    window()?.document()
+}
 use crate::wire::{Props, Stage, Value};
 
 /// How long a widget stays away after an answer or a dismissal, by default.
@@ -205,7 +213,7 @@ struct Ask {
 
 /// Renders every widget declared in the page that is not rendered yet.
 pub fn scan() {
-    let Some(doc) = capture::document() else {
+    let Some(doc) = document() else {
         return;
     };
     let Ok(found) = doc.query_selector_all("[data-spur-feedback]") else {
@@ -239,7 +247,7 @@ pub fn scan() {
 
 /// `spur.feedback({kind, touchpoint, question, stage, days, lang})`: the popover.
 pub fn open(options: &JsValue) {
-    let Some(doc) = capture::document() else {
+    let Some(doc) = document() else {
         return;
     };
     let field = |key: &str| {
@@ -291,7 +299,7 @@ fn ask(
     let lang = lang
         .or_else(|| doc.document_element()?.get_attribute("lang"))
         .filter(|l| !l.is_empty())
-        .or_else(|| capture::window()?.navigator().language())
+        .or_else(|| window()?.navigator().language())
         .unwrap_or_default();
     Some(Ask {
         kind,
@@ -320,7 +328,7 @@ fn memory_key(touchpoint: &str) -> String {
 
 /// Whether the visitor answered or dismissed this touchpoint's widget within its period.
 fn asked_recently(ask: &Ask) -> bool {
-    let Some(storage) = capture::window().and_then(|w| w.local_storage().ok().flatten()) else {
+    let Some(storage) = window().and_then(|w| w.local_storage().ok().flatten()) else {
         return false;
     };
     let at = storage
@@ -333,7 +341,7 @@ fn asked_recently(ask: &Ask) -> bool {
 }
 
 fn remember(touchpoint: &str) {
-    if let Some(storage) = capture::window().and_then(|w| w.local_storage().ok().flatten()) {
+    if let Some(storage) = window().and_then(|w| w.local_storage().ok().flatten()) {
         if let Some(now) = js_text(&JsValue::from_f64(js_sys::Date::now())) {
             let _ = storage.set_item(&memory_key(touchpoint), &now);
         }

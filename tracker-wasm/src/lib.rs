@@ -4,7 +4,13 @@
 //! None of them throws; `start` reports why it did nothing as a short string code, the
 //! only place where a `JsValue` error exists.
 //!
+//! Two kinds of exports: the page's calls (`start`, `track`, `flush`, `consent`,
+//! `feedback`, `navigated`), which the loader forwards from `window.spur`, and the
+//! host's reports (`click`, `hidden`, `pagehide`, `online`, `granted`, `answered`,
+//! `tick`): what the loader's listeners, timers and requests saw (see [`host`]).
+//!
 //! Code map, in pipeline order:
+//! - [`host`]: the browser calls the module makes (the loader's `host` object);
 //! - [`capture`]: page views, touchpoint clicks and custom events → wire events;
 //! - [`wire`]: the versioned payload and its JSON (the public contract);
 //! - [`queue`]: the bounded queue of unacknowledged events, batches, drop counting;
@@ -18,6 +24,7 @@
 pub mod capture;
 pub mod consent;
 pub mod feedback;
+pub mod host;
 pub mod queue;
 pub mod retry;
 pub mod storage;
@@ -66,3 +73,55 @@ pub fn consent(granted: JsValue) {
 pub fn navigated() {
     tracker::navigated();
 }
+
+/// A click on an element marked `data-touchpoint` (`touchpoint`: its value; `stage`:
+/// the `data-stage` of the closest element that has one).
+#[wasm_bindgen]
+pub fn click(touchpoint: String, stage: Option<String>) {
+    tracker::click(&touchpoint, stage);
+}
+
+/// `visibilitychange`: `document.hidden`.
+#[wasm_bindgen]
+pub fn hidden(hidden: bool) {
+    tracker::hidden(hidden);
+}
+
+/// `pagehide`.
+#[wasm_bindgen]
+pub fn pagehide() {
+    tracker::pagehide();
+}
+
+/// `online`.
+#[wasm_bindgen]
+pub fn online() {
+    tracker::online();
+}
+
+/// The answer to `host.lock(name, …)`: the lock is held (or was released at once after
+/// being granted), or (`held` false) it was taken.
+#[wasm_bindgen]
+pub fn granted(name: String, held: bool) {
+    tracker::granted(&name, held);
+}
+
+/// The answer to `host.post(…, n, …)`: the status (0: a network error or the timeout)
+/// and the `Retry-After` header.
+#[wasm_bindgen]
+pub fn answered(n: u32, status: u16, retry_after: Option<String>) {
+    tracker::answered(n, status, retry_after);
+}
+
+/// `host.timer(…, n)` ran out.
+#[wasm_bindgen]
+pub fn tick(n: u32) {
+    tracker::tick(n);
+}
+
+/// A small allocator instead of the default one (dlmalloc, ~2 KB brotli): the tracker
+/// allocates little and briefly, and single-threaded.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());

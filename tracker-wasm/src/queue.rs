@@ -153,7 +153,7 @@ impl Queue {
 
 /// `text` up to its first line break, and the rest after it. (A byte search:
 /// `split_once` brings a searcher with panic formatting into the bundle.)
-fn first_line(text: &str) -> (&str, &str) {
+pub(crate) fn first_line(text: &str) -> (&str, &str) {
     match text.bytes().position(|b| b == b'\n') {
         Some(i) => (
             text.get(..i).unwrap_or_default(),
@@ -217,12 +217,7 @@ pub(crate) fn parse_count(s: &str) -> Option<u32> {
 mod tests {
     use super::*;
 
-    use crate::wire::{Event, Kind, Props, is_stored_json as is_event};
-
-    /// What [`crate::wire::encode`] does in the browser.
-    fn encode(event: &Event) -> String {
-        serde_json::to_string(event).expect("an event serialises")
-    }
+    use crate::wire::{Event, Kind, Props, encode_json as encode, is_stored_json as is_event};
 
     /// An event whose id is `n`, its JSON padded to `len` bytes (at least ~70).
     fn event(n: usize, len: usize) -> String {

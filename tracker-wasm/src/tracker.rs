@@ -30,21 +30,21 @@
 //! - nothing is sent while this tab's storage is being opened (its earlier queue is not
 //!   known yet), while a batch is in flight, while a backoff runs, or after `pagehide`
 //!   (until the page is visible again);
-//! - listeners live as long as the page (`forget`); timers are cancelled by dropping them.
+//! - the page's listeners are the loader's (they call the module's exports); a timer is
+//!   a number, and forgetting the number cancels it: a `tick` that matches neither
+//!   `timer` nor `backoff` is ignored.
 
 use std::cell::RefCell;
 
-use gloo_events::{EventListener, EventListenerOptions};
-use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsValue;
 
-use crate::capture;
 use crate::consent::{create_uid, remove_uid, stored_uid};
 use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, Queue, batch_len};
 use crate::retry::{self, Outcome};
-use crate::storage::{self, Opening, Store};
+use crate::storage::{self, Opening, Pending, Store};
 use crate::transport::{MAX_BODY_BYTES, Transport};
 use crate::wire::{self, Batch, Event, VERSION};
+use crate::{capture, host};
 
 /// Event text per batch: a body's limit minus room for the header (a site id and a
 /// uid are at most 64 characters each).
@@ -96,9 +96,11 @@ struct Tracker {
     /// The URL of the last page view, to skip a navigation that did not change it.
     last_url: String,
     /// The batching timer, armed while events wait.
-    timer: Option<Timeout>,
+    timer: Option<u32>,
     /// The backoff timer, armed after a failed attempt.
-    backoff: Option<Timeout>,
+    backoff: Option<u32>,
+    /// Timers armed so far; numbers them.
+    timers: u32,
     /// The page went away (`pagehide`) and its unsent events were beaconed; nothing
     /// more is sent until it is visible again (back from the back/forward cache).
     /// Without it, the `visibilitychange` that follows `pagehide` would send the same
@@ -111,7 +113,7 @@ enum Persistence {
     /// Not asked for: quiet mode without consent.
     Off,
     /// Waiting for this tab's Web Lock.
-    Opening,
+    Opening(Pending),
     /// No usable storage: memory only.
     Memory,
     Open(Store),
@@ -123,8 +125,6 @@ pub fn start(site: String, api: &str, quiet: bool) -> Result<(), StartError> {
     if site.is_empty() {
         return Err(StartError::NoSite);
     }
-    let window = capture::window().ok_or(StartError::NoPage)?;
-    let document = window.document().ok_or(StartError::NoPage)?;
     let url = capture::current_url().ok_or(StartError::NoPage)?;
     let uid = stored_uid();
     let installed = TRACKER.try_with(|cell| {
@@ -145,36 +145,12 @@ pub fn start(site: String, api: &str, quiet: bool) -> Result<(), StartError> {
             last_url: String::new(),
             timer: None,
             backoff: None,
+            timers: 0,
             gone: false,
         });
         Some(())
     });
     installed.ok().flatten().ok_or(StartError::Started)?;
-
-    // Capture phase: the page's own handlers cannot stop the click from being seen.
-    EventListener::new_with_options(
-        &document,
-        "click",
-        EventListenerOptions::run_in_capture_phase(),
-        |event| {
-            if let Some(event) = event.target().and_then(|target| capture::click(&target)) {
-                with(|t| t.record(event));
-            }
-        },
-    )
-    .forget();
-    let doc = document.clone();
-    EventListener::new(&document, "visibilitychange", move |_| {
-        if doc.hidden() {
-            with(Tracker::pump);
-        } else {
-            with(Tracker::visible);
-        }
-    })
-    .forget();
-    EventListener::new(&window, "pagehide", |_| with(Tracker::unload)).forget();
-    EventListener::new(&window, "online", |_| with(Tracker::online)).forget();
-
     with(|t| {
         if t.allowed() {
             t.open();
@@ -183,6 +159,49 @@ pub fn start(site: String, api: &str, quiet: bool) -> Result<(), StartError> {
     });
     crate::feedback::scan();
     Ok(())
+}
+
+/// A click on a touchpoint element (`data-touchpoint`; `stage`: the closest
+/// `data-stage`), seen by the loader's capture-phase listener.
+pub fn click(touchpoint: &str, stage: Option<String>) {
+    if let Some(event) = capture::click(touchpoint, stage) {
+        with(|t| t.record(event));
+    }
+}
+
+/// The page was hidden (`true`) or is visible again.
+pub fn hidden(hidden: bool) {
+    with(|t| if hidden { t.pump() } else { t.visible() });
+}
+
+/// `pagehide`: the page is going away.
+pub fn pagehide() {
+    with(Tracker::unload);
+}
+
+/// The `online` event.
+pub fn online() {
+    with(Tracker::online);
+}
+
+/// The Web Lock `name` was granted (`held`) or, requested `ifAvailable`, was taken.
+pub fn granted(name: &str, held: bool) {
+    with(|t| t.granted(name, held));
+}
+
+/// Request number `n` was answered: `status` 0 for a network error.
+pub fn answered(n: u32, status: u16, retry_after: Option<String>) {
+    let outcome = if status == 0 {
+        Outcome::Retry { after_ms: None }
+    } else {
+        retry::classify(status, retry_after.as_deref())
+    };
+    with(|t| t.answered(n, outcome));
+}
+
+/// Timer number `n` ran out.
+pub fn tick(n: u32) {
+    with(|t| t.tick(n));
 }
 
 /// A custom event from `spur.track`. Invalid names are dropped silently.
@@ -224,16 +243,6 @@ pub fn consent(granted: bool) {
     with(|t| t.consent(granted));
 }
 
-/// This tab's storage is open ([`storage::open`]); `None`: memory only.
-pub fn opened(store: Option<Store>) {
-    with(|t| t.opened(store));
-}
-
-/// This tab holds the lock of `tab`, which is gone: adopt its queue.
-pub fn orphaned(tab: &str) {
-    with(|t| t.orphaned(tab));
-}
-
 /// Runs `f` on the started tracker; does nothing before [`start`] or on re-entry.
 ///
 /// (`try_with` rather than `with` here and in [`start`]: `with` carries a panic, with
@@ -249,40 +258,60 @@ fn with(f: impl FnOnce(&mut Tracker)) {
     });
 }
 
-/// A timer that pumps after `ms`; `backoff`: it ends the backoff. (One closure type for
-/// both timers: each distinct type costs its own glue in the module.)
-fn pump_after(ms: u32, backoff: bool) -> Timeout {
-    Timeout::new(ms, move || {
-        with(|t| {
-            if backoff {
-                t.backoff = None;
-            }
-            t.pump();
-        });
-    })
-}
-
 impl Tracker {
     /// Whether events may be sent and stored.
     fn allowed(&self) -> bool {
         !self.quiet || self.uid.is_some()
     }
 
+    /// Arms a timer: `tick` gets the number back after `ms`.
+    fn arm(&mut self, ms: u32) -> Option<u32> {
+        self.timers = self.timers.wrapping_add(1);
+        host::timer(ms, self.timers);
+        Some(self.timers)
+    }
+
+    fn tick(&mut self, n: u32) {
+        if self.backoff == Some(n) {
+            self.backoff = None;
+        } else if self.timer != Some(n) {
+            return;
+        }
+        self.pump();
+    }
+
     fn open(&mut self) {
-        self.store = Persistence::Opening;
-        if let Opening::Done(store) = storage::open(&self.site) {
-            self.opened(store);
+        self.opening(storage::open(&self.site));
+    }
+
+    fn opening(&mut self, opening: Opening) {
+        match opening {
+            Opening::Pending(pending) => self.store = Persistence::Opening(pending),
+            Opening::Done(store) => self.opened(store),
+        }
+    }
+
+    fn granted(&mut self, name: &str, held: bool) {
+        match std::mem::replace(&mut self.store, Persistence::Off) {
+            Persistence::Opening(pending) if pending.is_for(name) => {
+                self.opening(pending.granted(held));
+            }
+            Persistence::Open(mut store) => {
+                if let Some(tab) = store.orphan(name).filter(|_| held) {
+                    store.adopt(&tab, &mut self.queue);
+                    self.store = Persistence::Open(store);
+                    self.pump();
+                } else {
+                    self.store = Persistence::Open(store);
+                }
+            }
+            // Consent was withdrawn while the lock was on its way (`Off`), or the
+            // answer is not for this state: nothing changes.
+            other => self.store = other,
         }
     }
 
     fn opened(&mut self, store: Option<Store>) {
-        if !matches!(self.store, Persistence::Opening) {
-            // Consent was withdrawn while the lock was on its way.
-            if let Some(store) = store {
-                store.forget();
-            }
-            return;
-        }
         self.store = match store {
             Some(mut store) => {
                 if let Some(text) = store.load() {
@@ -295,13 +324,6 @@ impl Tracker {
             None => Persistence::Memory,
         };
         if self.timer.is_none() {
-            self.pump();
-        }
-    }
-
-    fn orphaned(&mut self, tab: &str) {
-        if let Persistence::Open(store) = &mut self.store {
-            store.adopt(tab, &mut self.queue);
             self.pump();
         }
     }
@@ -349,7 +371,7 @@ impl Tracker {
             && self.backoff.is_none()
         {
             // (A batch in flight or a backoff pumps when it ends.)
-            self.timer = Some(pump_after(FLUSH_AFTER_MS, false));
+            self.timer = self.arm(FLUSH_AFTER_MS);
         }
     }
 
@@ -362,7 +384,7 @@ impl Tracker {
             || self.gone
             || self.flight.is_some()
             || self.backoff.is_some()
-            || matches!(self.store, Persistence::Opening)
+            || matches!(self.store, Persistence::Opening(_))
         {
             return;
         }
@@ -384,10 +406,7 @@ impl Tracker {
         let number = self.sent;
         self.flight = Some(number);
         // A body that could not be encoded counts as a request that could not start.
-        let posted = body.is_some_and(|body| {
-            self.transport
-                .post(&body, move |outcome| with(|t| t.answered(number, outcome)))
-        });
+        let posted = body.is_some_and(|body| self.transport.post(&body, number));
         if !posted {
             self.answered(number, Outcome::Retry { after_ms: None });
         }
@@ -402,7 +421,7 @@ impl Tracker {
             self.queue.retry();
             self.failures = self.failures.saturating_add(1);
             let delay = retry::delay_ms(self.failures, after_ms, js_sys::Math::random());
-            self.backoff = Some(pump_after(delay, true));
+            self.backoff = self.arm(delay);
             return;
         }
         // Settled, or refused for good: either way the batch leaves the queue.

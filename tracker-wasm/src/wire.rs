@@ -5,17 +5,15 @@
 //! that is not a pure addition gets a new version number: trackers stay cached in browsers
 //! for a long time, so the collector keeps accepting old versions.
 //!
-//! The types derive serde's `Serialize`; field names and omission rules are the derive
-//! attributes below. [`encode`] turns an event into JSON text with serde-wasm-bindgen's
-//! JSON-compatible serializer and `JSON.stringify`; [`encode_batch`] serialises a
-//! batch's header the same way, attaches the queued events (`JSON.parse` of their text)
-//! as `events` and stringifies the whole once. Nothing is ever deserialised into a Rust
-//! type: a stored event stays JSON text (and a JS value while a batch is built), and
-//! [`is_stored_event`] only checks, through `Reflect`, that a stored line has the shape
-//! the collector parses. No JSON is written or parsed by hand, and `serde_json` stays
-//! out of the bundle (the native tests use it to compare with the golden files).
-//! (serde-wasm-bindgen's `from_value` is deliberately not used: its error messages
-//! bring `core::fmt`, with float formatting, into the module, about 14 KB brotli.)
+//! The types list their fields in wire order ([`Event::fields`], [`Batch::fields`],
+//! [`Props::fields`]); [`encode`] puts them into a JS object and lets `JSON.stringify`
+//! write the text; [`encode_batch`] builds the batch's header the same way, attaches the
+//! queued events (`JSON.parse` of their text) as `events` and stringifies the whole
+//! once. Nothing is ever deserialised into a Rust type: a stored event stays JSON text
+//! (and a JS value while a batch is built), and [`is_stored_event`] only checks, through
+//! `Reflect`, that a stored line has the shape the collector parses. No JSON is written
+//! or parsed by hand, and no JSON library is in the bundle (the browser has one; the
+//! native tests use `serde_json` to compare with the golden files).
 //!
 //! Invariants:
 //! - optional fields are omitted when absent, never sent as `null`; so are `uid` and a
@@ -30,77 +28,100 @@
 //!
 //! The types only describe the payload. Limits and cleaning live in [`crate::capture`].
 
-use js_sys::{Array, JSON, Reflect};
-use serde::Serialize;
-use serde::ser::Serializer;
+use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::JsValue;
 
 /// The wire version this tracker speaks.
 pub const VERSION: u8 = 1;
 
 /// One request body, but for its `events` ([`encode_batch`] adds them, last).
-#[derive(Serialize)]
 pub struct Batch<'a> {
     /// Always [`VERSION`].
     pub v: u8,
     pub site: &'a str,
     /// When the batch left the browser, on the client's clock (ms since the epoch).
-    #[serde(serialize_with = "millis")]
     pub sent_at: u64,
     /// The first-party visitor id; only after `spur.consent(true)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<&'a str>,
     /// Events the queue dropped (it was full) and has not reported yet; omitted when 0.
-    #[serde(skip_serializing_if = "is_zero")]
     pub dropped: u32,
 }
 
-fn is_zero(n: &u32) -> bool {
-    *n == 0
+/// A field's value, as JSON has them.
+#[derive(Clone, Copy)]
+#[cfg_attr(test, derive(Debug))]
+pub enum Scalar<'a> {
+    Text(&'a str),
+    /// Always finite.
+    Num(f64),
+    Bool(bool),
+}
+
+impl Batch<'_> {
+    /// The header's fields, in wire order; absent ones are skipped.
+    pub fn fields(&self, mut put: impl FnMut(&'static str, Scalar<'_>)) {
+        put("v", Scalar::Num(f64::from(self.v)));
+        put("site", Scalar::Text(self.site));
+        put("sent_at", millis(self.sent_at));
+        if let Some(uid) = self.uid {
+            put("uid", Scalar::Text(uid));
+        }
+        if self.dropped > 0 {
+            put("dropped", Scalar::Num(f64::from(self.dropped)));
+        }
+    }
 }
 
 /// The largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
-/// A time in ms as a JS number, i.e. an `f64` (exact: a clock is far below 2^53; the
-/// cap only keeps the cast exact). Through `serialize_u64`, serde-wasm-bindgen would do
-/// the same plus an error for larger numbers that formats them, which brings
-/// `core::fmt`'s integer formatting into the module (about 1 KB brotli).
-/// `JSON.stringify` writes an integral number without a fraction, so the text is the
-/// same. (In the native tests `serde_json` writes `….0`; they compare numbers as JS
-/// does.)
-fn millis<S: Serializer>(ms: &u64, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_f64((*ms).min(MAX_SAFE_INTEGER) as f64)
+/// A time in ms as a JS number (exact: a clock is far below 2^53; the cap only keeps
+/// the cast exact). `JSON.stringify` writes an integral number without a fraction.
+fn millis(ms: u64) -> Scalar<'static> {
+    Scalar::Num(ms.min(MAX_SAFE_INTEGER) as f64)
 }
 
-#[derive(Serialize)]
 #[cfg_attr(test, derive(Debug, Clone, PartialEq))]
 pub struct Event {
     /// 32 lowercase hex characters from `crypto.getRandomValues`; lets the collector
     /// drop a duplicate delivery.
     pub id: String,
     /// When the event happened, on the client's clock (ms since the epoch).
-    #[serde(serialize_with = "millis")]
     pub ts: u64,
-    #[serde(rename = "type")]
+    /// `type` on the wire.
     pub kind: Kind,
     /// The full `location.href`: the collector reads UTM parameters from it.
     pub url: String,
-    /// Page views only.
-    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    /// `ref` on the wire; page views only.
     pub referrer: Option<String>,
     /// The page's touchpoint for page views; the touchpoint or event name otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
     /// Custom and feedback events only; omitted when empty.
-    #[serde(skip_serializing_if = "Props::is_empty")]
     pub props: Props,
 }
 
-#[derive(Clone, Copy, Serialize)]
-#[serde(rename_all = "lowercase")]
+impl Event {
+    /// The scalar fields, in wire order (`props`, an object, comes after them); absent
+    /// ones are skipped.
+    pub fn fields(&self, mut put: impl FnMut(&'static str, Scalar<'_>)) {
+        put("id", Scalar::Text(&self.id));
+        put("ts", millis(self.ts));
+        put("type", Scalar::Text(self.kind.as_str()));
+        put("url", Scalar::Text(&self.url));
+        if let Some(referrer) = &self.referrer {
+            put("ref", Scalar::Text(referrer));
+        }
+        if let Some(name) = &self.name {
+            put("name", Scalar::Text(name));
+        }
+        if let Some(stage) = self.stage {
+            put("stage", Scalar::Text(stage.as_str()));
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
 #[cfg_attr(test, derive(Debug, PartialEq))]
 pub enum Kind {
     Pageview,
@@ -110,9 +131,19 @@ pub enum Kind {
     Feedback,
 }
 
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Pageview => "pageview",
+            Kind::Click => "click",
+            Kind::Custom => "custom",
+            Kind::Feedback => "feedback",
+        }
+    }
+}
+
 /// The five journey stages. Anything else found in a `data-stage` attribute is ignored.
-#[derive(Clone, Copy, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy)]
 #[cfg_attr(test, derive(Debug, PartialEq))]
 pub enum Stage {
     Awareness,
@@ -122,23 +153,30 @@ pub enum Stage {
     Advocacy,
 }
 
+const STAGES: [(Stage, &str); 5] = [
+    (Stage::Awareness, "awareness"),
+    (Stage::Consideration, "consideration"),
+    (Stage::Purchase, "purchase"),
+    (Stage::Retention, "retention"),
+    (Stage::Advocacy, "advocacy"),
+];
+
 impl Stage {
     /// Parses an attribute value; exact lowercase names only, like the collector.
     pub fn parse(s: &str) -> Option<Stage> {
-        Some(match s {
-            "awareness" => Stage::Awareness,
-            "consideration" => Stage::Consideration,
-            "purchase" => Stage::Purchase,
-            "retention" => Stage::Retention,
-            "advocacy" => Stage::Advocacy,
-            _ => return None,
-        })
+        STAGES
+            .iter()
+            .find(|(_, name)| *name == s)
+            .map(|(stage, _)| *stage)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        STAGES[self as usize].1
     }
 }
 
-/// A custom event's properties, in the order the page gave them. Keys are unique
-/// (enforced by [`crate::capture`]), so serialising them as a map is lossless; the
-/// JSON-compatible serializer makes that map a plain object.
+/// A custom event's properties, in the order the page gave them; keys are unique
+/// (enforced by [`crate::capture`]).
 #[derive(Default)]
 #[cfg_attr(test, derive(Debug, Clone, PartialEq))]
 pub struct Props(pub Vec<(String, Value)>);
@@ -147,18 +185,23 @@ impl Props {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-}
 
-// serde has no derive for "a `Vec` of pairs as a map", so this one is written out.
-impl Serialize for Props {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(key, value)| (key, value)))
+    /// The properties in order.
+    pub fn fields(&self, mut put: impl FnMut(&str, Scalar<'_>)) {
+        for (key, value) in &self.0 {
+            put(
+                key,
+                match value {
+                    Value::Str(s) => Scalar::Text(s),
+                    Value::Num(n) => Scalar::Num(*n),
+                    Value::Bool(b) => Scalar::Bool(*b),
+                },
+            );
+        }
     }
 }
 
 /// A property value: the scalars the collector accepts. Numbers are always finite.
-#[derive(Serialize)]
-#[serde(untagged)]
 #[cfg_attr(test, derive(Debug, Clone, PartialEq))]
 pub enum Value {
     Str(String),
@@ -166,18 +209,32 @@ pub enum Value {
     Bool(bool),
 }
 
-/// `value` as a JS value, through serde-wasm-bindgen's JSON-compatible serializer
-/// (plain objects for maps, plain numbers for `u64`).
-fn to_js<T: Serialize>(value: &T) -> Option<JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .ok()
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn put(target: &JsValue) -> impl FnMut(&str, Scalar<'_>) + '_ {
+    move |key, value| {
+        let value = match value {
+            Scalar::Text(s) => JsValue::from_str(s),
+            Scalar::Num(n) => JsValue::from_f64(n),
+            Scalar::Bool(b) => JsValue::from_bool(b),
+        };
+        set(target, key, &value);
+    }
 }
 
 /// An event as JSON text: its line in the stored queue and its share of a batch.
 /// `None` only if the page broke `JSON.stringify`.
 pub fn encode(event: &Event) -> Option<String> {
-    JSON::stringify(&to_js(event)?).ok()?.as_string()
+    let object: JsValue = Object::new().into();
+    event.fields(put(&object));
+    if !event.props.is_empty() {
+        let props: JsValue = Object::new().into();
+        event.props.fields(put(&props));
+        set(&object, "props", &props);
+    }
+    JSON::stringify(&object).ok()?.as_string()
 }
 
 /// A request body: `batch`'s fields, then `events` (each one event's JSON text, from
@@ -187,12 +244,13 @@ pub fn encode_batch<'a>(
     batch: &Batch<'_>,
     events: impl IntoIterator<Item = &'a String>,
 ) -> Option<String> {
-    let body = to_js(batch)?;
+    let body: JsValue = Object::new().into();
+    batch.fields(put(&body));
     let array = Array::new();
     for event in events {
         array.push(&JSON::parse(event).ok()?);
     }
-    Reflect::set(&body, &JsValue::from_str("events"), &array).ok()?;
+    set(&body, "events", &array);
     JSON::stringify(&body).ok()?.as_string()
 }
 
@@ -272,6 +330,38 @@ pub fn is_stored_json(line: &str) -> bool {
     })
 }
 
+/// What [`encode`] and [`encode_batch`] put into their JS objects, as a `serde_json`
+/// object, for the native tests.
+#[cfg(test)]
+fn json_object(fields: impl FnOnce(&mut dyn FnMut(&str, Scalar<'_>))) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    fields(&mut |key, value| {
+        let value = match value {
+            Scalar::Text(s) => serde_json::Value::from(s),
+            Scalar::Num(n) => serde_json::Value::from(n),
+            Scalar::Bool(b) => serde_json::Value::from(b),
+        };
+        object.insert(key.to_owned(), value);
+    });
+    serde_json::Value::Object(object)
+}
+
+/// [`encode`] for the native tests: `serde_json` in the place of `JSON.stringify`.
+#[cfg(test)]
+pub fn encode_json(event: &Event) -> String {
+    let mut value = json_object(|put| event.fields(put));
+    if !event.props.is_empty() {
+        value["props"] = json_object(|put| event.props.fields(put));
+    }
+    value.to_string()
+}
+
+/// The batch header as [`encode_batch`] builds it, for the native tests.
+#[cfg(test)]
+pub fn batch_json(batch: &Batch<'_>) -> serde_json::Value {
+    json_object(|put| batch.fields(put))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,11 +416,8 @@ mod tests {
     /// the golden fixture. Each event's text is also kept as a stored line, unless its
     /// id is not one the tracker makes (`minimal.json` has a shorter one).
     fn check(batch: &Batch<'_>, events: &[Event], fixture: &str) {
-        let lines: Vec<String> = events
-            .iter()
-            .map(|e| serde_json::to_string(e).expect("an event serialises"))
-            .collect();
-        let mut ours = serde_json::to_value(batch).expect("a batch always serialises");
+        let lines: Vec<String> = events.iter().map(encode_json).collect();
+        let mut ours = batch_json(batch);
         let parsed = lines
             .iter()
             .map(|line| serde_json::from_str(line).expect("JSON"))
@@ -511,23 +598,22 @@ mod tests {
             ]),
             ..event("a", 1, Kind::Custom, "u")
         };
-        let json = serde_json::to_string(&event).expect("serialises");
-        assert!(
-            json.ends_with(r#","props":{"z":"1","a":2.5,"m":true}}"#),
-            "{json}"
-        );
+        let mut keys = Vec::new();
+        event.props.fields(|key, _| keys.push(key.to_owned()));
+        assert_eq!(keys, ["z", "a", "m"]);
     }
 
-    /// The serialised names are the collector's, and `Stage::parse` (for `data-stage`)
-    /// reads exactly the names the derive writes.
+    /// The wire names are the collector's, and `Stage::parse` (for `data-stage`) reads
+    /// exactly the names written.
     #[test]
     fn kinds_and_stages_have_their_wire_names() {
         for (kind, name) in [
             (Kind::Pageview, "pageview"),
             (Kind::Click, "click"),
             (Kind::Custom, "custom"),
+            (Kind::Feedback, "feedback"),
         ] {
-            assert_eq!(serde_json::to_value(kind).expect("serialises"), name);
+            assert_eq!(kind.as_str(), name);
         }
         for (stage, name) in [
             (Stage::Awareness, "awareness"),
@@ -536,7 +622,7 @@ mod tests {
             (Stage::Retention, "retention"),
             (Stage::Advocacy, "advocacy"),
         ] {
-            assert_eq!(serde_json::to_value(stage).expect("serialises"), name);
+            assert_eq!(stage.as_str(), name);
             assert_eq!(Stage::parse(name), Some(stage));
         }
         for name in ["", "Purchase", "loyalty", " purchase", "Click", "scroll"] {

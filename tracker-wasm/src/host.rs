@@ -1,0 +1,78 @@
+//! The host: the browser calls this module makes, all through `js/loader.js`.
+//!
+//! The module decides and the loader's `host` object only does I/O: it reads the page,
+//! touches storage, Web Locks, `fetch`, `sendBeacon` and timers, and reports what
+//! happened by calling the module's exports ([`crate`]'s `#[wasm_bindgen]` functions:
+//! `granted`, `answered`, `tick`, `click`, …). Why not `web-sys`: every imported browser
+//! method costs a glue function in the JS and externref bookkeeping in the module, and
+//! every Rust closure handed to the browser a closure shim on both sides. This surface of
+//! a dozen calls (and no closures at all) is what keeps the tracker within its size
+//! budget (see the README's *Size*).
+//!
+//! Contract, for every function here: it never throws (the loader catches and returns
+//! the "nothing" value: `None`, `false`, an empty string), and it never calls back into
+//! the module synchronously — answers always arrive as a later task, so they never meet
+//! the tracker's state borrowed (see [`crate::tracker`]).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `location.href`.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn href() -> String;
+
+    /// `document.referrer`.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn referrer() -> String;
+
+    /// The attribute `name` of `<body>`, else of `<html>`.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn page_attr(name: &str) -> Option<String>;
+
+    /// Fills `bytes` from `crypto.getRandomValues` (`Math.random` where it is missing).
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn random(bytes: &mut [u8]);
+
+    /// Whether `sessionStorage` (`session`) or `localStorage` can be used at all.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn storage(session: bool) -> bool;
+
+    /// `getItem(key)` of `sessionStorage` (`session`) or `localStorage`.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn get(session: bool, key: &str) -> Option<String>;
+
+    /// `setItem(key, value)`; `false` when it failed (quota, storage disabled).
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn set(session: bool, key: &str, value: &str) -> bool;
+
+    /// `removeItem(key)`.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn remove(session: bool, key: &str);
+
+    /// Every `localStorage` key, each followed by a line break.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn keys() -> String;
+
+    /// Requests the Web Lock `name`: with `ifAvailable` and held for the page's lifetime
+    /// once granted (`hold`), or waited for and released at once. The module's
+    /// `granted(name, held)` gets the result. `false`: no Web Locks (or the request
+    /// threw, as in a sandboxed frame), and `granted` is never called.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn lock(name: &str, hold: bool) -> bool;
+
+    /// `fetch(url, {method: "POST", body, keepalive: true})` as `text/plain`, given up
+    /// after `timeout_ms`. The module's `answered(n, status, retry_after)` gets the
+    /// status (0 for a network error) and the `Retry-After` header. `false`: the request
+    /// could not start, and `answered` is never called.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn post(url: &str, body: &str, n: u32, timeout_ms: u32) -> bool;
+
+    /// `navigator.sendBeacon(url, body)`: whether the browser took it.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn beacon(url: &str, body: &str) -> bool;
+
+    /// Calls the module's `tick(n)` after `ms`.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn timer(ms: u32, n: u32);
+}
