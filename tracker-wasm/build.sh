@@ -42,7 +42,7 @@ fi
 # dir so that they never mix with rustup's.
 cargo_env=(RUSTC_BOOTSTRAP=1
   "RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none")
-cargo_args=(build --profile wasm --target "$target" -p spur-tracker
+cargo_args=(build --profile wasm --target "$target" -p spur-tracker -p spur-widgets
   -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
 if command -v rustup >/dev/null \
   && rustup target list --installed 2>/dev/null | grep -qx "$target" \
@@ -61,15 +61,23 @@ fi
 say "compiler route: $route"
 
 # --- guard: crates that must never be in the wasm dependency graph --------------
-tree="$(cd "$root" && env "${cargo_env[@]}" "$cargo" tree -p spur-tracker --target "$target" -e normal --prefix none)"
-if forbidden="$(grep -E '^(serde|serde_json|serde-wasm-bindgen|console_error_panic_hook|wee_alloc|gloo|gloo-timers) ' <<<"$tree")"; then
+# The core pays for every crate on every page: no serde, no web-sys (the loader is its
+# host, see src/host.rs), no closures crate. The widget module may use web-sys.
+core_tree="$(cd "$root" && env "${cargo_env[@]}" "$cargo" tree -p spur-tracker --target "$target" -e normal --prefix none)"
+if forbidden="$(grep -E '^(serde|serde_json|serde-wasm-bindgen|web-sys|gloo|gloo-events|gloo-timers|console_error_panic_hook|wee_alloc) ' <<<"$core_tree")"; then
   die "forbidden crates in the tracker's wasm dependencies: $(tr '\n' ' ' <<<"$forbidden")"
+fi
+widget_tree="$(cd "$root" && env "${cargo_env[@]}" "$cargo" tree -p spur-widgets --target "$target" -e normal --prefix none)"
+if forbidden="$(grep -E '^(serde|serde_json|serde-wasm-bindgen|console_error_panic_hook|wee_alloc) ' <<<"$widget_tree")"; then
+  die "forbidden crates in the widget module's dependencies: $(tr '\n' ' ' <<<"$forbidden")"
 fi
 
 # --- compile ----------------------------------------------------------------------
 (cd "$root" && env "${cargo_env[@]}" CARGO_TARGET_DIR="$target_dir" "$cargo" "${cargo_args[@]}")
-wasm_in="$target_dir/$target/wasm/spur_tracker.wasm"
-[[ -f "$wasm_in" ]] || die "cargo did not produce $wasm_in"
+out="$target_dir/$target/wasm"
+for f in spur_tracker spur_widgets; do
+  [[ -f "$out/$f.wasm" ]] || die "cargo did not produce $out/$f.wasm"
+done
 
 # --- wasm-bindgen (its CLI version must equal the crate's exact pin) -------------
 pinned="$(sed -nE 's/^wasm-bindgen *= *"=([0-9.]+)".*/\1/p' "$root/Cargo.toml")"
@@ -78,34 +86,54 @@ have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-# Not stripped before this step: wasm-bindgen needs the target-features section.
-wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp" --out-name spur "$wasm_in"
-
-# --- optimise, hash, bundle -------------------------------------------------------
-mkdir -p "$pkg"
 # The features rustc's wasm32 target enables by default, named: with `-all`, binaryen
 # 132 also *emits* encodings browsers do not load yet (compact imports, exact heap
 # types), and the target-features section is gone after wasm-bindgen.
 features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-overlong
   --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int
   --enable-reference-types --enable-sign-ext)
-"$bin/wasm-opt" -Oz --converge "${features[@]}" --strip-debug --strip-producers \
-  --strip-target-features "$tmp/spur_bg.wasm" -o "$pkg/spur.wasm"
-hash="$(sha256sum "$pkg/spur.wasm" | cut -c1-12)"
+mkdir -p "$pkg"
 
-# One function around glue + loader: the glue's `let wasm_bindgen` stays private, and
-# the try/catch keeps even a glue failure at load time (an old browser) out of the page.
+# bindgen CRATE NAME: wasm-bindgen (not stripped before: it needs the target-features
+# section), then wasm-opt into pkg/NAME.wasm; the glue is left in $tmp/NAME.js.
+bindgen() {
+  wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp" --out-name "$2" "$out/$1.wasm"
+  "$bin/wasm-opt" -Oz --converge "${features[@]}" --strip-debug --strip-producers \
+    --strip-target-features "$tmp/$2_bg.wasm" -o "$pkg/$2.wasm"
+}
+bindgen spur_widgets spur-widgets
+bindgen spur_tracker spur
+
+# --- bundle -----------------------------------------------------------------------
+# Each bundle is one function around its glue: the glue's `let wasm_bindgen` stays
+# private, and the try/catch keeps even a glue failure at load time (an old browser)
+# out of the page. The widget bundle hands its `wasm_bindgen` to the loader that
+# fetched it (`spur._w`, see js/loader.js).
+{
+  printf '(function(){try{\n'
+  cat "$tmp/spur-widgets.js"
+  printf '\nvar s=window.spur;s&&s._w&&s._w(wasm_bindgen)\n}catch(e){}})();\n'
+} >"$tmp/widgets.js"
+"$bin/esbuild" "$tmp/widgets.js" --minify --legal-comments=none --log-level=warning --outfile="$pkg/spur-widgets.js"
+
+# URLs carry a hash of what they load, so a new build is never mixed with an old
+# cached file.
+hash="$(sha256sum "$pkg/spur.wasm" | cut -c1-12)"
+widgets_hash="$(cat "$pkg/spur-widgets.js" "$pkg/spur-widgets.wasm" | sha256sum | cut -c1-12)"
 {
   printf '(function(){try{\n'
   cat "$tmp/spur.js"
   printf '\n'
-  sed "s/__SPUR_WASM_HASH__/$hash/g" "$here/js/loader.js"
+  sed -e "s/__SPUR_WASM_HASH__/$hash/g" -e "s/__SPUR_WIDGETS_HASH__/$widgets_hash/g" "$here/js/loader.js"
   printf '\n}catch(e){}})();\n'
 } >"$tmp/bundle.js"
-grep -q "__SPUR_WASM_HASH__" "$tmp/bundle.js" && die "the wasm hash was not substituted"
+grep -q "__SPUR_W" "$tmp/bundle.js" && die "a hash was not substituted"
 "$bin/esbuild" "$tmp/bundle.js" --minify --legal-comments=none --log-level=warning --outfile="$pkg/spur.js"
 
-# --- sizes --------------------------------------------------------------------------
-node "$here/js/sizes.js" "$pkg/spur.js" "$pkg/spur.wasm" >"$pkg/sizes.json.tmp"
+# --- sizes and the byte budget ------------------------------------------------------
+if ! node "$here/js/sizes.js" "$pkg" "$here/budget.json" >"$pkg/sizes.json.tmp"; then
+  rm -f "$pkg/sizes.json.tmp"
+  die "the bundle is over its byte budget (tracker-wasm/budget.json)"
+fi
 mv "$pkg/sizes.json.tmp" "$pkg/sizes.json"
-say "wrote $pkg/spur.js and $pkg/spur.wasm (v=$hash)"
+say "wrote $pkg/spur.js, spur.wasm (v=$hash), spur-widgets.js and spur-widgets.wasm (v=$widgets_hash)"

@@ -18,6 +18,8 @@ struct Www;
 #[folder = "../tracker-wasm/pkg/"]
 #[include = "spur.js"]
 #[include = "spur.wasm"]
+#[include = "spur-widgets.js"]
+#[include = "spur-widgets.wasm"]
 struct Tracker;
 
 /// A file ready to serve.
@@ -33,7 +35,7 @@ pub fn www(path: &str) -> Option<Asset> {
     asset(Www::get(path)?, path)
 }
 
-/// `spur.js` or `spur.wasm`.
+/// `spur.js`, `spur.wasm`, `spur-widgets.js` or `spur-widgets.wasm`.
 pub fn tracker(name: &str) -> Option<Asset> {
     asset(Tracker::get(name)?, name)
 }

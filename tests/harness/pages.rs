@@ -3,8 +3,9 @@
 //! each page can carry its own headers (a Content-Security-Policy, say).
 //!
 //! Serves the pages it was given by path, `…/spur.js` at any path (the tracker bundle
-//! from `tracker-wasm/pkg/`, built by `tracker-wasm/build.sh`) and `/spur.wasm`; so a
-//! page that loads `/broken/spur.js` gets a loader whose module is missing (404).
+//! from `tracker-wasm/pkg/`, built by `tracker-wasm/build.sh`), `/spur.wasm` and the
+//! widget module (`/spur-widgets.js`, `/spur-widgets.wasm`); so a page that loads
+//! `/broken/spur.js` gets a loader whose module is missing (404).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -42,6 +43,8 @@ struct Files {
     pages: HashMap<String, Page>,
     spur_js: Vec<u8>,
     spur_wasm: Vec<u8>,
+    widgets_js: Vec<u8>,
+    widgets_wasm: Vec<u8>,
 }
 
 /// The running server; stops when dropped.
@@ -62,6 +65,8 @@ impl Pages {
             pages: pages.into_iter().map(|p| (p.path.clone(), p)).collect(),
             spur_js: read("spur.js"),
             spur_wasm: read("spur.wasm"),
+            widgets_js: read("spur-widgets.js"),
+            widgets_wasm: read("spur-widgets.wasm"),
         });
         let router = axum::Router::new().fallback(serve).with_state(files);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
@@ -96,6 +101,10 @@ async fn serve(State(files): State<Arc<Files>>, uri: Uri) -> Response {
         ("text/javascript", files.spur_js.clone(), Vec::new())
     } else if path == "/spur.wasm" {
         ("application/wasm", files.spur_wasm.clone(), Vec::new())
+    } else if path == "/spur-widgets.js" {
+        ("text/javascript", files.widgets_js.clone(), Vec::new())
+    } else if path == "/spur-widgets.wasm" {
+        ("application/wasm", files.widgets_wasm.clone(), Vec::new())
     } else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -531,3 +531,60 @@ async fn wait_for_answers(server: &Server, browser: &Browser, expected: &Value) 
     }
     assert_eq!(serde_json::to_value(answers(server)).unwrap(), *expected);
 }
+
+/// The tracker fetches the widget module only when a page needs it: not for a page
+/// without widgets, and as soon as that page calls `spur.feedback`.
+#[tokio::test]
+async fn the_widget_module_is_fetched_only_when_a_page_needs_it() {
+    let server = Server::start().await;
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>plain</title>
+<script async src="/spur.js" data-site="demo" data-api="{api}"></script></head>
+<body data-touchpoint="plain-page"><p>No widgets here.</p></body></html>"#,
+        api = server.url("")
+    );
+    let pages = Pages::start(vec![Page::new("/plain.html", html)]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&pages.url("/plain.html"))
+        .await
+        .unwrap();
+    let fetched = "return performance.getEntriesByType('resource')
+        .map(function (e) { return new URL(e.name).pathname; })
+        .filter(function (p) { return p.indexOf('/spur') === 0; }).sort();";
+    // The page view arrives: the tracker is running.
+    eventually("the page view", PATIENCE, || async {
+        let reply = server.get("/api/v1/reports/touchpoints?site=demo").await;
+        String::from_utf8_lossy(&reply.body).contains("plain-page")
+    })
+    .await;
+    assert_eq!(
+        eval(&browser, fetched).await,
+        serde_json::json!(["/spur.js", "/spur.wasm"])
+    );
+    eval(
+        &browser,
+        "spur.feedback({kind: 'thumbs', touchpoint: 'late-question'}); return true;",
+    )
+    .await;
+    eventually("the popover", PATIENCE, || async {
+        eval(
+            &browser,
+            "return [].some.call(document.body.children, function (e) { return !!e.shadowRoot; });",
+        )
+        .await
+            == true
+    })
+    .await;
+    assert_eq!(
+        eval(&browser, fetched).await,
+        serde_json::json!([
+            "/spur-widgets.js",
+            "/spur-widgets.wasm",
+            "/spur.js",
+            "/spur.wasm"
+        ])
+    );
+    browser.close().await;
+}

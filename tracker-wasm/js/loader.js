@@ -22,6 +22,8 @@
 // - the page's listeners, which report to the module's exports: a capture-phase click
 //   on a `[data-touchpoint]` element (`click`), `visibilitychange` (`hidden`),
 //   `pagehide`, `online`, and history changes (`navigated`).
+// - the rating widgets: a module of their own, fetched only when the page has a
+//   `[data-spur-feedback]` element or calls spur.feedback.
 //
 // "Quiet" mode (nothing sent or stored before spur.consent(true)) is decided here:
 // data-consent="required", Global Privacy Control, or Do Not Track.
@@ -60,9 +62,39 @@ var host;
     // Before the module is ready (or if it never gets ready): keep a bounded queue.
     if (!ready) return queue.length < 100 && queue.push([name, args]);
     // Only the public calls reach the module, whatever a stub queued.
-    if (name == "track" || name == "flush" || name == "consent" || name == "feedback") {
-      call(name, args);
-    }
+    if (name == "track" || name == "flush" || name == "consent") call(name, args);
+    if (name == "feedback") widgets("open", args);
+  };
+  // The widget module, fetched the first time a page needs it: spur-widgets.js runs
+  // `spur._w(its wasm_bindgen)`; its events go to the tracker's `rated` export.
+  var loading;
+  var widgets = function (name, args) {
+    loading =
+      loading ||
+      new Promise(function (done) {
+        spur._w = done;
+        var t = d.createElement("script");
+        t.src = new URL("spur-widgets.js?v=__SPUR_WIDGETS_HASH__", s.src);
+        d.head.appendChild(t);
+      }).then(function (m) {
+        return m({ module_or_path: new URL("spur-widgets.wasm?v=__SPUR_WIDGETS_HASH__", s.src) }).then(
+          function () {
+            m.start(function () {
+              call("rated", [].slice.call(arguments));
+            });
+            return m;
+          }
+        );
+      });
+    loading
+      .then(function (m) {
+        m[name].apply(null, args);
+      })
+      ["catch"](function () {});
+  };
+  // Widgets declared in the page's markup (now, or after a route change).
+  var scan = function () {
+    if (d.querySelector("[data-spur-feedback]")) widgets("scan", []);
   };
   var api_fn = function (name) {
     return function () {
@@ -178,6 +210,7 @@ var host;
     // attributes may change with the route).
     setTimeout(function () {
       call("navigated", []);
+      scan();
     }, 0);
   };
   wasm_bindgen({ module_or_path: new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src) })
@@ -216,6 +249,7 @@ var host;
         };
       });
       listen(w, "popstate", nav);
+      scan();
       ready = true;
       for (var i = 0; i < queue.length; i++) run(queue[i][0], queue[i][1]);
       queue.length = 0;

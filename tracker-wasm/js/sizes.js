@@ -1,6 +1,13 @@
-// Build tool (not shipped): raw, gzip -9 and brotli q11 sizes of the bundle files.
-// Usage: node sizes.js FILE... ; prints a table to stderr and JSON to stdout:
-//   {"files": {"spur.js": {"raw": n, "gzip": n, "brotli": n}, ...}, "total": {...}}
+// Build tool (not shipped): raw, gzip -9 and brotli q11 sizes of the bundle, and the
+// byte budget check.
+//
+// Usage: node sizes.js PKG_DIR BUDGET_JSON
+// Prints a table to stderr and JSON to stdout:
+//   {"files": {"spur.js": {"raw", "gzip", "brotli"}, ...},
+//    "core": {...}, "with_widgets": {...}, "budget": {"core": n, "with_widgets": n}}
+// "core" is what every page downloads (spur.js + spur.wasm); "with_widgets" adds the
+// widget module a page with a rating widget fetches. Exits with 1 when a brotli total
+// is over its budget.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -17,18 +24,39 @@ const measure = (bytes) => ({
   }).length,
 });
 
-const files = {};
-const total = { raw: 0, gzip: 0, brotli: 0 };
-for (const file of process.argv.slice(2)) {
-  const m = measure(fs.readFileSync(file));
-  files[path.basename(file)] = m;
-  for (const k of Object.keys(total)) total[k] += m[k];
-}
+const [dir, budgetFile] = process.argv.slice(2);
+const budget = JSON.parse(fs.readFileSync(budgetFile, "utf8"));
+const CORE = ["spur.js", "spur.wasm"];
+const WIDGETS = ["spur-widgets.js", "spur-widgets.wasm"];
 
-const row = (name, m) =>
-  name.padEnd(10) + String(m.raw).padStart(8) + String(m.gzip).padStart(8) + String(m.brotli).padStart(8);
-const lines = [row("file", { raw: "raw", gzip: "gzip", brotli: "brotli" })];
+const files = {};
+for (const name of [...CORE, ...WIDGETS]) files[name] = measure(fs.readFileSync(path.join(dir, name)));
+const sum = (names) => {
+  const t = { raw: 0, gzip: 0, brotli: 0 };
+  for (const n of names) for (const k of Object.keys(t)) t[k] += files[n][k];
+  return t;
+};
+const core = sum(CORE);
+const withWidgets = sum([...CORE, ...WIDGETS]);
+
+const row = (name, m, limit) =>
+  name.padEnd(18) +
+  String(m.raw).padStart(8) +
+  String(m.gzip).padStart(8) +
+  String(m.brotli).padStart(8) +
+  (limit === undefined ? "" : String(limit).padStart(8));
+const lines = [row("file", { raw: "raw", gzip: "gzip", brotli: "brotli" }, "budget")];
 for (const [name, m] of Object.entries(files)) lines.push(row(name, m));
-lines.push(row("total", total));
+lines.push(row("core", core, budget.core));
+lines.push(row("with widgets", withWidgets, budget.with_widgets));
 process.stderr.write(lines.join("\n") + "\n");
-process.stdout.write(JSON.stringify({ files, total }, null, 2) + "\n");
+process.stdout.write(JSON.stringify({ files, core, with_widgets: withWidgets, budget }, null, 2) + "\n");
+
+const over = [];
+if (core.brotli > budget.core) over.push(`core ${core.brotli} B > ${budget.core} B`);
+if (withWidgets.brotli > budget.with_widgets)
+  over.push(`with widgets ${withWidgets.brotli} B > ${budget.with_widgets} B`);
+if (over.length) {
+  process.stderr.write(`sizes.js: over the byte budget (brotli): ${over.join(", ")}\n`);
+  process.exit(1);
+}

@@ -177,7 +177,7 @@ pub(crate) fn clean(raw: &str, max: usize) -> Option<String> {
 }
 
 /// Cuts `s` to at most `max` characters (Unicode scalar values, as the collector counts).
-fn truncate_chars(s: &mut String, max: usize) {
+pub(crate) fn truncate_chars(s: &mut String, max: usize) {
     if let Some((end, _)) = s.char_indices().nth(max) {
         s.truncate(end);
     }

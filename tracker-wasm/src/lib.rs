@@ -5,9 +5,10 @@
 //! only place where a `JsValue` error exists.
 //!
 //! Two kinds of exports: the page's calls (`start`, `track`, `flush`, `consent`,
-//! `feedback`, `navigated`), which the loader forwards from `window.spur`, and the
-//! host's reports (`click`, `hidden`, `pagehide`, `online`, `granted`, `answered`,
-//! `tick`): what the loader's listeners, timers and requests saw (see [`host`]).
+//! `navigated`), which the loader forwards from `window.spur`, and the host's reports
+//! (`click`, `hidden`, `pagehide`, `online`, `granted`, `answered`, `tick`, and
+//! `rated` from the rating widgets): what the loader's listeners, timers and requests
+//! and the widget module saw (see [`host`]).
 //!
 //! Code map, in pipeline order:
 //! - [`host`]: the browser calls the module makes (the loader's `host` object);
@@ -18,12 +19,10 @@
 //! - [`transport`]: bodies → `fetch` keepalive / `sendBeacon`, answers → outcomes;
 //! - [`retry`]: what an answer means, and the backoff;
 //! - [`consent`]: the visitor's choice and the first-party id;
-//! - [`feedback`]: the rating widgets (Shadow DOM) and their events;
 //! - [`tracker`]: the state and the page listeners that tie the others together.
 
 pub mod capture;
 pub mod consent;
-pub mod feedback;
 pub mod host;
 pub mod queue;
 pub mod retry;
@@ -48,10 +47,19 @@ pub fn track(name: JsValue, props: JsValue) {
     tracker::track(&name, &props);
 }
 
-/// `spur.feedback({kind, touchpoint, question})`: asks for a rating in a popover.
+/// A rating widget's event, from the widget module (`spur-widgets`, which the loader
+/// fetches only for pages that show a widget): `widget` is its kind, `outcome` shown,
+/// answered or dismissed; `score` and `comment` come with an answer.
 #[wasm_bindgen]
-pub fn feedback(options: JsValue) {
-    feedback::open(&options);
+pub fn rated(
+    touchpoint: String,
+    stage: Option<String>,
+    widget: String,
+    outcome: String,
+    score: Option<u8>,
+    comment: Option<String>,
+) {
+    tracker::feedback(&touchpoint, stage, widget, outcome, score, comment);
 }
 
 /// `spur.flush()`: send what is queued now.

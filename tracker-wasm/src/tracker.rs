@@ -43,12 +43,14 @@ use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, Queue, batch_len};
 use crate::retry::{self, Outcome};
 use crate::storage::{self, Opening, Pending, Store};
 use crate::transport::{MAX_BODY_BYTES, Transport};
-use crate::wire::{self, Batch, Event, VERSION};
+use crate::wire::{self, Batch, Event, Props, VERSION, Value};
 use crate::{capture, host};
 
 /// Event text per batch: a body's limit minus room for the header (a site id and a
 /// uid are at most 64 characters each).
 const BATCH_BYTES: usize = MAX_BODY_BYTES - 512;
+/// The longest comment sent with a rating, in characters (the collector's limit).
+const MAX_COMMENT_CHARS: usize = 1000;
 
 thread_local! {
     /// `None` until [`start`]; the wasm module is single-threaded.
@@ -157,7 +159,6 @@ pub fn start(site: String, api: &str, quiet: bool) -> Result<(), StartError> {
         }
         t.page_view(url);
     });
-    crate::feedback::scan();
     Ok(())
 }
 
@@ -211,9 +212,29 @@ pub fn track(name: &JsValue, props: &JsValue) {
     }
 }
 
-/// A rating widget's event ([`crate::feedback`]).
-pub fn feedback(touchpoint: &str, stage: Option<wire::Stage>, props: wire::Props) {
-    if let Some(event) = capture::feedback(touchpoint, stage, props) {
+/// A rating widget's event (see `rated` in [`crate`]). The comment is cut to the
+/// collector's limit; names and stage are cleaned like any other.
+pub fn feedback(
+    touchpoint: &str,
+    stage: Option<String>,
+    widget: String,
+    outcome: String,
+    score: Option<u8>,
+    comment: Option<String>,
+) {
+    let mut props = vec![
+        ("widget".to_owned(), Value::Str(widget)),
+        ("outcome".to_owned(), Value::Str(outcome)),
+    ];
+    if let Some(score) = score {
+        props.push(("score".to_owned(), Value::Num(f64::from(score))));
+    }
+    if let Some(mut comment) = comment {
+        capture::truncate_chars(&mut comment, MAX_COMMENT_CHARS);
+        props.push(("comment".to_owned(), Value::Str(comment)));
+    }
+    let stage = stage.and_then(|s| wire::Stage::parse(&s));
+    if let Some(event) = capture::feedback(touchpoint, stage, Props(props)) {
         with(|t| t.record(event));
     }
 }
@@ -228,8 +249,6 @@ pub fn navigated() {
             }
         });
     }
-    // The route may have brought new widgets.
-    crate::feedback::scan();
 }
 
 /// Sends what is queued now (`spur.flush()`), unless a backoff or a batch in flight

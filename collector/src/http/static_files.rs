@@ -1,7 +1,7 @@
 //! The tracker bundle, the dashboard and the demo shop, from [`crate::assets`].
 //!
-//! Caching: `spur.wasm?v=<hash>` is immutable (the loader names the hash of the build it
-//! was built with); `spur.js` must keep its URL, so browsers may keep it an hour; pages
+//! Caching: `spur.wasm?v=<hash>` and the widget files (`spur-widgets.js|wasm?v=<hash>`)
+//! are immutable (the loader names the hashes of the build it was built with); `spur.js` must keep its URL, so browsers may keep it an hour; pages
 //! revalidate with their ETag. The tracker is loaded by other origins: it carries
 //! `Access-Control-Allow-Origin: *`. Pages carry a strict Content-Security-Policy.
 
@@ -21,13 +21,24 @@ pub async fn tracker_js(headers: HeaderMap) -> Response {
 }
 
 pub async fn tracker_wasm(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    let versioned = query.is_some_and(|q| q.starts_with("v="));
-    let cache = if versioned {
+    tracker("spur.wasm", versioned(query), &headers)
+}
+
+pub async fn widgets_js(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    tracker("spur-widgets.js", versioned(query), &headers)
+}
+
+pub async fn widgets_wasm(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    tracker("spur-widgets.wasm", versioned(query), &headers)
+}
+
+/// Files the loader names with `?v=<hash>` never change under that URL.
+fn versioned(query: Option<String>) -> &'static str {
+    if query.is_some_and(|q| q.starts_with("v=")) {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=3600"
-    };
-    tracker("spur.wasm", cache, &headers)
+    }
 }
 
 fn tracker(name: &str, cache: &'static str, request: &HeaderMap) -> Response {

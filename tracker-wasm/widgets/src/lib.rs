@@ -1,5 +1,10 @@
-//! Rating widgets: CSAT (faces), NPS (0–10), CES (1–7) and thumbs, each with an
+//! Spur's rating widgets: CSAT (faces), NPS (0–10), CES (1–7) and thumbs, each with an
 //! optional comment and a thank-you state.
+//!
+//! A module of its own (`spur-widgets.js` + `spur-widgets.wasm`): the tracker's loader
+//! fetches it only when a page has a widget or calls `spur.feedback`, so pages without
+//! widgets do not pay for them. The loader calls [`start`] with a function that hands
+//! each widget event to the tracker (its `rated` export), then [`scan`] and [`open`].
 //!
 //! Declared in markup and rendered where they stand:
 //!
@@ -21,18 +26,16 @@
 //! days (default 90). What the visitor does is sent as `feedback` events: `shown`,
 //! then `answered` (score, comment) or `dismissed`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
-use js_sys::Reflect;
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::prelude::*;
 use web_sys::{
     CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, KeyboardEvent,
     ShadowRootInit, ShadowRootMode,
 };
-
-use crate::capture;
 
 fn window() -> Option<web_sys::Window> {
     web_sys::window()
@@ -41,12 +44,41 @@ fn window() -> Option<web_sys::Window> {
 fn document() -> Option<Document> {
     window()?.document()
 }
-use crate::wire::{Props, Stage, Value};
+
+thread_local! {
+    /// Hands a widget's event to the tracker; set by [`start`].
+    static EMIT: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Called once by the tracker's loader: `emit(touchpoint, stage, widget, outcome,
+/// score, comment)` queues a widget's event in the tracker.
+#[wasm_bindgen]
+pub fn start(emit: Function) {
+    EMIT.with(|e| *e.borrow_mut() = Some(emit));
+}
+
+/// The longest touchpoint name, in characters (the collector's limit).
+const MAX_NAME_CHARS: usize = 100;
+/// The longest custom question shown, in characters.
+const MAX_QUESTION_CHARS: usize = 300;
+
+/// Control characters removed, trimmed, cut to `max` characters; `None` when nothing is
+/// left.
+fn clean(raw: &str, max: usize) -> Option<String> {
+    let out: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
 
 /// How long a widget stays away after an answer or a dismissal, by default.
 const DEFAULT_DAYS: u32 = 90;
 const DAY_MS: f64 = 86_400_000.0;
-/// The longest comment sent, in characters (the collector's limit).
+/// The longest comment sent, in characters (the collector's limit; the tracker cuts
+/// it too).
 const MAX_COMMENT_CHARS: usize = 1000;
 const MARK: &str = "data-spur-ready";
 
@@ -206,12 +238,14 @@ struct Ask {
     kind: Kind,
     touchpoint: String,
     question: Option<String>,
-    stage: Option<Stage>,
+    /// `data-stage` as written; the tracker parses it.
+    stage: Option<String>,
     days: u32,
     german: bool,
 }
 
 /// Renders every widget declared in the page that is not rendered yet.
+#[wasm_bindgen]
 pub fn scan() {
     let Some(doc) = document() else {
         return;
@@ -246,6 +280,7 @@ pub fn scan() {
 }
 
 /// `spur.feedback({kind, touchpoint, question, stage, days, lang})`: the popover.
+#[wasm_bindgen]
 pub fn open(options: &JsValue) {
     let Some(doc) = document() else {
         return;
@@ -295,7 +330,7 @@ fn ask(
     doc: &Document,
 ) -> Option<Ask> {
     let kind = Kind::parse(kind?.trim())?;
-    let touchpoint = capture::clean(&touchpoint?, capture::MAX_NAME_CHARS)?;
+    let touchpoint = clean(&touchpoint?, MAX_NAME_CHARS)?;
     let lang = lang
         .or_else(|| doc.document_element()?.get_attribute("lang"))
         .filter(|l| !l.is_empty())
@@ -304,8 +339,8 @@ fn ask(
     Some(Ask {
         kind,
         touchpoint,
-        question: question.and_then(|q| capture::clean(&q, 300)),
-        stage: stage.and_then(|s| Stage::parse(&s)),
+        question: question.and_then(|q| clean(&q, MAX_QUESTION_CHARS)),
+        stage,
         days: days
             .and_then(|d| d.trim().parse().ok())
             .unwrap_or(DEFAULT_DAYS),
@@ -458,30 +493,24 @@ enum Outcome {
 
 impl Widget {
     fn send(&self, outcome: Outcome) {
-        let mut props = vec![
-            (
-                "widget".to_owned(),
-                Value::Str(self.ask.kind.as_str().to_owned()),
-            ),
-            (
-                "outcome".to_owned(),
-                Value::Str(
-                    match outcome {
-                        Outcome::Shown => "shown",
-                        Outcome::Answered(..) => "answered",
-                        Outcome::Dismissed => "dismissed",
-                    }
-                    .to_owned(),
-                ),
-            ),
-        ];
-        if let Outcome::Answered(score, comment) = outcome {
-            props.push(("score".to_owned(), Value::Num(f64::from(score))));
-            if let Some(comment) = comment {
-                props.push(("comment".to_owned(), Value::Str(comment)));
+        let (name, score, comment) = match outcome {
+            Outcome::Shown => ("shown", None, None),
+            Outcome::Answered(score, comment) => ("answered", Some(score), comment),
+            Outcome::Dismissed => ("dismissed", None, None),
+        };
+        let text = |s: Option<&str>| s.map_or(JsValue::NULL, JsValue::from_str);
+        let args = Array::new();
+        args.push(&JsValue::from_str(&self.ask.touchpoint));
+        args.push(&text(self.ask.stage.as_deref()));
+        args.push(&JsValue::from_str(self.ask.kind.as_str()));
+        args.push(&JsValue::from_str(name));
+        args.push(&score.map_or(JsValue::NULL, JsValue::from));
+        args.push(&text(comment.as_deref()));
+        EMIT.with(|emit| {
+            if let Some(emit) = emit.borrow().as_ref() {
+                let _ = emit.apply(&JsValue::NULL, &args);
             }
-        }
-        crate::tracker::feedback(&self.ask.touchpoint, self.ask.stage, Props(props));
+        });
     }
 
     fn radios(&self) -> Vec<HtmlElement> {
@@ -629,3 +658,9 @@ impl Widget {
         }
     }
 }
+
+/// The same small allocator as the tracker's.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
