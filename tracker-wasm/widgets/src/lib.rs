@@ -77,8 +77,8 @@ fn clean(raw: &str, max: usize) -> Option<String> {
 /// How long a widget stays away after an answer or a dismissal, by default.
 const DEFAULT_DAYS: u32 = 90;
 const DAY_MS: f64 = 86_400_000.0;
-/// The longest comment sent, in characters (the collector's limit; the tracker cuts
-/// it too).
+/// The longest comment sent, in characters: the collector's limit, and the textarea's
+/// `maxlength` in [`render`] (the tracker cuts it too).
 const MAX_COMMENT_CHARS: usize = 1000;
 const MARK: &str = "data-spur-ready";
 
@@ -187,17 +187,48 @@ const MOUTHS: [(u8, u8); 5] = [(17, 13), (16, 14), (15, 15), (14, 17), (14, 19)]
 /// A thumb (up; turned for down).
 const THUMB: &str = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
 
-/// Drawn, not emoji: the faces look the same with or without an emoji font.
-fn icon(kind: Kind, score: u8) -> Option<String> {
-    let svg = "<svg viewBox=\"0 0 24 24\" width=26 height=26 aria-hidden=true focusable=false>";
+/// Markup built by appending (no `format!`: `core::fmt` costs the module ~1.5 KB brotli).
+struct Html(String);
+
+impl Html {
+    fn add(&mut self, parts: &[&str]) -> &mut Html {
+        for part in parts {
+            self.0.push_str(part);
+        }
+        self
+    }
+
+    /// A score (0–10) in decimal.
+    fn number(&mut self, n: u8) -> &mut Html {
+        if n >= 10 {
+            self.0.push(char::from(b'0' + n / 10));
+        }
+        self.0.push(char::from(b'0' + n % 10));
+        self
+    }
+}
+
+/// Drawn, not emoji: the faces look the same with or without an emoji font. `false`
+/// for the kinds shown as numbers.
+fn icon(out: &mut Html, kind: Kind, score: u8) -> bool {
+    const SVG: &str =
+        "<svg viewBox=\"0 0 24 24\" width=26 height=26 aria-hidden=true focusable=false>";
     match kind {
         Kind::Csat => {
             let (end, mid) = MOUTHS[usize::from(score - 1)];
-            Some(format!(
-                "{svg}<g fill=none stroke=currentColor stroke-width=1.8 stroke-linecap=round>\
-                 <circle cx=12 cy=12 r=10 /><path d=\"M8 {end}Q12 {mid} 16 {end}\"/></g>\
-                 <circle cx=9 cy=9.5 r=1.3 fill=currentColor /><circle cx=15 cy=9.5 r=1.3 fill=currentColor /></svg>"
-            ))
+            out.add(&[
+                SVG,
+                "<g fill=none stroke=currentColor stroke-width=1.8 stroke-linecap=round>\
+                 <circle cx=12 cy=12 r=10 /><path d=\"M8 ",
+            ])
+            .number(end)
+            .add(&["Q12 "])
+            .number(mid)
+            .add(&[" 16 "])
+            .number(end)
+            .add(&["\"/></g><circle cx=9 cy=9.5 r=1.3 fill=currentColor />\
+                 <circle cx=15 cy=9.5 r=1.3 fill=currentColor /></svg>"]);
+            true
         }
         Kind::Thumbs => {
             let turn = if score == 0 {
@@ -205,11 +236,17 @@ fn icon(kind: Kind, score: u8) -> Option<String> {
             } else {
                 ""
             };
-            Some(format!(
-                "{svg}<path fill=currentColor d=\"{THUMB}\"{turn}/></svg>"
-            ))
+            out.add(&[
+                SVG,
+                "<path fill=currentColor d=\"",
+                THUMB,
+                "\"",
+                turn,
+                "/></svg>",
+            ]);
+            true
         }
-        _ => None,
+        _ => false,
     }
 }
 
@@ -232,6 +269,15 @@ textarea{font:inherit;box-sizing:border-box;width:100%;border:1px solid var(--sp
 form button{justify-self:start;background:var(--spur-accent,#8a5a2b);color:var(--spur-on-accent,#fff);border-color:var(--spur-accent,#8a5a2b)}\
 [hidden]{display:none!important}\
 .t{margin:0;font-weight:600}";
+
+/// The built-in name of `score` for the kinds whose choices have one (faces, thumbs).
+fn kind_label(kind: Kind, t: &Texts, score: u8) -> Option<&'static str> {
+    match kind {
+        Kind::Csat => Some(t.faces[usize::from(score - 1)]),
+        Kind::Thumbs => Some(t.thumbs[usize::from(score)]),
+        _ => None,
+    }
+}
 
 /// What to ask, and where the answer belongs.
 struct Ask {
@@ -358,7 +404,9 @@ fn js_text(value: &JsValue) -> Option<String> {
 }
 
 fn memory_key(touchpoint: &str) -> String {
-    format!("spur:fb:{touchpoint}")
+    let mut key = String::from("spur:fb:");
+    key.push_str(touchpoint);
+    key
 }
 
 /// Whether the visitor answered or dismissed this touchpoint's widget within its period.
@@ -404,63 +452,84 @@ fn render(host: HtmlElement, ask: Ask, popover: bool) {
         Kind::Ces => Some(t.ces_ends),
         _ => None,
     };
-    let mut radios = String::new();
+    let mut html = Html(String::new());
+    let role = if popover { "dialog" } else { "group" };
+    html.add(&[
+        "<div class=w part=widget role=",
+        role,
+        " aria-labelledby=q><p class=q id=q></p><div class=s role=radiogroup aria-labelledby=q>",
+    ]);
     for score in first..=last {
-        let face = icon(ask.kind, score);
-        let class = if face.is_some() { " class=f" } else { "" };
         // Faces and thumbs say what they mean; the ends of a number scale say theirs
-        // (shown under the scale, read with the first and last number).
-        let label = match (ask.kind, ends) {
-            (Kind::Csat, _) => t.faces[usize::from(score - 1)].to_owned(),
-            (Kind::Thumbs, _) => t.thumbs[usize::from(score)].to_owned(),
-            (_, Some([lo, _])) if score == first => format!("{score}, {lo}"),
-            (_, Some([_, hi])) if score == last => format!("{score}, {hi}"),
-            _ => String::new(),
+        // (shown under the scale, read with the first and last number). Only numbers
+        // and the built-in texts go into markup; the page's texts are set as text.
+        let named = match kind_label(ask.kind, t, score) {
+            Some(name) => Some((None, name)),
+            None => match ends {
+                Some([lo, _]) if score == first => Some((Some(score), lo)),
+                Some([_, hi]) if score == last => Some((Some(score), hi)),
+                _ => None,
+            },
         };
-        let tab = if score == first { "0" } else { "-1" };
-        let shown = face.unwrap_or_else(|| score.to_string());
-        // Only numbers and the built-in labels go into markup; the page's texts are
-        // set as text below.
-        let aria = if label.is_empty() {
-            String::new()
-        } else {
-            format!(" aria-label=\"{label}\" title=\"{label}\"")
-        };
-        radios.push_str(&format!(
-            "<button type=button role=radio aria-checked=false tabindex={tab} data-v={score}{class}{aria}>{shown}</button>"
-        ));
+        html.add(&[
+            "<button type=button role=radio aria-checked=false tabindex=",
+            if score == first { "0" } else { "-1" },
+            " data-v=",
+        ])
+        .number(score);
+        if matches!(ask.kind, Kind::Csat | Kind::Thumbs) {
+            html.add(&[" class=f"]);
+        }
+        if let Some((number, name)) = named {
+            for attribute in [" aria-label=\"", "\" title=\""] {
+                html.add(&[attribute]);
+                if let Some(number) = number {
+                    html.number(number).add(&[", "]);
+                }
+                html.add(&[name]);
+            }
+            html.add(&["\""]);
+        }
+        html.add(&[">"]);
+        if !icon(&mut html, ask.kind, score) {
+            html.number(score);
+        }
+        html.add(&["</button>"]);
     }
-    let ends_html = ends.map_or(String::new(), |[lo, hi]| {
-        format!("<div class=n aria-hidden=true><span>{lo}</span><span>{hi}</span></div>")
-    });
-    let role = if popover {
-        " role=dialog aria-labelledby=q"
-    } else {
-        " role=group aria-labelledby=q"
-    };
+    html.add(&["</div>"]);
+    if let Some([lo, hi]) = ends {
+        html.add(&[
+            "<div class=n aria-hidden=true><span>",
+            lo,
+            "</span><span>",
+            hi,
+            "</span></div>",
+        ]);
+    }
+    html.add(&[
+        "<form hidden><label for=c>",
+        t.comment,
+        "</label><textarea id=c rows=3 maxlength=1000></textarea><button type=submit>",
+        t.send,
+        "</button></form><p class=t role=status aria-live=polite tabindex=-1></p>\
+         <button type=button class=x aria-label=\"",
+        t.close,
+        "\" title=\"",
+        t.close,
+        "\">×</button></div>",
+    ]);
     // A constructed style sheet: a page whose CSP forbids inline styles still styles it.
     if let Ok(sheet) = CssStyleSheet::new() {
         let _ = sheet.replace_sync(STYLE);
         root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
     }
-    root.set_inner_html(&format!(
-        "<div class=w part=widget{role}>\
-         <p class=q id=q></p>\
-         <div class=s role=radiogroup aria-labelledby=q>{radios}</div>{ends_html}\
-         <form hidden><label for=c>{comment}</label><textarea id=c rows=3 maxlength={MAX_COMMENT_CHARS}></textarea>\
-         <button type=submit>{send}</button></form>\
-         <p class=t role=status aria-live=polite tabindex=-1></p>\
-         <button type=button class=x aria-label=\"{close}\" title=\"{close}\">×</button></div>",
-        comment = t.comment,
-        send = t.send,
-        close = t.close,
-    ));
+    root.set_inner_html(&html.0);
     let question = ask
         .question
-        .clone()
-        .unwrap_or_else(|| t.questions[ask.kind as usize].to_owned());
+        .as_deref()
+        .unwrap_or(t.questions[ask.kind as usize]);
     if let Ok(Some(q)) = root.query_selector("#q") {
-        q.set_text_content(Some(&question));
+        q.set_text_content(Some(question));
     }
     let widget = Rc::new(Widget {
         ask,
