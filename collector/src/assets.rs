@@ -12,6 +12,10 @@ use rust_embed::RustEmbed;
 #[derive(RustEmbed)]
 #[folder = "../www/"]
 #[exclude = "*.md"]
+#[exclude = "node_modules/*"]
+#[exclude = "charts/*"]
+#[exclude = "*.json"]
+#[exclude = "build.sh"]
 struct Www;
 
 #[derive(RustEmbed)]

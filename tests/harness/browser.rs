@@ -12,7 +12,7 @@ use fantoccini::{Client, ClientBuilder};
 pub struct Browser {
     pub client: Client,
     driver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 const SIGN_IN_PATIENCE: Duration = Duration::from_secs(30);
@@ -63,7 +63,12 @@ impl Browser {
                     // drops headless browsers as bots: present as the desktop browser.
                     format!("--user-agent={user_agent}"),
                     format!("--user-data-dir={}", profile.path().display()),
-                ]
+                ],
+                // Downloads land in the profile, without asking (see `downloads`).
+                "prefs": {
+                    "download.default_directory": profile.path().join("downloads"),
+                    "download.prompt_for_download": false,
+                }
             }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -75,8 +80,52 @@ impl Browser {
         Browser {
             client,
             driver,
-            _profile: profile,
+            profile,
         }
+    }
+
+    /// With `SPUR_SCREENSHOTS=<dir>` set, saves the page as `<dir>/<name>-1440.png` and
+    /// `<dir>/<name>-800.png` (the window at those widths, full page height); otherwise
+    /// does nothing. For looking at the dashboard, not for assertions.
+    pub async fn screenshots(&self, name: &str) {
+        let Some(dir) = std::env::var_os("SPUR_SCREENSHOTS") else {
+            return;
+        };
+        for width in [1440u32, 800] {
+            self.client.set_window_size(width, 900).await.unwrap();
+            let height = eval(self, "return document.documentElement.scrollHeight;")
+                .await
+                .as_u64()
+                .unwrap_or(900)
+                .min(4000) as u32;
+            self.client.set_window_size(width, height).await.unwrap();
+            // Charts redraw on resize.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(
+                std::path::Path::new(&dir).join(format!("{name}-{width}.png")),
+                png,
+            )
+            .unwrap();
+        }
+        self.client.set_window_size(1280, 900).await.unwrap();
+    }
+
+    /// The files downloaded so far (complete ones: not Chromium's `.crdownload`), by name.
+    pub fn downloads(&self) -> Vec<(String, Vec<u8>)> {
+        let Ok(dir) = std::fs::read_dir(self.profile.path().join("downloads")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<(String, Vec<u8>)> = dir
+            .filter_map(|entry| {
+                let path = entry.ok()?.path();
+                let name = path.file_name()?.to_str()?.to_owned();
+                (!name.ends_with(".crdownload"))
+                    .then(|| Some((name, std::fs::read(&path).ok()?)))?
+            })
+            .collect();
+        files.sort();
+        files
     }
 
     /// Replaces what the input with this id holds by typing `text`.

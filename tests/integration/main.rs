@@ -4,6 +4,7 @@
 mod access;
 mod browser;
 mod crash;
+mod dashboard;
 mod delivery;
 mod feedback;
 mod golden;

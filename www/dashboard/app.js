@@ -213,11 +213,98 @@
           throw new Error("The server sent a response the dashboard does not understand.");
         }
         render(state, data);
+        loadFlow(state);
       })
       .catch(function (error) {
         if (seq !== requestSeq || (error && error.name === "AbortError")) return;
         els.errorMessage.textContent = error && error.message ? error.message : String(error);
         showOnly("error");
+      });
+  }
+
+  // ---------- Journey flow (Sankey) and exploring from a touchpoint ----------
+
+  var FLOW_STEPS = 5;
+  var FLOW_TOP = 6;
+  var EXPLORE_STEPS = 3;
+
+  function getReport(kind, params) {
+    return fetch("/api/v1/reports/" + kind + "?" + new URLSearchParams(params), {
+      headers: { Accept: "application/json" },
+      cache: "no-store"
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (!response.ok) throw new Error(apiErrorMessage(response, data));
+        return data;
+      });
+    });
+  }
+
+  function base(state) {
+    return { site: state.site, from: state.from, to: state.to };
+  }
+
+  function loadFlow(state) {
+    var seq = requestSeq;
+    hide(els.explore);
+    hide(els.flowError);
+    if (!window.spurCharts) return;
+    var params = base(state);
+    params.steps = FLOW_STEPS;
+    params.top = FLOW_TOP;
+    getReport("transitions", params)
+      .then(function (result) {
+        if (seq !== requestSeq) return;
+        if (!result.nodes.length) {
+          hide(els.flowCard);
+          return;
+        }
+        show(els.flowCard);
+        window.spurCharts.sankey(els.flow, result, function (label) {
+          explore(state, label);
+        });
+      })
+      .catch(function (error) {
+        if (seq !== requestSeq) return;
+        show(els.flowCard);
+        els.flowError.textContent = "Could not load the journey flow: " + error.message;
+        show(els.flowError);
+      });
+  }
+
+  function explore(state, touchpoint) {
+    var params = base(state);
+    params.start = touchpoint;
+    params.direction = "forward";
+    params.steps = EXPLORE_STEPS;
+    params.top = 5;
+    els.exploreTitle.textContent = "After “" + touchpoint + "”";
+    clear(els.exploreSteps);
+    show(els.explore);
+    getReport("explore", params)
+      .then(function (result) {
+        if (els.exploreTitle.textContent !== "After “" + touchpoint + "”") return;
+        els.exploreTitle.textContent =
+          "After “" + touchpoint + "” (" + numberFormat.format(result.sessions) + " sessions)";
+        result.steps.forEach(function (step) {
+          var item = el("li", "explore-step");
+          item.appendChild(el("span", "explore-label", "Step " + step.step + ":"));
+          step.top.forEach(function (next) {
+            var chip = el("span", "chip " + colourClass(next.touchpoint), next.touchpoint);
+            chip.appendChild(el("span", "chip-count", " " + numberFormat.format(next.count)));
+            item.appendChild(chip);
+          });
+          if (step.other && step.other.count) {
+            item.appendChild(el("span", "chip chip-muted", "other " + numberFormat.format(step.other.count)));
+          }
+          if (step.end) {
+            item.appendChild(el("span", "chip chip-muted", "ended " + numberFormat.format(step.end)));
+          }
+          els.exploreSteps.appendChild(item);
+        });
+      })
+      .catch(function (error) {
+        els.exploreSteps.appendChild(el("li", "form-error", error.message));
       });
   }
 
@@ -528,7 +615,13 @@
       stats: document.getElementById("stats"),
       statSessions: document.getElementById("stat-sessions"),
       statPaths: document.getElementById("stat-paths"),
-      statTop: document.getElementById("stat-top")
+      statTop: document.getElementById("stat-top"),
+      flowCard: document.getElementById("flow-card"),
+      flow: document.getElementById("flow"),
+      flowError: document.getElementById("flow-error"),
+      explore: document.getElementById("explore"),
+      exploreTitle: document.getElementById("explore-title"),
+      exploreSteps: document.getElementById("explore-steps")
     };
 
     els.form.addEventListener("submit", submit);

@@ -1,0 +1,353 @@
+//! The dashboard's journey views in a real headless Chromium, on a seeded dataset: the
+//! Sankey shows what the `transitions` report says, and clicking one of its nodes with the
+//! mouse explores forward from that touchpoint as the `explore` report does.
+
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use serde_json::{Value, json};
+use spur_tests::Server;
+use spur_tests::browser::{Browser, eval, eventually};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Eight visitors (each with the first-party id that comes with consent), an hour apart,
+/// over three paths: landing → product → cart (×4), landing → product → faq (×2),
+/// landing → blog (×2).
+async fn seed(server: &Server) {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let paths: [&[&str]; 3] = [
+        &["landing", "product", "cart"],
+        &["landing", "product", "faq"],
+        &["landing", "blog"],
+    ];
+    for (n, path) in [0, 0, 0, 0, 1, 1, 2, 2]
+        .iter()
+        .map(|&i| paths[i])
+        .enumerate()
+    {
+        let start = now - 3_600_000 * (n as i64 + 1);
+        let events: Vec<Value> = path
+            .iter()
+            .enumerate()
+            .map(|(i, touchpoint)| {
+                json!({
+                    "id": format!("dash-{n:02}-{i:02}-00000000000"),
+                    "ts": start + 1000 * i as i64,
+                    "type": "pageview",
+                    "url": format!("https://shop.example/demo/{touchpoint}.html"),
+                    "name": touchpoint,
+                    "stage": match *touchpoint {
+                        "landing" | "blog" => "awareness",
+                        "product" | "faq" => "consideration",
+                        _ => "purchase",
+                    },
+                })
+            })
+            .collect();
+        let batch = json!({
+            "v": 1, "site": "demo", "sent_at": now,
+            "uid": format!("dashboard-visitor-{n:02}"),
+            "events": events,
+        });
+        let reply = server.post_events("text/plain", batch.to_string()).await;
+        assert_eq!(reply.json()["accepted"], path.len(), "{:?}", reply.json());
+    }
+}
+
+#[tokio::test]
+async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() {
+    let server = Server::start().await;
+    seed(&server).await;
+    // From yesterday: the sessions reach eight hours back.
+    let yesterday =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let transitions = server
+        .get(&format!(
+            "/api/v1/reports/transitions?{range}&steps=5&top=6"
+        ))
+        .await
+        .json();
+    let explore = server
+        .get(&format!(
+            "/api/v1/reports/explore?{range}&start=product&direction=forward&steps=3&top=5"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        explore["steps"][0]["top"][0]["touchpoint"], "cart",
+        "{explore}"
+    );
+
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
+    browser
+        .client
+        .goto(&server.url(&format!("/?{range}")))
+        .await
+        .unwrap();
+    eventually("the Sankey", PATIENCE, || async {
+        eval(
+            &browser,
+            "return !!window.spurCharts && !!spurCharts.nodeCentre(document.getElementById('flow'), 'product', 1);",
+        )
+        .await
+            == true
+    })
+    .await;
+    // The chart's nodes are the report's nodes: (step, label, value).
+    let drawn = eval(
+        &browser,
+        "return spurCharts.nodes(document.getElementById('flow'));",
+    )
+    .await;
+    let expected: Vec<Value> = transitions["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| json!([n["step"], n["label"], n["value"]]))
+        .collect();
+    assert_eq!(drawn, Value::Array(expected));
+
+    browser.screenshots("dashboard-journeys").await;
+
+    // A real mouse click on the "product" node of step 2 (index 1).
+    let at = eval(
+        &browser,
+        "var el = document.getElementById('flow');
+         el.scrollIntoView({block: 'center'});
+         var c = spurCharts.nodeCentre(el, 'product', 1);
+         var b = el.getBoundingClientRect();
+         return [b.left + c[0], b.top + c[1]];",
+    )
+    .await;
+    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    browser.client.perform_actions(mouse).await.unwrap();
+    let sessions = explore["sessions"].as_u64().unwrap();
+    eventually("exploring from product", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('explore-title').textContent;",
+        )
+        .await
+            == format!("After “product” ({sessions} sessions)")
+    })
+    .await;
+    let first_step = eval(
+        &browser,
+        "return [].map.call(document.querySelectorAll('#explore-steps li:first-child .chip'),
+           function (c) { return c.firstChild.textContent; });",
+    )
+    .await;
+    let expected: Vec<Value> = explore["steps"][0]["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["touchpoint"].clone())
+        .chain(
+            (explore["steps"][0]["end"].as_u64().unwrap_or(0) > 0)
+                .then(|| json!(format!("ended {}", explore["steps"][0]["end"]))),
+        )
+        .collect();
+    assert_eq!(first_step, Value::Array(expected));
+    browser.close().await;
+}
+
+/// A funnel built by clicking touchpoints shows what the `funnel` report says.
+#[tokio::test]
+async fn a_funnel_built_by_clicking_shows_the_report() {
+    let server = Server::start().await;
+    seed(&server).await;
+    let yesterday =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let api = server
+        .get(&format!(
+            "/api/v1/reports/funnel?{range}&steps=landing,product,cart&window=86400"
+        ))
+        .await
+        .json();
+
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
+    browser
+        .client
+        .goto(&server.url(&format!("/dashboard/funnels.html?{range}")))
+        .await
+        .unwrap();
+    eventually("the touchpoints to pick from", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.querySelectorAll('#funnel-touchpoints [data-touchpoint]').length;",
+        )
+        .await
+            == 5
+    })
+    .await;
+    for touchpoint in ["landing", "product", "cart"] {
+        browser
+            .click(&format!(
+                "#funnel-touchpoints [data-touchpoint=\"{touchpoint}\"]"
+            ))
+            .await;
+    }
+    browser.click("#show-funnel").await;
+    let rows = "return [].map.call(document.querySelectorAll('#funnel-body tr'), function (r) {
+                  return [r.cells[0].textContent, r.cells[1].textContent, r.cells[4].textContent];
+                });";
+    let expected: Vec<Value> = api["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!([
+                format!("{}. {}", i + 1, s["touchpoint"].as_str().unwrap()),
+                s["visitors"].to_string(),
+                s["dropped"].to_string()
+            ])
+        })
+        .collect();
+    eventually("the funnel", PATIENCE, || async {
+        eval(&browser, rows).await == Value::Array(expected.clone())
+    })
+    .await;
+    assert_eq!(expected[2][1], "4", "{api}");
+    // The view is in the URL, to be shared.
+    let url = browser.client.current_url().await.unwrap();
+    assert!(
+        url.as_str().contains("steps=landing%2Cproduct%2Ccart"),
+        "{url}"
+    );
+    browser.screenshots("dashboard-funnels").await;
+
+    // The table as CSV, downloaded: one line per step with the report's numbers.
+    browser.click("#funnel-csv").await;
+    eventually("the CSV download", PATIENCE, || async {
+        browser
+            .downloads()
+            .first()
+            .is_some_and(|(_, bytes)| !bytes.is_empty())
+    })
+    .await;
+    let (name, bytes) = browser.downloads().remove(0);
+    assert_eq!(
+        name,
+        format!("spur-funnel_demo_{yesterday}_{}.csv", spur_tests::today())
+    );
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next(),
+        Some("step,touchpoint,visitors,conversion,step_conversion,dropped,median_ms_from_previous")
+    );
+    for (i, step) in api["steps"].as_array().unwrap().iter().enumerate() {
+        let line = lines.next().unwrap();
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields[0], (i + 1).to_string(), "{line}");
+        assert_eq!(fields[1], step["touchpoint"], "{line}");
+        assert_eq!(fields[2], step["visitors"].to_string(), "{line}");
+        assert_eq!(fields[5], step["dropped"].to_string(), "{line}");
+    }
+    browser.close().await;
+}
+
+/// The Stages, Touchpoints and Channels pages show the API's rows, and sort on a click.
+#[tokio::test]
+async fn the_report_pages_show_what_the_api_returns() {
+    let server = Server::start().await;
+    seed(&server).await;
+    let yesterday =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
+    let first_columns = "return [].map.call(document.querySelectorAll('#report-body tr'),
+        function (r) { return [r.cells[0].textContent, r.cells[1].textContent]; });";
+    for (page, query, rows, key, measure) in [
+        ("stages", "", "stages", "stage", "visitors"),
+        ("touchpoints", "", "touchpoints", "touchpoint", "visitors"),
+        (
+            "channels",
+            "&model=position",
+            "channels",
+            "channel",
+            "sessions",
+        ),
+    ] {
+        let api = server
+            .get(&format!("/api/v1/reports/{page}?{range}{query}"))
+            .await
+            .json();
+        let expected: Vec<Value> = api[rows]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| json!([r[key], r[measure].to_string()]))
+            .collect();
+        assert!(!expected.is_empty(), "{page}: {api}");
+        browser
+            .client
+            .goto(&server.url(&format!("/dashboard/{page}.html?{range}{query}")))
+            .await
+            .unwrap();
+        eventually(&format!("the {page} table"), PATIENCE, || async {
+            eval(&browser, first_columns).await == Value::Array(expected.clone())
+        })
+        .await;
+        browser.screenshots(&format!("dashboard-{page}")).await;
+    }
+    // Touchpoints sorted by visitors, fewest first after two clicks on the header.
+    browser
+        .client
+        .goto(&server.url(&format!("/dashboard/touchpoints.html?{range}")))
+        .await
+        .unwrap();
+    eventually("the touchpoints table", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.querySelectorAll('#report-body tr').length;",
+        )
+        .await
+            == 5
+    })
+    .await;
+    browser.click("#report-head th:nth-child(2) button").await;
+    browser.click("#report-head th:nth-child(2) button").await;
+    let visitors = eval(
+        &browser,
+        "return [].map.call(document.querySelectorAll('#report-body tr'),
+           function (r) { return Number(r.cells[1].textContent); });",
+    )
+    .await;
+    let mut sorted: Vec<u64> = visitors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let shown = sorted.clone();
+    sorted.sort_unstable();
+    assert_eq!(shown, sorted);
+    assert_ne!(shown.first(), shown.last(), "{shown:?}");
+    browser.close().await;
+}

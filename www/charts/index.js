@@ -1,0 +1,185 @@
+// The dashboard's charts: ECharts (from npm, pinned in www/package-lock.json), only the
+// parts the pages use, bundled by www/build.sh into dashboard/build/charts.js, which
+// defines `window.spurCharts`. Canvas rendering: nothing here writes inline style
+// attributes, so the pages' strict Content-Security-Policy holds.
+//
+// Every label that reaches a chart comes from tracked pages (touchpoint names) and is
+// drawn as canvas text, never parsed as HTML; tooltips are formatted here as text nodes
+// through `formatText`.
+import * as echarts from "echarts/core";
+import { SankeyChart, BarChart } from "echarts/charts";
+import { TooltipComponent, GridComponent } from "echarts/components";
+import { CanvasRenderer } from "echarts/renderers";
+
+echarts.use([SankeyChart, BarChart, TooltipComponent, GridComponent, CanvasRenderer]);
+
+const PALETTE = ["#8a5a2b", "#2f6f73", "#b5651d", "#5b7f3a", "#7a4e8a", "#a03f3f", "#3d5a99", "#8c7a2b"];
+const MUTED = "#b9b2a8";
+
+const number = new Intl.NumberFormat("en");
+
+// Escapes text for ECharts' HTML tooltips (the only place ECharts takes markup).
+function escape(text) {
+  return String(text).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
+}
+
+function chart(el) {
+  const existing = echarts.getInstanceByDom(el);
+  if (existing) existing.dispose();
+  const instance = echarts.init(el, null, { renderer: "canvas" });
+  const resize = () => instance.resize();
+  window.addEventListener("resize", resize);
+  return instance;
+}
+
+// A Sankey of the `transitions` report: one column per step. Node ids are
+// "<step>\u0000<label>" (labels repeat across steps); `onNode(label, step)` is called
+// when a node that is a touchpoint is clicked.
+function sankey(el, result, onNode) {
+  const instance = chart(el);
+  const id = (step, label) => step + "\u0000" + label;
+  const special = (label) => label === "(exit)" || label === "(other)";
+  const colours = new Map();
+  const colour = (label) => {
+    if (special(label)) return MUTED;
+    if (!colours.has(label)) colours.set(label, PALETTE[colours.size % PALETTE.length]);
+    return colours.get(label);
+  };
+  const data = result.nodes.map((n) => ({
+    name: id(n.step, n.label),
+    value: n.value,
+    label: n.label,
+    step: n.step,
+    depth: n.step,
+    itemStyle: { color: colour(n.label) },
+  }));
+  const links = result.links.map((l) => ({
+    source: id(l.step, l.source),
+    target: id(l.step + 1, l.target),
+    value: l.value,
+  }));
+  instance.setOption({
+    animation: false,
+    tooltip: {
+      trigger: "item",
+      formatter: (p) =>
+        p.dataType === "edge"
+          ? escape(p.data.source.split("\u0000")[1]) + " → " + escape(p.data.target.split("\u0000")[1]) +
+            ": " + number.format(p.data.value)
+          : escape(p.data.label) + " (step " + (p.data.step + 1) + "): " + number.format(p.data.value),
+    },
+    series: [
+      {
+        type: "sankey",
+        data,
+        links,
+        left: 8,
+        right: 120,
+        top: 8,
+        bottom: 8,
+        nodeWidth: 14,
+        nodeGap: 10,
+        nodeAlign: "left",
+        layoutIterations: 0,
+        emphasis: { focus: "adjacency" },
+        lineStyle: { color: "gradient", opacity: 0.35, curveness: 0.5 },
+        label: { formatter: (p) => p.data.label, color: "#3b342c", fontSize: 12 },
+      },
+    ],
+  });
+  instance.on("click", (p) => {
+    if (p.dataType === "node" && !special(p.data.label)) onNode(p.data.label, p.data.step);
+  });
+  return instance;
+}
+
+// Where the centre of the Sankey node `label` at `step` is, in page pixels relative to
+// the chart's element (for the end-to-end tests, which click it with a real mouse).
+function nodeCentre(el, label, step) {
+  const instance = echarts.getInstanceByDom(el);
+  if (!instance) return null;
+  const series = instance.getModel().getSeriesByIndex(0);
+  // Node layouts are relative to the series' box (its left/top margins).
+  const box = series.layoutInfo || { x: 0, y: 0 };
+  const data = series.getData();
+  for (let i = 0; i < data.count(); i++) {
+    const item = data.getRawDataItem(i);
+    if (item.label === label && item.step === step) {
+      const l = data.getItemLayout(i);
+      return [box.x + l.x + l.dx / 2, box.y + l.y + l.dy / 2];
+    }
+  }
+  return null;
+}
+
+// The Sankey's nodes as drawn: [step, label, value], in the report's order (for the
+// end-to-end tests, which compare them with the API).
+function nodes(el) {
+  const instance = echarts.getInstanceByDom(el);
+  if (!instance) return null;
+  const data = instance.getModel().getSeriesByIndex(0).getData();
+  const out = [];
+  for (let i = 0; i < data.count(); i++) {
+    const item = data.getRawDataItem(i);
+    out.push([item.step, item.label, item.value]);
+  }
+  return out;
+}
+
+// Horizontal bars of a funnel: visitors per step, labelled with the share of the first.
+function funnel(el, steps) {
+  const instance = chart(el);
+  const names = steps.map((s, i) => i + 1 + ". " + s.touchpoint);
+  instance.setOption({
+    animation: false,
+    grid: { left: 8, right: 96, top: 8, bottom: 8, containLabel: true },
+    tooltip: {
+      trigger: "item",
+      formatter: (p) => escape(names[p.dataIndex]) + ": " + number.format(p.value) + " visitors",
+    },
+    xAxis: { type: "value", show: false },
+    yAxis: { type: "category", data: names, inverse: true, axisTick: { show: false } },
+    series: [
+      {
+        type: "bar",
+        data: steps.map((s) => s.visitors),
+        barMaxWidth: 28,
+        itemStyle: { color: PALETTE[0], borderRadius: 4 },
+        label: {
+          show: true,
+          position: "right",
+          formatter: (p) =>
+            number.format(p.value) + " · " + Math.round(steps[p.dataIndex].conversion * 1000) / 10 + "%",
+        },
+      },
+    ],
+  });
+  return instance;
+}
+
+// Horizontal bars of `items` ({name, value}), largest first as given, at most 15.
+function bars(el, items) {
+  const shown = items.slice(0, 15);
+  // A bar's worth of height per row (through the CSSOM, which the CSP allows).
+  el.style.height = Math.max(120, shown.length * 34 + 24) + "px";
+  const instance = chart(el);
+  instance.setOption({
+    animation: false,
+    grid: { left: 8, right: 64, top: 8, bottom: 8, containLabel: true },
+    tooltip: { trigger: "item", formatter: (p) => escape(p.name) + ": " + number.format(p.value) },
+    xAxis: { type: "value", show: false },
+    yAxis: { type: "category", data: shown.map((i) => i.name), inverse: true, axisTick: { show: false } },
+    series: [
+      {
+        type: "bar",
+        data: shown.map((i) => i.value),
+        barMaxWidth: 22,
+        itemStyle: { color: PALETTE[1], borderRadius: 4 },
+        label: { show: true, position: "right", formatter: (p) => number.format(p.value) },
+      },
+    ],
+  });
+  return instance;
+}
+
+window.spurCharts = { sankey, nodes, nodeCentre, funnel, bars };

@@ -1,0 +1,248 @@
+// Funnels: build a funnel by clicking touchpoints, then the `funnel` report as bars and a
+// table (with CSV export). The view lives in the URL (?site=&from=&to=&steps=a,b&window=)
+// so a funnel can be shared. Touchpoint names come from tracked pages: the DOM is built
+// with createElement/textContent only, never innerHTML.
+(function () {
+  "use strict";
+
+  var MIN_STEPS = 2;
+  var MAX_STEPS = 20;
+  var DAY_MS = 86400000;
+  var number = new Intl.NumberFormat("en");
+  var percent = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
+
+  var els = {};
+  var steps = [];
+  var shown = null; // the report on screen, for the CSV export
+
+  function isoDate(ms) {
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function report(kind, params) {
+    return fetch("/api/v1/reports/" + kind + "?" + new URLSearchParams(params), {
+      headers: { Accept: "application/json" },
+      cache: "no-store"
+    }).then(function (response) {
+      if (response.status === 401) {
+        els.signin.hidden = false;
+        throw new Error("Sign in to see reports.");
+      }
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (!response.ok) {
+          var message = data && data.error && data.error.message;
+          throw new Error(message || "The collector answered " + response.status + ".");
+        }
+        return data;
+      });
+    });
+  }
+
+  function range() {
+    return { site: els.site.value.trim(), from: els.from.value, to: els.to.value };
+  }
+
+  function error(message) {
+    els.error.textContent = message || "";
+    els.error.classList.toggle("is-hidden", !message);
+  }
+
+  // ---------- The steps being built ----------
+
+  function renderSteps() {
+    els.steps.textContent = "";
+    steps.forEach(function (name, i) {
+      var item = el("li", "funnel-step");
+      item.appendChild(el("span", "chip", name));
+      var remove = el("button", "chip-btn", "×");
+      remove.type = "button";
+      remove.setAttribute("aria-label", "Remove step " + (i + 1) + ", " + name);
+      remove.addEventListener("click", function () {
+        steps.splice(i, 1);
+        renderSteps();
+      });
+      item.appendChild(remove);
+      els.steps.appendChild(item);
+    });
+    if (!steps.length) els.steps.appendChild(el("li", "muted", "No steps yet: click touchpoints below."));
+    els.show.disabled = steps.length < MIN_STEPS;
+  }
+
+  function add(name) {
+    if (steps.length >= MAX_STEPS) return;
+    steps.push(name);
+    renderSteps();
+  }
+
+  function loadTouchpoints() {
+    els.touchpoints.textContent = "";
+    return report("touchpoints", range())
+      .then(function (result) {
+        if (!result.touchpoints.length) {
+          els.touchpoints.appendChild(
+            el("span", "muted", "No touchpoints in this range yet: open the demo shop and click around.")
+          );
+        }
+        result.touchpoints.forEach(function (t) {
+          var chip = el("button", "chip-btn", t.touchpoint);
+          chip.type = "button";
+          chip.setAttribute("data-touchpoint", t.touchpoint);
+          chip.title = number.format(t.visitors) + " visitors";
+          chip.addEventListener("click", function () {
+            add(t.touchpoint);
+          });
+          els.touchpoints.appendChild(chip);
+        });
+      })
+      .catch(function (e) {
+        error(e.message);
+      });
+  }
+
+  // ---------- The funnel ----------
+
+  function duration(ms) {
+    if (ms === null || ms === undefined) return "—";
+    var s = Math.round(ms / 1000);
+    if (s < 60) return s + " s";
+    if (s < 3600) return Math.round(s / 60) + " min";
+    if (s < 86400) return Math.round(s / 360) / 10 + " h";
+    return Math.round(s / 8640) / 10 + " d";
+  }
+
+  function nextAfterDrop(step) {
+    var cell = el("td", "funnel-next");
+    var next = step.next_after_drop;
+    if (!step.dropped || !next) return cell;
+    next.top.forEach(function (t) {
+      var chip = el("span", t.touchpoint === "(exit)" ? "chip chip-muted" : "chip", t.touchpoint);
+      chip.appendChild(el("span", "chip-count", " " + number.format(t.count)));
+      cell.appendChild(chip);
+    });
+    if (next.other && next.other.count) {
+      cell.appendChild(el("span", "chip chip-muted", "other " + number.format(next.other.count)));
+    }
+    return cell;
+  }
+
+  function render(result) {
+    shown = result;
+    els.result.classList.remove("is-hidden");
+    els.summary.textContent =
+      number.format(result.visitors) + " visitors entered the funnel; " +
+      number.format(result.steps[result.steps.length - 1].visitors) + " reached the last step.";
+    if (window.spurCharts) window.spurCharts.funnel(els.chart, result.steps);
+    els.body.textContent = "";
+    result.steps.forEach(function (step, i) {
+      var row = el("tr");
+      row.appendChild(el("td", "", i + 1 + ". " + step.touchpoint));
+      row.appendChild(el("td", "col-num", number.format(step.visitors)));
+      row.appendChild(el("td", "col-num", percent.format(step.conversion)));
+      row.appendChild(el("td", "col-num", percent.format(step.step_conversion)));
+      row.appendChild(el("td", "col-num", number.format(step.dropped)));
+      row.appendChild(el("td", "col-num", i ? duration(step.median_ms_from_previous) : "—"));
+      row.appendChild(nextAfterDrop(step));
+      els.body.appendChild(row);
+    });
+  }
+
+  function query() {
+    var params = range();
+    params.steps = steps.join(",");
+    params.window = els.window.value;
+    return params;
+  }
+
+  function show(push) {
+    error(null);
+    if (steps.length < MIN_STEPS) return;
+    var params = query();
+    if (push) history.pushState(null, "", "?" + new URLSearchParams(params));
+    report("funnel", params)
+      .then(render)
+      .catch(function (e) {
+        error("Could not build the funnel: " + e.message);
+      });
+  }
+
+  // ---------- CSV ----------
+
+  function csvField(value) {
+    var text = String(value === null || value === undefined ? "" : value);
+    // A leading =, +, - or @ would be a formula in a spreadsheet.
+    if (/^[=+\-@]/.test(text)) text = "'" + text;
+    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function exportCsv() {
+    if (!shown) return;
+    var lines = [["step", "touchpoint", "visitors", "conversion", "step_conversion", "dropped", "median_ms_from_previous"]];
+    shown.steps.forEach(function (s, i) {
+      lines.push([i + 1, s.touchpoint, s.visitors, s.conversion, s.step_conversion, s.dropped, s.median_ms_from_previous]);
+    });
+    var csv = "\ufeff" + lines.map(function (f) { return f.map(csvField).join(","); }).join("\r\n") + "\r\n";
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+    var p = range();
+    link.download = "spur-funnel_" + p.site.replace(/[^A-Za-z0-9_-]/g, "_") + "_" + p.from + "_" + p.to + ".csv";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  // ---------- Start ----------
+
+  function fromUrl() {
+    var q = new URLSearchParams(location.search);
+    els.site.value = q.get("site") || "demo";
+    els.to.value = q.get("to") || isoDate(Date.now());
+    els.from.value = q.get("from") || isoDate(Date.now() - 6 * DAY_MS);
+    if (q.get("window")) els.window.value = q.get("window");
+    steps = (q.get("steps") || "").split(",").filter(Boolean).slice(0, MAX_STEPS);
+    renderSteps();
+  }
+
+  function init() {
+    els = {
+      form: document.getElementById("funnel-form"),
+      site: document.getElementById("site"),
+      from: document.getElementById("from"),
+      to: document.getElementById("to"),
+      window: document.getElementById("window"),
+      show: document.getElementById("show-funnel"),
+      steps: document.getElementById("funnel-steps"),
+      touchpoints: document.getElementById("funnel-touchpoints"),
+      error: document.getElementById("funnel-error"),
+      signin: document.getElementById("funnel-signin"),
+      result: document.getElementById("funnel-result"),
+      summary: document.getElementById("funnel-summary"),
+      chart: document.getElementById("funnel-chart"),
+      body: document.getElementById("funnel-body")
+    };
+    els.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      show(true);
+    });
+    ["site", "from", "to"].forEach(function (name) {
+      els[name].addEventListener("change", loadTouchpoints);
+    });
+    document.getElementById("funnel-csv").addEventListener("click", exportCsv);
+    window.addEventListener("popstate", function () {
+      fromUrl();
+      show(false);
+    });
+    fromUrl();
+    loadTouchpoints();
+    show(false);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

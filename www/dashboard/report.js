@@ -1,0 +1,266 @@
+// One script for the table-and-chart report pages (Stages, Touchpoints, Channels): the
+// page names its report in <body data-report="…">, and REPORTS below says how to show
+// it. Filters live in the URL (?site=&from=&to=&device=&channel=&stage=&segment=, plus
+// the report's own), so a view can be shared; every table sorts by a click on its
+// header and exports CSV. Names come from tracked pages: the DOM is built with
+// createElement/textContent only, never innerHTML.
+(function () {
+  "use strict";
+
+  var DAY_MS = 86400000;
+  var number = new Intl.NumberFormat("en");
+  var decimal = new Intl.NumberFormat("en", { maximumFractionDigits: 2 });
+  var percent = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
+  var FILTERS = ["device", "channel", "stage", "segment"];
+
+  function duration(ms) {
+    if (ms === null || ms === undefined) return "—";
+    var s = Math.round(ms / 1000);
+    if (s < 60) return s + " s";
+    if (s < 3600) return Math.round(s / 60) + " min";
+    if (s < 86400) return Math.round(s / 360) / 10 + " h";
+    return Math.round(s / 8640) / 10 + " d";
+  }
+
+  function pct(v) {
+    return v === null || v === undefined ? "—" : percent.format(v);
+  }
+
+  // The ratings of widgets placed at a touchpoint, in a few words.
+  function ratings(r) {
+    if (!r) return "—";
+    var parts = [];
+    if (r.nps) parts.push("NPS " + Math.round(r.nps.score) + " (" + r.nps.responses + ")");
+    if (r.csat) parts.push("CSAT " + percent.format(r.csat.satisfied) + " (" + r.csat.responses + ")");
+    if (r.ces) parts.push("CES " + decimal.format(r.ces.mean) + " (" + r.ces.responses + ")");
+    if (r.thumbs) parts.push("👍 " + percent.format(r.thumbs.up_ratio) + " (" + r.thumbs.responses + ")");
+    return parts.join(" · ");
+  }
+
+  // Per report: where its rows are, its columns (label, value for sorting and CSV, text
+  // shown), the bar chart's measure, and a one-line summary.
+  var REPORTS = {
+    stages: {
+      rows: function (r) { return r.stages; },
+      key: "stage",
+      columns: [
+        { label: "Stage", value: function (s) { return s.stage; } },
+        { label: "Visitors", value: function (s) { return s.visitors; }, num: true },
+        { label: "From the previous stage", value: function (s) { return s.conversion_from_previous; }, num: true, text: pct },
+        { label: "Median time in stage", value: function (s) { return s.median_ms_in_stage; }, num: true, text: duration },
+        { label: "Journeys ending here", value: function (s) { return s.ended_here; }, num: true }
+      ],
+      measure: "visitors",
+      // Nobody reached a stage: the pages carry no data-stage yet.
+      empty: function (r) { return !r.visitors; },
+      summary: function (r) { return number.format(r.visitors) + " visitors reached at least one stage."; }
+    },
+    touchpoints: {
+      rows: function (r) { return r.touchpoints; },
+      key: "touchpoint",
+      columns: [
+        { label: "Touchpoint", value: function (t) { return t.touchpoint; } },
+        { label: "Visitors", value: function (t) { return t.visitors; }, num: true },
+        { label: "Sessions", value: function (t) { return t.sessions; }, num: true },
+        { label: "Converters who passed it", value: function (t) { return t.conversion_share; }, num: true, text: pct },
+        { label: "Median position", value: function (t) { return t.median_position; }, num: true, text: function (v) { return v === null || v === undefined ? "—" : decimal.format(v); } },
+        { label: "Ratings", value: function (t) { return ratings(t.ratings); } }
+      ],
+      measure: "visitors",
+      summary: function (r) { return r.touchpoints.length + " touchpoints."; }
+    },
+    channels: {
+      params: { model: "position" },
+      rows: function (r) {
+        var attributed = {};
+        r.attribution.channels.forEach(function (c) { attributed[c.channel] = c; });
+        return r.channels.map(function (c) {
+          var a = attributed[c.channel] || { conversions: 0, revenue: 0 };
+          return {
+            channel: c.channel, sessions: c.sessions, visitors: c.visitors, conversions: c.conversions,
+            revenue: c.revenue, attributed_conversions: a.conversions, attributed_revenue: a.revenue
+          };
+        });
+      },
+      key: "channel",
+      columns: [
+        { label: "Channel", value: function (c) { return c.channel; } },
+        { label: "Sessions", value: function (c) { return c.sessions; }, num: true },
+        { label: "Visitors", value: function (c) { return c.visitors; }, num: true },
+        { label: "Conversions in session", value: function (c) { return c.conversions; }, num: true },
+        { label: "Revenue in session", value: function (c) { return c.revenue; }, num: true, text: function (v) { return decimal.format(v); } },
+        { label: "Attributed conversions", value: function (c) { return c.attributed_conversions; }, num: true, text: function (v) { return decimal.format(v); } },
+        { label: "Attributed revenue", value: function (c) { return c.attributed_revenue; }, num: true, text: function (v) { return decimal.format(v); } }
+      ],
+      measure: "sessions",
+      summary: function (r) { return "Attribution model: " + r.attribution.model + "."; }
+    }
+  };
+
+  var els = {};
+  var spec = null;
+  var rows = [];
+  var sort = { column: null, descending: true };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function showState(name) {
+    ["loading", "empty", "error", "table"].forEach(function (state) {
+      els[state].classList.toggle("is-hidden", state !== name);
+    });
+  }
+
+  function params() {
+    var p = { site: els.site.value.trim(), from: els.from.value, to: els.to.value };
+    FILTERS.concat(Object.keys(spec.params || {})).forEach(function (name) {
+      var input = document.getElementById(name);
+      if (input && input.value) p[name] = input.value.trim();
+    });
+    return p;
+  }
+
+  function fromUrl() {
+    var q = new URLSearchParams(location.search);
+    els.site.value = q.get("site") || "demo";
+    els.to.value = q.get("to") || new Date().toISOString().slice(0, 10);
+    els.from.value = q.get("from") || new Date(Date.now() - 6 * DAY_MS).toISOString().slice(0, 10);
+    FILTERS.concat(Object.keys(spec.params || {})).forEach(function (name) {
+      var input = document.getElementById(name);
+      if (input) input.value = q.get(name) || (spec.params && spec.params[name]) || "";
+    });
+  }
+
+  function load(push) {
+    var p = params();
+    if (push) history.pushState(null, "", "?" + new URLSearchParams(p));
+    showState("loading");
+    fetch("/api/v1/reports/" + document.body.getAttribute("data-report") + "?" + new URLSearchParams(p), {
+      headers: { Accept: "application/json" },
+      cache: "no-store"
+    })
+      .then(function (response) {
+        if (response.status === 401) {
+          els.signin.hidden = false;
+          throw new Error("Sign in to see reports.");
+        }
+        return response.json().catch(function () { return null; }).then(function (data) {
+          if (!response.ok) {
+            var message = data && data.error && data.error.message;
+            throw new Error(message || "The collector answered " + response.status + ".");
+          }
+          return data;
+        });
+      })
+      .then(function (result) {
+        rows = spec.rows(result);
+        els.summary.textContent = spec.summary(result);
+        if (!rows.length || (spec.empty && spec.empty(result))) {
+          showState("empty");
+          return;
+        }
+        showState("table");
+        render();
+        if (window.spurCharts) window.spurCharts.bars(els.chart, rows.map(function (r) {
+          return { name: r[spec.key], value: r[spec.measure] };
+        }));
+      })
+      .catch(function (error) {
+        els.errorMessage.textContent = error.message;
+        showState("error");
+      });
+  }
+
+  function sorted() {
+    if (sort.column === null) return rows;
+    var value = spec.columns[sort.column].value;
+    return rows.slice().sort(function (a, b) {
+      var x = value(a), y = value(b);
+      var order = x === y ? 0 : x === null || x === undefined ? 1 : y === null || y === undefined ? -1 : x < y ? -1 : 1;
+      return sort.descending ? -order : order;
+    });
+  }
+
+  function render() {
+    els.head.textContent = "";
+    var tr = el("tr");
+    spec.columns.forEach(function (column, i) {
+      var th = el("th", column.num ? "col-num" : "");
+      th.scope = "col";
+      th.setAttribute("aria-sort", sort.column === i ? (sort.descending ? "descending" : "ascending") : "none");
+      var button = el("button", "sort-btn", column.label);
+      button.type = "button";
+      button.addEventListener("click", function () {
+        sort.descending = sort.column === i ? !sort.descending : true;
+        sort.column = i;
+        render();
+      });
+      th.appendChild(button);
+      tr.appendChild(th);
+    });
+    els.head.appendChild(tr);
+    els.body.textContent = "";
+    sorted().forEach(function (row) {
+      var line = el("tr");
+      spec.columns.forEach(function (column) {
+        var v = column.value(row);
+        line.appendChild(el("td", column.num ? "col-num" : "", column.text ? column.text(v) : column.num ? number.format(v) : String(v)));
+      });
+      els.body.appendChild(line);
+    });
+  }
+
+  function csvField(value) {
+    var text = String(value === null || value === undefined ? "" : value);
+    // A leading =, +, - or @ would be a formula in a spreadsheet.
+    if (/^[=+\-@]/.test(text)) text = "'" + text;
+    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function exportCsv() {
+    var lines = [spec.columns.map(function (c) { return c.label; })];
+    sorted().forEach(function (row) {
+      lines.push(spec.columns.map(function (c) { return c.value(row); }));
+    });
+    var csv = "\ufeff" + lines.map(function (f) { return f.map(csvField).join(","); }).join("\r\n") + "\r\n";
+    var p = params();
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+    link.download = "spur-" + document.body.getAttribute("data-report") + "_" +
+      p.site.replace(/[^A-Za-z0-9_-]/g, "_") + "_" + p.from + "_" + p.to + ".csv";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  function init() {
+    spec = REPORTS[document.body.getAttribute("data-report")];
+    ["form", "site", "from", "to", "summary", "chart", "head", "body", "loading", "empty", "error", "table", "signin"].forEach(
+      function (name) {
+        els[name] = document.getElementById("report-" + name);
+      }
+    );
+    els.site = document.getElementById("site");
+    els.from = document.getElementById("from");
+    els.to = document.getElementById("to");
+    els.errorMessage = document.getElementById("report-error-message");
+    els.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      load(true);
+    });
+    document.getElementById("report-csv").addEventListener("click", exportCsv);
+    window.addEventListener("popstate", function () {
+      fromUrl();
+      load(false);
+    });
+    fromUrl();
+    load(false);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
