@@ -215,7 +215,7 @@ var host;
   };
   wasm_bindgen({ module_or_path: new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src) })
     .then(function () {
-      wasm_bindgen.start(site, api, quiet);
+      if (!wasm_bindgen.start(site, api, quiet)) return;
       // Capture phase: the page's own handlers cannot stop the click from being seen.
       // <body>/<html> carry the page's touchpoint, not a clickable one.
       listen(

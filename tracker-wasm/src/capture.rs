@@ -26,6 +26,8 @@ pub const MAX_URL_BYTES: usize = 2048;
 pub const MAX_PROPS: usize = 20;
 pub const MAX_PROP_KEY_CHARS: usize = 64;
 pub const MAX_PROP_VALUE_CHARS: usize = 256;
+/// A rating widget's comment may be longer than a custom prop.
+pub const MAX_FEEDBACK_VALUE_CHARS: usize = 1000;
 
 /// The page's current address, cut to the collector's limit; `None` when there is none.
 pub fn current_url() -> Option<String> {
@@ -59,7 +61,7 @@ pub fn custom(name: &JsValue, props: &JsValue) -> Option<Event> {
     let name = clean(&name.as_string()?, MAX_NAME_CHARS)?;
     // Read the page's object before anything else: a throwing getter must not leave
     // the tracker half-updated.
-    let props = read_props(props);
+    let props = read_props(props, MAX_PROP_VALUE_CHARS);
     let mut event = new_event(Kind::Custom, current_url()?);
     event.name = Some(name);
     event.stage = page_stage();
@@ -67,11 +69,15 @@ pub fn custom(name: &JsValue, props: &JsValue) -> Option<Event> {
     Some(event)
 }
 
-/// A rating widget's event: shown, answered or dismissed, with what the widget says.
-pub fn feedback(touchpoint: &str, stage: Option<Stage>, props: Props) -> Option<Event> {
+/// A rating widget's event: shown, answered or dismissed, with what the widget says
+/// (`props`: `widget`, `outcome`, and with an answer `score` and `comment`, which may be
+/// up to [`MAX_FEEDBACK_VALUE_CHARS`] long); `stage` as written in the page.
+pub fn feedback(touchpoint: &str, stage: Option<String>, props: &JsValue) -> Option<Event> {
+    let name = clean(touchpoint, MAX_NAME_CHARS)?;
+    let props = read_props(props, MAX_FEEDBACK_VALUE_CHARS);
     let mut event = new_event(Kind::Feedback, current_url()?);
-    event.name = Some(clean(touchpoint, MAX_NAME_CHARS)?);
-    event.stage = stage.or_else(page_stage);
+    event.name = Some(name);
+    event.stage = stage.and_then(|s| Stage::parse(&s)).or_else(page_stage);
     event.props = props;
     Some(event)
 }
@@ -125,7 +131,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Keeps string, finite number and boolean values of a plain object's own enumerable
 /// properties, at most [`MAX_PROPS`] of them; anything else is skipped, never an error.
-fn read_props(value: &JsValue) -> Props {
+fn read_props(value: &JsValue, max_value_chars: usize) -> Props {
     let mut props = Vec::new();
     if !value.is_object() || Array::is_array(value) {
         return Props(props);
@@ -141,7 +147,7 @@ fn read_props(value: &JsValue) -> Props {
         let Ok(raw) = Reflect::get(value, &key) else {
             continue;
         };
-        let Some(value) = prop_value(&raw) else {
+        let Some(value) = prop_value(&raw, max_value_chars) else {
             continue;
         };
         // Cleaning can make two keys equal; the first one wins.
@@ -152,9 +158,9 @@ fn read_props(value: &JsValue) -> Props {
     Props(props)
 }
 
-fn prop_value(raw: &JsValue) -> Option<Value> {
+fn prop_value(raw: &JsValue, max_chars: usize) -> Option<Value> {
     if let Some(mut s) = raw.as_string() {
-        truncate_chars(&mut s, MAX_PROP_VALUE_CHARS);
+        truncate_chars(&mut s, max_chars);
         return Some(Value::Str(s));
     }
     if let Some(n) = raw.as_f64() {
@@ -177,10 +183,9 @@ pub(crate) fn clean(raw: &str, max: usize) -> Option<String> {
 }
 
 /// Cuts `s` to at most `max` characters (Unicode scalar values, as the collector counts).
-pub(crate) fn truncate_chars(s: &mut String, max: usize) {
-    if let Some((end, _)) = s.char_indices().nth(max) {
-        s.truncate(end);
-    }
+fn truncate_chars(s: &mut String, max: usize) {
+    let end = s.chars().take(max).map(char::len_utf8).sum();
+    s.truncate(end);
 }
 
 /// Cuts `s` to at most `max` bytes, on a character boundary.

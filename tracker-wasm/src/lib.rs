@@ -1,8 +1,7 @@
 //! Spur's browser tracker, compiled to WebAssembly and loaded by `js/loader.js`.
 //!
 //! This file is only the `#[wasm_bindgen]` boundary: the functions the loader calls.
-//! None of them throws; `start` reports why it did nothing as a short string code, the
-//! only place where a `JsValue` error exists.
+//! None of them throws.
 //!
 //! Two kinds of exports: the page's calls (`start`, `track`, `flush`, `consent`,
 //! `navigated`), which the loader forwards from `window.spur`, and the host's reports
@@ -35,10 +34,11 @@ use wasm_bindgen::prelude::*;
 
 /// Starts tracking for `site`, sending to `<api>/api/v1/events`. `quiet`: nothing is
 /// sent or stored before `consent(true)` (`data-consent="required"`, Global Privacy
-/// Control or Do Not Track; the loader decides).
+/// Control or Do Not Track; the loader decides). `false`: nothing was started (no
+/// site, no page address, or already started), and the loader installs nothing.
 #[wasm_bindgen]
-pub fn start(site: String, api: String, quiet: bool) -> Result<(), JsValue> {
-    tracker::start(site, &api, quiet).map_err(|e| JsValue::from_str(e.code()))
+pub fn start(site: String, api: String, quiet: bool) -> bool {
+    tracker::start(site, &api, quiet)
 }
 
 /// `spur.track(name, props)`: a custom event; `props` is an optional plain object.
@@ -48,18 +48,11 @@ pub fn track(name: JsValue, props: JsValue) {
 }
 
 /// A rating widget's event, from the widget module (`spur-widgets`, which the loader
-/// fetches only for pages that show a widget): `widget` is its kind, `outcome` shown,
-/// answered or dismissed; `score` and `comment` come with an answer.
+/// fetches only for pages that show a widget): `props` holds `widget` (its kind),
+/// `outcome` (shown, answered or dismissed) and, with an answer, `score` and `comment`.
 #[wasm_bindgen]
-pub fn rated(
-    touchpoint: String,
-    stage: Option<String>,
-    widget: String,
-    outcome: String,
-    score: Option<u8>,
-    comment: Option<String>,
-) {
-    tracker::feedback(&touchpoint, stage, widget, outcome, score, comment);
+pub fn rated(touchpoint: String, stage: Option<String>, props: JsValue) {
+    tracker::feedback(&touchpoint, stage, &props);
 }
 
 /// `spur.flush()`: send what is queued now.

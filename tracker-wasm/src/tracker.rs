@@ -43,40 +43,16 @@ use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, Queue, batch_len};
 use crate::retry::{self, Outcome};
 use crate::storage::{self, Opening, Pending, Store};
 use crate::transport::{MAX_BODY_BYTES, Transport};
-use crate::wire::{self, Batch, Event, Props, VERSION, Value};
+use crate::wire::{self, Batch, Event, VERSION};
 use crate::{capture, host};
 
 /// Event text per batch: a body's limit minus room for the header (a site id and a
 /// uid are at most 64 characters each).
 const BATCH_BYTES: usize = MAX_BODY_BYTES - 512;
-/// The longest comment sent with a rating, in characters (the collector's limit).
-const MAX_COMMENT_CHARS: usize = 1000;
 
 thread_local! {
     /// `None` until [`start`]; the wasm module is single-threaded.
     static TRACKER: RefCell<Option<Tracker>> = const { RefCell::new(None) };
-}
-
-/// Why [`start`] did nothing. Reported to the loader as a short code, never thrown at
-/// the page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartError {
-    /// No window, document or location: not running in a page.
-    NoPage,
-    /// `data-site` was empty.
-    NoSite,
-    /// A tracker already runs in this module.
-    Started,
-}
-
-impl StartError {
-    pub fn code(self) -> &'static str {
-        match self {
-            StartError::NoPage => "no-page",
-            StartError::NoSite => "no-site",
-            StartError::Started => "started",
-        }
-    }
 }
 
 struct Tracker {
@@ -121,13 +97,13 @@ enum Persistence {
     Open(Store),
 }
 
-/// Starts tracking: records the first page view and installs the page listeners.
-/// `quiet`: wait for consent (see the module docs).
-pub fn start(site: String, api: &str, quiet: bool) -> Result<(), StartError> {
-    if site.is_empty() {
-        return Err(StartError::NoSite);
-    }
-    let url = capture::current_url().ok_or(StartError::NoPage)?;
+/// Starts tracking: opens the storage and records the first page view. `quiet`: wait
+/// for consent (see the module docs). `false` if there is no site or page address, or
+/// a tracker already runs.
+pub fn start(site: String, api: &str, quiet: bool) -> bool {
+    let Some(url) = capture::current_url().filter(|_| !site.is_empty()) else {
+        return false;
+    };
     let uid = stored_uid();
     let installed = TRACKER.try_with(|cell| {
         let mut slot = cell.try_borrow_mut().ok()?;
@@ -152,14 +128,16 @@ pub fn start(site: String, api: &str, quiet: bool) -> Result<(), StartError> {
         });
         Some(())
     });
-    installed.ok().flatten().ok_or(StartError::Started)?;
+    if installed.ok().flatten().is_none() {
+        return false;
+    }
     with(|t| {
         if t.allowed() {
             t.open();
         }
         t.page_view(url);
     });
-    Ok(())
+    true
 }
 
 /// A click on a touchpoint element (`data-touchpoint`; `stage`: the closest
@@ -212,29 +190,9 @@ pub fn track(name: &JsValue, props: &JsValue) {
     }
 }
 
-/// A rating widget's event (see `rated` in [`crate`]). The comment is cut to the
-/// collector's limit; names and stage are cleaned like any other.
-pub fn feedback(
-    touchpoint: &str,
-    stage: Option<String>,
-    widget: String,
-    outcome: String,
-    score: Option<u8>,
-    comment: Option<String>,
-) {
-    let mut props = vec![
-        ("widget".to_owned(), Value::Str(widget)),
-        ("outcome".to_owned(), Value::Str(outcome)),
-    ];
-    if let Some(score) = score {
-        props.push(("score".to_owned(), Value::Num(f64::from(score))));
-    }
-    if let Some(mut comment) = comment {
-        capture::truncate_chars(&mut comment, MAX_COMMENT_CHARS);
-        props.push(("comment".to_owned(), Value::Str(comment)));
-    }
-    let stage = stage.and_then(|s| wire::Stage::parse(&s));
-    if let Some(event) = capture::feedback(touchpoint, stage, Props(props)) {
+/// A rating widget's event (see `rated` in [`crate`]).
+pub fn feedback(touchpoint: &str, stage: Option<String>, props: &JsValue) {
+    if let Some(event) = capture::feedback(touchpoint, stage, props) {
         with(|t| t.record(event));
     }
 }

@@ -50,8 +50,9 @@ thread_local! {
     static EMIT: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-/// Called once by the tracker's loader: `emit(touchpoint, stage, widget, outcome,
-/// score, comment)` queues a widget's event in the tracker.
+/// Called once by the tracker's loader: `emit(touchpoint, stage, props)` queues a
+/// widget's event in the tracker (`props`: `widget`, `outcome`, and with an answer
+/// `score` and `comment`).
 #[wasm_bindgen]
 pub fn start(emit: Function) {
     EMIT.with(|e| *e.borrow_mut() = Some(emit));
@@ -567,14 +568,24 @@ impl Widget {
             Outcome::Answered(score, comment) => ("answered", Some(score), comment),
             Outcome::Dismissed => ("dismissed", None, None),
         };
-        let text = |s: Option<&str>| s.map_or(JsValue::NULL, JsValue::from_str);
-        let args = Array::new();
-        args.push(&JsValue::from_str(&self.ask.touchpoint));
-        args.push(&text(self.ask.stage.as_deref()));
-        args.push(&JsValue::from_str(self.ask.kind.as_str()));
-        args.push(&JsValue::from_str(name));
-        args.push(&score.map_or(JsValue::NULL, JsValue::from));
-        args.push(&text(comment.as_deref()));
+        let props = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            let _ = Reflect::set(&props, &JsValue::from_str(key), &value);
+        };
+        set("widget", JsValue::from_str(self.ask.kind.as_str()));
+        set("outcome", JsValue::from_str(name));
+        if let Some(score) = score {
+            set("score", JsValue::from(score));
+        }
+        if let Some(comment) = comment {
+            set("comment", JsValue::from_str(&comment));
+        }
+        let stage = self
+            .ask
+            .stage
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str);
+        let args = Array::of3(&JsValue::from_str(&self.ask.touchpoint), &stage, &props);
         EMIT.with(|emit| {
             if let Some(emit) = emit.borrow().as_ref() {
                 let _ = emit.apply(&JsValue::NULL, &args);
