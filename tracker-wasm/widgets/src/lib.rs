@@ -26,28 +26,18 @@
 //! days (default 90). What the visitor does is sent as `feedback` events: `shown`,
 //! then `answered` (score, comment) or `dismissed`.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::RefCell;
 
-use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    CssStyleSheet, Document, Element, Event, HtmlElement, HtmlTextAreaElement, KeyboardEvent,
-    ShadowRootInit, ShadowRootMode,
-};
 
-fn window() -> Option<web_sys::Window> {
-    web_sys::window()
-}
-
-fn document() -> Option<Document> {
-    window()?.document()
-}
+mod host;
 
 thread_local! {
     /// Hands a widget's event to the tracker; set by [`start`].
     static EMIT: RefCell<Option<Function>> = const { RefCell::new(None) };
+    /// The widgets rendered on this page; a widget's id is its index.
+    static WIDGETS: RefCell<Vec<Widget>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Called once by the tracker's loader: `emit(touchpoint, stage, props)` queues a
@@ -81,7 +71,6 @@ const DAY_MS: f64 = 86_400_000.0;
 /// The longest comment sent, in characters: the collector's limit, and the textarea's
 /// `maxlength` in [`render`] (the tracker cuts it too).
 const MAX_COMMENT_CHARS: usize = 1000;
-const MARK: &str = "data-spur-ready";
 
 #[derive(Clone, Copy, PartialEq)]
 pub enum Kind {
@@ -294,34 +283,14 @@ struct Ask {
 /// Renders every widget declared in the page that is not rendered yet.
 #[wasm_bindgen]
 pub fn scan() {
-    let Some(doc) = document() else {
-        return;
-    };
-    let Ok(found) = doc.query_selector_all("[data-spur-feedback]") else {
-        return;
-    };
-    for i in 0..found.length() {
-        let Some(host) = found.get(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else {
-            continue;
-        };
-        if host.has_attribute(MARK) {
-            continue;
-        }
-        let _ = host.set_attribute(MARK, "");
-        let attr = |name: &str| host.get_attribute(name);
-        let Some(ask) = ask(
-            attr("data-spur-feedback"),
-            attr("data-touchpoint"),
-            attr("data-question"),
-            attr("data-stage"),
-            attr("data-days"),
-            attr("data-lang"),
-            &doc,
-        ) else {
+    for found in host::declared().iter() {
+        let found: Array = found.unchecked_into();
+        let text = |i: u32| found.get(i).as_string();
+        let Some(ask) = ask(text(1), text(2), text(3), text(4), text(5), text(6)) else {
             continue;
         };
         if !asked_recently(&ask) {
-            render(host, ask, false);
+            render(found.get(0), ask);
         }
     }
 }
@@ -329,9 +298,6 @@ pub fn scan() {
 /// `spur.feedback({kind, touchpoint, question, stage, days, lang})`: the popover.
 #[wasm_bindgen]
 pub fn open(options: &JsValue) {
-    let Some(doc) = document() else {
-        return;
-    };
     let field = |key: &str| {
         Reflect::get(options, &JsValue::from_str(key))
             .ok()
@@ -344,27 +310,12 @@ pub fn open(options: &JsValue) {
         field("stage"),
         field("days"),
         field("lang"),
-        &doc,
     ) else {
         return;
     };
-    if asked_recently(&ask) {
-        return;
+    if !asked_recently(&ask) {
+        render(JsValue::NULL, ask);
     }
-    let (Some(body), Ok(host)) = (doc.body(), doc.create_element("div")) else {
-        return;
-    };
-    let Ok(host) = host.dyn_into::<HtmlElement>() else {
-        return;
-    };
-    // Through the CSSOM, which a CSP that forbids inline styles allows.
-    host.style().set_css_text(
-        "all:initial;display:block;position:fixed;right:16px;bottom:16px;left:auto;top:auto;\
-         z-index:2147483647;width:min(380px,calc(100vw - 32px));\
-         box-shadow:0 8px 28px rgba(0,0,0,.18);border-radius:var(--spur-radius,10px)",
-    );
-    let _ = body.append_child(&host);
-    render(host, ask, true);
 }
 
 fn ask(
@@ -374,15 +325,10 @@ fn ask(
     stage: Option<String>,
     days: Option<String>,
     lang: Option<String>,
-    doc: &Document,
 ) -> Option<Ask> {
     let kind = Kind::parse(kind?.trim())?;
     let touchpoint = clean(&touchpoint?, MAX_NAME_CHARS)?;
-    let lang = lang
-        .or_else(|| doc.document_element()?.get_attribute("lang"))
-        .filter(|l| !l.is_empty())
-        .or_else(|| window()?.navigator().language())
-        .unwrap_or_default();
+    let lang = lang.filter(|l| !l.is_empty()).unwrap_or_else(host::lang);
     Some(Ask {
         kind,
         touchpoint,
@@ -412,40 +358,28 @@ fn memory_key(touchpoint: &str) -> String {
 
 /// Whether the visitor answered or dismissed this touchpoint's widget within its period.
 fn asked_recently(ask: &Ask) -> bool {
-    let Some(storage) = window().and_then(|w| w.local_storage().ok().flatten()) else {
-        return false;
-    };
-    let at = storage
-        .get_item(&memory_key(&ask.touchpoint))
-        .ok()
-        .flatten()
+    let at = host::get(&memory_key(&ask.touchpoint))
         .map(|v| js_sys::parse_float(&v))
         .filter(|at| !at.is_nan());
     at.is_some_and(|at| js_sys::Date::now() - at < f64::from(ask.days) * DAY_MS)
 }
 
 fn remember(touchpoint: &str) {
-    if let Some(storage) = window().and_then(|w| w.local_storage().ok().flatten()) {
-        if let Some(now) = js_text(&JsValue::from_f64(js_sys::Date::now())) {
-            let _ = storage.set_item(&memory_key(touchpoint), &now);
-        }
+    if let Some(now) = js_text(&JsValue::from_f64(js_sys::Date::now())) {
+        host::set(&memory_key(touchpoint), &now);
     }
 }
 
 /// One rendered widget.
 struct Widget {
     ask: Ask,
-    host: HtmlElement,
-    root: web_sys::ShadowRoot,
     popover: bool,
-    chosen: Cell<Option<u8>>,
-    done: Cell<bool>,
+    chosen: Option<u8>,
+    done: bool,
 }
 
-fn render(host: HtmlElement, ask: Ask, popover: bool) {
-    let Ok(root) = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)) else {
-        return;
-    };
+/// Renders `ask` into `el`, a declared widget's element, or (`null`) a popover.
+fn render(el: JsValue, ask: Ask) {
     let t = if ask.german { &DE } else { &EN };
     let (first, last) = ask.kind.scale();
     let ends = match ask.kind {
@@ -454,6 +388,7 @@ fn render(host: HtmlElement, ask: Ask, popover: bool) {
         _ => None,
     };
     let mut html = Html(String::new());
+    let popover = el.is_null();
     let role = if popover { "dialog" } else { "group" };
     html.add(&[
         "<div class=w part=widget role=",
@@ -519,46 +454,66 @@ fn render(host: HtmlElement, ask: Ask, popover: bool) {
         t.close,
         "\">×</button></div>",
     ]);
-    // A constructed style sheet: a page whose CSP forbids inline styles still styles it.
-    if let Ok(sheet) = CssStyleSheet::new() {
-        let _ = sheet.replace_sync(STYLE);
-        root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
-    }
-    root.set_inner_html(&html.0);
     let question = ask
         .question
         .as_deref()
         .unwrap_or(t.questions[ask.kind as usize]);
-    if let Ok(Some(q)) = root.query_selector("#q") {
-        q.set_text_content(Some(question));
+    let id = WIDGETS.with(|w| w.borrow().len() as u32);
+    if !host::mount(id, &el, STYLE, &html.0, question) {
+        return;
     }
-    let widget = Rc::new(Widget {
+    let widget = Widget {
         ask,
-        host,
-        root,
         popover,
-        chosen: Cell::new(None),
-        done: Cell::new(false),
-    });
+        chosen: None,
+        done: false,
+    };
     widget.send(Outcome::Shown);
-    // One closure type for the three listeners (each distinct type costs glue); not
-    // passive, so that keys and the form's submission can be kept from their defaults.
-    for kind in ["click", "keydown", "submit"] {
-        let w = widget.clone();
-        EventListener::new_with_options(
-            &widget.root,
-            kind,
-            EventListenerOptions::enable_prevent_default(),
-            move |event| w.handle(event),
-        )
-        .forget();
-    }
+    WIDGETS.with(|w| w.borrow_mut().push(widget));
+}
+
+/// What happened in widget `id`: `click` (`value`: the clicked button's score, or `x` for
+/// close), `keydown` (`value`: the key; `at`: the index of the focused choice, or −1)
+/// or `submit` (`value`: the comment). `true`: the host prevents the event's default.
+#[wasm_bindgen]
+pub fn event(id: u32, kind: &str, value: Option<String>, at: i32) -> bool {
+    WIDGETS.with(|w| {
+        let Ok(mut widgets) = w.try_borrow_mut() else {
+            return false;
+        };
+        let Some(widget) = widgets.get_mut(id as usize) else {
+            return false;
+        };
+        let value = value.unwrap_or_default();
+        match kind {
+            "click" => {
+                if value == "x" {
+                    widget.dismiss(id);
+                } else if let Ok(score) = value.parse() {
+                    widget.choose(id, score);
+                }
+                false
+            }
+            "keydown" => widget.key(id, &value, at),
+            _ => {
+                widget.submit(id, &value);
+                true
+            }
+        }
+    })
 }
 
 enum Outcome {
     Shown,
     Answered(u8, Option<String>),
     Dismissed,
+}
+
+/// `[data-v="<score>"]`: the choice of `score`.
+fn choice(score: u8) -> String {
+    let mut selector = Html(String::from("[data-v=\""));
+    selector.number(score).add(&["\"]"]);
+    selector.0
 }
 
 impl Widget {
@@ -593,149 +548,78 @@ impl Widget {
         });
     }
 
-    fn radios(&self) -> Vec<HtmlElement> {
-        let Ok(list) = self.root.query_selector_all("[role=radio]") else {
-            return Vec::new();
-        };
-        (0..list.length())
-            .filter_map(|i| list.get(i)?.dyn_into::<HtmlElement>().ok())
-            .collect()
-    }
-
-    fn find(&self, selector: &str) -> Option<HtmlElement> {
-        self.root.query_selector(selector).ok()??.dyn_into().ok()
-    }
-
-    fn handle(&self, event: &Event) {
-        match event.type_().as_str() {
-            "click" => self.clicked(event),
-            "keydown" => self.key(event),
-            _ => {
-                event.prevent_default();
-                self.submit();
-            }
-        }
-    }
-
-    fn clicked(&self, event: &Event) {
-        let Some(button) = event
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
-            .and_then(|el| el.closest("button").ok().flatten())
-        else {
-            return;
-        };
-        if button.class_name() == "x" {
-            self.dismiss();
-        } else if let Some(score) = button.get_attribute("data-v").and_then(|v| v.parse().ok()) {
-            self.choose(score);
-        }
-    }
-
-    fn key(&self, event: &Event) {
-        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
-            return;
-        };
-        let key = event.key();
+    /// Arrow keys, Home and End move between the choices (a roving tab stop); Enter or
+    /// Space chooses; Escape dismisses.
+    fn key(&mut self, id: u32, key: &str, at: i32) -> bool {
         if key == "Escape" {
-            event.prevent_default();
-            self.dismiss();
-            return;
+            self.dismiss(id);
+            return true;
         }
-        let radios = self.radios();
-        let focused = self
-            .root
-            .active_element()
-            .and_then(|a| radios.iter().position(|r| r.is_same_node(Some(&a))));
-        let Some(at) = focused else { return };
-        let last = radios.len().saturating_sub(1);
-        let to = match key.as_str() {
-            "ArrowRight" | "ArrowDown" => (at + 1).min(last),
+        let Ok(at) = u8::try_from(at) else {
+            return false;
+        };
+        let (first, last) = self.ask.kind.scale();
+        let count = last - first;
+        let to = match key {
+            "ArrowRight" | "ArrowDown" => (at + 1).min(count),
             "ArrowLeft" | "ArrowUp" => at.saturating_sub(1),
             "Home" => 0,
-            "End" => last,
+            "End" => count,
             "Enter" | " " => {
-                event.prevent_default();
-                let (first, _) = self.ask.kind.scale();
-                self.choose(first + at as u8);
-                return;
+                self.choose(id, first + at);
+                return true;
             }
-            _ => return,
+            _ => return false,
         };
-        event.prevent_default();
-        for (i, radio) in radios.iter().enumerate() {
-            let _ = radio.set_attribute("tabindex", if i == to { "0" } else { "-1" });
-        }
-        let _ = radios[to].focus();
+        host::attr(id, "[role=radio]", "tabindex", Some("-1"));
+        host::attr(id, &choice(first + to), "tabindex", Some("0"));
+        host::focus(id, &choice(first + to));
+        true
     }
 
     /// A score was chosen: mark it, then offer the comment.
-    fn choose(&self, score: u8) {
-        if self.done.get() {
+    fn choose(&mut self, id: u32, score: u8) {
+        let (first, last) = self.ask.kind.scale();
+        if self.done || !(first..=last).contains(&score) {
             return;
         }
-        self.chosen.set(Some(score));
-        let (first, _) = self.ask.kind.scale();
-        for (i, radio) in self.radios().iter().enumerate() {
-            let on = usize::from(score - first) == i;
-            let _ = radio.set_attribute("aria-checked", if on { "true" } else { "false" });
-            let _ = radio.set_attribute("tabindex", if on { "0" } else { "-1" });
-        }
-        if let Some(form) = self.find("form") {
-            let _ = form.remove_attribute("hidden");
-        }
-        if let Some(text) = self.find("textarea") {
-            let _ = text.focus();
-        }
+        self.chosen = Some(score);
+        host::attr(id, "[role=radio]", "aria-checked", Some("false"));
+        host::attr(id, "[role=radio]", "tabindex", Some("-1"));
+        host::attr(id, &choice(score), "aria-checked", Some("true"));
+        host::attr(id, &choice(score), "tabindex", Some("0"));
+        host::attr(id, "form", "hidden", None);
+        host::focus(id, "textarea");
     }
 
-    fn submit(&self) {
-        let Some(score) = self.chosen.get() else {
+    fn submit(&mut self, id: u32, comment: &str) {
+        let Some(score) = self.chosen else {
             return;
         };
-        if self.done.replace(true) {
+        if std::mem::replace(&mut self.done, true) {
             return;
         }
-        let comment = self
-            .find("textarea")
-            .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
-            .map(|t| {
-                t.value()
-                    .trim()
-                    .chars()
-                    .take(MAX_COMMENT_CHARS)
-                    .collect::<String>()
-            })
-            .filter(|c| !c.is_empty());
-        self.send(Outcome::Answered(score, comment));
+        let comment: String = comment.trim().chars().take(MAX_COMMENT_CHARS).collect();
+        self.send(Outcome::Answered(
+            score,
+            (!comment.is_empty()).then_some(comment),
+        ));
         remember(&self.ask.touchpoint);
-        for selector in ["form", ".s", ".n", "#q"] {
-            if let Some(el) = self.find(selector) {
-                let _ = el.set_attribute("hidden", "");
-            }
-        }
-        if let Some(thanks) = self.find(".t") {
-            let t = if self.ask.german { &DE } else { &EN };
-            thanks.set_text_content(Some(t.thanks));
-            let _ = thanks.focus();
-        }
+        host::attr(id, "form,.s,.n,#q", "hidden", Some(""));
+        let t = if self.ask.german { &DE } else { &EN };
+        host::text(id, ".t", t.thanks);
+        host::focus(id, ".t");
     }
 
-    fn dismiss(&self) {
-        if self.done.replace(true) {
-            if self.popover {
-                self.host.remove();
-            }
+    fn dismiss(&mut self, id: u32) {
+        if !std::mem::replace(&mut self.done, true) {
+            self.send(Outcome::Dismissed);
+            remember(&self.ask.touchpoint);
+        } else if !self.popover {
+            // Already answered: the thank-you stays until the page goes.
             return;
         }
-        self.send(Outcome::Dismissed);
-        remember(&self.ask.touchpoint);
-        if self.popover {
-            self.host.remove();
-        } else {
-            let _ = self.host.set_attribute("hidden", "");
-            let _ = self.host.style().set_property("display", "none");
-        }
+        host::close(id, self.popover);
     }
 }
 
