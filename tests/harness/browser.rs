@@ -64,12 +64,17 @@ impl Browser {
                     format!("--user-agent={user_agent}"),
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
+                // Console messages, for `console_errors`.
                 // Downloads land in the profile, without asking (see `downloads`).
                 "prefs": {
                     "download.default_directory": profile.path().join("downloads"),
                     "download.prompt_for_download": false,
                 }
             }),
+        );
+        caps.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({ "browser": "ALL" }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
@@ -109,6 +114,18 @@ impl Browser {
             .unwrap();
         }
         self.client.set_window_size(1280, 900).await.unwrap();
+    }
+
+    /// The console's errors (and failed loads) since the last call, as Chromium words
+    /// them; read through chromedriver's log endpoint.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let log = self.client.issue_cmd(BrowserLog).await.unwrap();
+        log.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
     }
 
     /// The files downloaded so far (complete ones: not Chromium's `.crdownload`), by name.
@@ -180,6 +197,15 @@ impl Browser {
                 == false
         })
         .await;
+        // Signed out, the dashboard's API calls ("who is signed in?", a report) are
+        // answered 401, which the console lists as failed loads; nothing else may be
+        // there.
+        for error in self.console_errors().await {
+            assert!(
+                error.contains("/api/v1/") && error.contains("401"),
+                "console error while signing in: {error}"
+            );
+        }
     }
 
     pub async fn close(self) {
@@ -231,5 +257,26 @@ pub async fn until(what: &str, limit: Duration, mut condition: impl FnMut() -> b
             "timed out after {limit:?} waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// chromedriver's `POST /session/{id}/se/log` for the browser's console.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_owned()),
+        )
     }
 }

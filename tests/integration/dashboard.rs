@@ -113,6 +113,7 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
     assert_eq!(drawn, Value::Array(expected));
 
     browser.screenshots("dashboard-journeys").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
 
     // A real mouse click on the "product" node of step 2 (index 1).
     let at = eval(
@@ -237,6 +238,7 @@ async fn a_funnel_built_by_clicking_shows_the_report() {
         "{url}"
     );
     browser.screenshots("dashboard-funnels").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
 
     // The table as CSV, downloaded: one line per step with the report's numbers.
     browser.click("#funnel-csv").await;
@@ -315,6 +317,11 @@ async fn the_report_pages_show_what_the_api_returns() {
         })
         .await;
         browser.screenshots(&format!("dashboard-{page}")).await;
+        assert_eq!(
+            browser.console_errors().await,
+            Vec::<String>::new(),
+            "{page}"
+        );
     }
     // Touchpoints sorted by visitors, fewest first after two clicks on the header.
     browser

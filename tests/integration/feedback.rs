@@ -500,14 +500,8 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
             == "-100"
     })
     .await;
-    if let Some(dir) = std::env::var_os("SPUR_SCREENSHOTS") {
-        let png = browser.client.screenshot().await.unwrap();
-        std::fs::write(
-            std::path::Path::new(&dir).join("dashboard-feedback.png"),
-            png,
-        )
-        .unwrap();
-    }
+    browser.screenshots("dashboard-feedback").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
     let shown = eval(
         &browser,
         "var c = document.getElementById('fb-comments');

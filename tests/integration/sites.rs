@@ -198,10 +198,8 @@ async fn the_sites_page_adds_a_site() {
             == 2
     })
     .await;
-    if let Some(dir) = std::env::var_os("SPUR_SCREENSHOTS") {
-        let png = browser.client.screenshot().await.unwrap();
-        std::fs::write(std::path::Path::new(&dir).join("dashboard-sites.png"), png).unwrap();
-    }
+    browser.screenshots("dashboard-sites").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
     let row = eval(
         &browser,
         "var r = document.getElementById('sites-body').rows[1];
