@@ -358,3 +358,98 @@ async fn the_report_pages_show_what_the_api_returns() {
     assert_ne!(shown.first(), shown.last(), "{shown:?}");
     browser.close().await;
 }
+
+/// Referrals: a customer shares a code, another arrives through it and buys; the page
+/// lists the code, and its sharer's link opens their timeline.
+#[tokio::test]
+async fn referrals_link_to_the_sharers_timeline() {
+    let server = Server::start().await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let shop = "https://shop.example/demo";
+    for (uid, events) in [
+        (
+            "dashboard-sharer-0001",
+            json!([
+                { "id": "ref-a-0000000000000001", "ts": now - 60_000, "type": "pageview",
+                  "url": format!("{shop}/account.html"), "name": "account" },
+                { "id": "ref-a-0000000000000002", "ts": now - 50_000, "type": "custom",
+                  "url": format!("{shop}/account.html"), "name": "share",
+                  "props": { "code": "anna-k3" } },
+            ]),
+        ),
+        (
+            "dashboard-friend-0002",
+            json!([
+                { "id": "ref-b-0000000000000001", "ts": now - 40_000, "type": "pageview",
+                  "url": format!("{shop}/?spur_ref=anna-k3"), "name": "landing" },
+                { "id": "ref-b-0000000000000002", "ts": now - 30_000, "type": "pageview",
+                  "url": format!("{shop}/checkout.html"), "name": "purchase" },
+            ]),
+        ),
+    ] {
+        let batch = json!({ "v": 1, "site": "demo", "sent_at": now, "uid": uid, "events": events });
+        let reply = server.post_events("text/plain", batch.to_string()).await;
+        assert_eq!(reply.json()["accepted"], 2, "{:?}", reply.json());
+    }
+    let day = spur_tests::today();
+    let range = format!("site=demo&from={day}&to={day}");
+    let api = server
+        .get(&format!("/api/v1/reports/referrals?{range}"))
+        .await
+        .json();
+    let owner = api["codes"][0]["owner"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (&api["codes"][0]["code"], &api["codes"][0]["arrivals"]),
+        (&json!("anna-k3"), &json!(1)),
+        "{api}"
+    );
+
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
+    browser
+        .client
+        .goto(&server.url(&format!("/dashboard/referrals.html?{range}")))
+        .await
+        .unwrap();
+    eventually("the referrals table", PATIENCE, || async {
+        eval(
+            &browser,
+            "var r = document.querySelector('#report-body tr');
+             return r ? [r.cells[0].textContent, r.cells[1].textContent, r.cells[2].textContent] : null;",
+        )
+        .await
+            == json!(["anna-k3", owner, "1"])
+    })
+    .await;
+    browser.screenshots("dashboard-referrals").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+
+    browser.click("#report-body tr a").await;
+    let visitor = server
+        .get(&format!("/api/v1/reports/visitor?site=demo&id={owner}"))
+        .await
+        .json();
+    let touches: Vec<Value> = visitor["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["touches"].as_array().unwrap().iter())
+        .map(|t| t["touchpoint"].clone())
+        .collect();
+    assert_eq!(touches, [json!("account"), json!("share")], "{visitor}");
+    eventually("the sharer's timeline", PATIENCE, || async {
+        eval(
+            &browser,
+            "return [].map.call(document.querySelectorAll('.timeline-touch .chip:not(.chip-muted)'),
+               function (c) { return c.textContent; });",
+        )
+        .await
+            == Value::Array(touches.clone())
+    })
+    .await;
+    browser.screenshots("dashboard-visitor").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}

@@ -1,4 +1,5 @@
-// One script for the table-and-chart report pages (Stages, Touchpoints, Channels): the
+// One script for the table-and-chart report pages (Stages, Touchpoints, Channels,
+// Referrals): the
 // page names its report in <body data-report="…">, and REPORTS below says how to show
 // it. Filters live in the URL (?site=&from=&to=&device=&channel=&stage=&segment=, plus
 // the report's own), so a view can be shared; every table sorts by a click on its
@@ -94,6 +95,24 @@
       ],
       measure: "sessions",
       summary: function (r) { return "Attribution model: " + r.attribution.model + "."; }
+    }
+  };
+
+  REPORTS.referrals = {
+    rows: function (r) { return r.codes; },
+    key: "code",
+    columns: [
+      { label: "Code", value: function (c) { return c.code; } },
+      { label: "Shared by", value: function (c) { return c.owner || ""; }, link: function (v) {
+        return v ? "/dashboard/visitor.html?" + new URLSearchParams({ site: els.site.value.trim(), id: v }) : null;
+      } },
+      { label: "Arrivals", value: function (c) { return c.arrivals; }, num: true },
+      { label: "Conversions", value: function (c) { return c.conversions; }, num: true }
+    ],
+    measure: "arrivals",
+    summary: function (r) {
+      return r.codes.length + " shared codes · longest chain " + r.max_depth + " referrals deep · " +
+        decimal.format(r.spread) + " new visitors per referrer";
     }
   };
 
@@ -208,7 +227,17 @@
       var line = el("tr");
       spec.columns.forEach(function (column) {
         var v = column.value(row);
-        line.appendChild(el("td", column.num ? "col-num" : "", column.text ? column.text(v) : column.num ? number.format(v) : String(v)));
+        var text = column.text ? column.text(v) : column.num ? number.format(v) : String(v);
+        var cell = el("td", column.num ? "col-num" : "");
+        var href = column.link && column.link(v);
+        if (href) {
+          var a = el("a", "", text);
+          a.href = href;
+          cell.appendChild(a);
+        } else {
+          cell.textContent = text;
+        }
+        line.appendChild(cell);
       });
       els.body.appendChild(line);
     });
