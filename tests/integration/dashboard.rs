@@ -169,6 +169,58 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
     browser.close().await;
 }
 
+/// The journeys page takes the reports' filters from the URL, shows them in its form and
+/// applies them to the paths and the Sankey.
+#[tokio::test]
+async fn the_journeys_page_applies_the_filters_in_its_url() {
+    let server = Server::start().await;
+    seed(&server).await;
+    let yesterday =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let all = server
+        .get(&format!("/api/v1/reports/paths?{range}"))
+        .await
+        .json();
+    let carts = server
+        .get(&format!("/api/v1/reports/paths?{range}&segment=cart"))
+        .await
+        .json();
+    assert_eq!((&all["total"], &carts["total"]), (&json!(8), &json!(4)));
+
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
+    browser
+        .client
+        .goto(&server.url(&format!("/?{range}&segment=cart")))
+        .await
+        .unwrap();
+    eventually("the segment's paths", PATIENCE, || async {
+        eval(
+            &browser,
+            "return [document.getElementById('stat-sessions').textContent,
+                     document.getElementById('segment').value];",
+        )
+        .await
+            == json!(["4", "cart"])
+    })
+    .await;
+    eventually("the segment's Sankey", PATIENCE, || async {
+        eval(
+            &browser,
+            "var n = window.spurCharts && spurCharts.nodes(document.getElementById('flow'));
+             return n && n.filter(function (x) { return x[0] === 0; }).map(function (x) { return x[2]; });",
+        )
+        .await
+            == json!([4])
+    })
+    .await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
 /// A funnel built by clicking touchpoints shows what the `funnel` report says.
 #[tokio::test]
 async fn a_funnel_built_by_clicking_shows_the_report() {

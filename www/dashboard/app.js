@@ -52,6 +52,9 @@
 
   // ---------- State <-> URL <-> form ----------
 
+  // Optional filters every report takes, kept in the URL when set.
+  var FILTERS = ["device", "channel", "stage", "segment"];
+
   function defaults() {
     return { site: DEFAULT_SITE, from: daysAgo(6), to: todayUtc(), limit: DEFAULT_LIMIT };
   }
@@ -65,6 +68,10 @@
     if (parseDate(params.get("to")) !== null) state.to = params.get("to");
     var limit = parseInt(params.get("limit"), 10);
     if (limit >= 1 && limit <= MAX_LIMIT) state.limit = limit;
+    FILTERS.forEach(function (name) {
+      var value = (params.get(name) || "").trim();
+      if (value) state[name] = value;
+    });
     return state;
   }
 
@@ -74,6 +81,9 @@
     params.set("from", state.from);
     params.set("to", state.to);
     params.set("limit", String(state.limit));
+    FILTERS.forEach(function (name) {
+      if (state[name]) params.set(name, state[name]);
+    });
     return params.toString();
   }
 
@@ -82,6 +92,9 @@
     els.from.value = state.from;
     els.to.value = state.to;
     els.limit.value = String(state.limit);
+    FILTERS.forEach(function (name) {
+      els[name].value = state[name] || "";
+    });
   }
 
   // Returns {state} or {error, field}.
@@ -101,7 +114,12 @@
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > MAX_LIMIT) {
       return { error: "“Top” must be a whole number from 1 to " + MAX_LIMIT + ".", field: els.limit };
     }
-    return { state: { site: site, from: from, to: to, limit: limit } };
+    var state = { site: site, from: from, to: to, limit: limit };
+    FILTERS.forEach(function (name) {
+      var value = els[name].value.trim();
+      if (value) state[name] = value;
+    });
+    return { state: state };
   }
 
   function setFormError(message, field) {
@@ -241,7 +259,11 @@
   }
 
   function base(state) {
-    return { site: state.site, from: state.from, to: state.to };
+    var params = { site: state.site, from: state.from, to: state.to };
+    FILTERS.forEach(function (name) {
+      if (state[name]) params[name] = state[name];
+    });
+    return params;
   }
 
   function loadFlow(state) {
@@ -600,6 +622,10 @@
       from: document.getElementById("from"),
       to: document.getElementById("to"),
       limit: document.getElementById("limit"),
+      device: document.getElementById("device"),
+      channel: document.getElementById("channel"),
+      stage: document.getElementById("stage"),
+      segment: document.getElementById("segment"),
       formError: document.getElementById("form-error"),
       results: document.getElementById("results"),
       summary: document.getElementById("summary"),

@@ -45,8 +45,16 @@
     });
   }
 
+  // The range and the optional filters every report takes.
+  var FILTERS = ["device", "channel", "stage", "segment"];
+
   function range() {
-    return { site: els.site.value.trim(), from: els.from.value, to: els.to.value };
+    var p = { site: els.site.value.trim(), from: els.from.value, to: els.to.value };
+    FILTERS.forEach(function (name) {
+      var value = document.getElementById(name).value.trim();
+      if (value) p[name] = value;
+    });
+    return p;
   }
 
   function error(message) {
@@ -118,16 +126,18 @@
   }
 
   function nextAfterDrop(step) {
-    var cell = el("td", "funnel-next");
+    var cell = el("td");
+    var chips = el("div", "funnel-next");
+    cell.appendChild(chips);
     var next = step.next_after_drop;
     if (!step.dropped || !next) return cell;
     next.top.forEach(function (t) {
       var chip = el("span", t.touchpoint === "(exit)" ? "chip chip-muted" : "chip", t.touchpoint);
       chip.appendChild(el("span", "chip-count", " " + number.format(t.count)));
-      cell.appendChild(chip);
+      chips.appendChild(chip);
     });
     if (next.other && next.other.count) {
-      cell.appendChild(el("span", "chip chip-muted", "other " + number.format(next.other.count)));
+      chips.appendChild(el("span", "chip chip-muted", "other " + number.format(next.other.count)));
     }
     return cell;
   }
@@ -142,7 +152,7 @@
     els.body.textContent = "";
     result.steps.forEach(function (step, i) {
       var row = el("tr");
-      row.appendChild(el("td", "", i + 1 + ". " + step.touchpoint));
+      row.appendChild(el("td", "nowrap", i + 1 + ". " + step.touchpoint));
       row.appendChild(el("td", "col-num", number.format(step.visitors)));
       row.appendChild(el("td", "col-num", percent.format(step.conversion)));
       row.appendChild(el("td", "col-num", percent.format(step.step_conversion)));
@@ -205,6 +215,9 @@
     els.to.value = q.get("to") || isoDate(Date.now());
     els.from.value = q.get("from") || isoDate(Date.now() - 6 * DAY_MS);
     if (q.get("window")) els.window.value = q.get("window");
+    FILTERS.forEach(function (name) {
+      document.getElementById(name).value = q.get(name) || "";
+    });
     steps = (q.get("steps") || "").split(",").filter(Boolean).slice(0, MAX_STEPS);
     renderSteps();
   }
@@ -230,8 +243,8 @@
       event.preventDefault();
       show(true);
     });
-    ["site", "from", "to"].forEach(function (name) {
-      els[name].addEventListener("change", loadTouchpoints);
+    ["site", "from", "to"].concat(FILTERS).forEach(function (name) {
+      document.getElementById(name).addEventListener("change", loadTouchpoints);
     });
     document.getElementById("funnel-csv").addEventListener("click", exportCsv);
     window.addEventListener("popstate", function () {
