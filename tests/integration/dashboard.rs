@@ -221,6 +221,65 @@ async fn the_journeys_page_applies_the_filters_in_its_url() {
     browser.close().await;
 }
 
+/// The overview shows the `overview` report's totals, and the stages at a glance.
+#[tokio::test]
+async fn the_overview_shows_the_totals() {
+    let server = Server::start().await;
+    seed(&server).await;
+    let yesterday =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let api = server
+        .get(&format!("/api/v1/reports/overview?{range}"))
+        .await
+        .json();
+    assert_eq!(
+        (&api["totals"]["visitors"], &api["totals"]["sessions"]),
+        (&json!(8), &json!(8)),
+        "{api}"
+    );
+    let per_day: u64 = api["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["sessions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_day, 8, "{api}");
+
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
+    browser
+        .client
+        .goto(&server.url(&format!("/dashboard/overview.html?{range}")))
+        .await
+        .unwrap();
+    eventually("the key figures", PATIENCE, || async {
+        eval(
+            &browser,
+            "return ['visitors', 'sessions'].map(function (k) {
+               return document.querySelector('[data-kpi=' + k + '] .stat-value').textContent; });",
+        )
+        .await
+            == json!(["8", "8"])
+    })
+    .await;
+    eventually("the stages at a glance", PATIENCE, || async {
+        eval(
+            &browser,
+            "return !!window.spurCharts && !!echartsReady();
+             function echartsReady() { return document.querySelector('#overview-stages canvas'); }",
+        )
+        .await
+            == true
+    })
+    .await;
+    browser.screenshots("dashboard-overview").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
 /// A funnel built by clicking touchpoints shows what the `funnel` report says.
 #[tokio::test]
 async fn a_funnel_built_by_clicking_shows_the_report() {

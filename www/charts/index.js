@@ -7,11 +7,11 @@
 // drawn as canvas text, never parsed as HTML; tooltips are formatted here as text nodes
 // through `formatText`.
 import * as echarts from "echarts/core";
-import { SankeyChart, BarChart } from "echarts/charts";
+import { SankeyChart, BarChart, LineChart } from "echarts/charts";
 import { TooltipComponent, GridComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 
-echarts.use([SankeyChart, BarChart, TooltipComponent, GridComponent, CanvasRenderer]);
+echarts.use([SankeyChart, BarChart, LineChart, TooltipComponent, GridComponent, CanvasRenderer]);
 
 const PALETTE = ["#8a5a2b", "#2f6f73", "#b5651d", "#5b7f3a", "#7a4e8a", "#a03f3f", "#3d5a99", "#8c7a2b"];
 const MUTED = "#b9b2a8";
@@ -182,4 +182,30 @@ function bars(el, items) {
   return instance;
 }
 
-window.spurCharts = { sankey, nodes, nodeCentre, funnel, bars };
+// A sparkline: `values` (numbers or null for no data) as a small line, no axes.
+function spark(el, values, labels) {
+  const instance = chart(el);
+  instance.setOption({
+    animation: false,
+    grid: { left: 2, right: 2, top: 4, bottom: 4 },
+    tooltip: {
+      trigger: "axis",
+      formatter: (p) => escape(labels[p[0].dataIndex]) + ": " + (p[0].value === null ? "—" : number.format(p[0].value)),
+    },
+    xAxis: { type: "category", show: false, data: labels, boundaryGap: false },
+    yAxis: { type: "value", show: false, scale: true },
+    series: [
+      {
+        type: "line",
+        data: values,
+        connectNulls: true,
+        symbol: "none",
+        lineStyle: { width: 2, color: PALETTE[0] },
+        areaStyle: { color: "rgba(138,90,43,0.12)" },
+      },
+    ],
+  });
+  return instance;
+}
+
+window.spurCharts = { sankey, nodes, nodeCentre, funnel, bars, spark };

@@ -19,7 +19,7 @@ use crate::reports::{self, Kind, QueryError, Request};
     path = "/api/v1/reports/{report}",
     tag = "reports",
     params(
-        ("report" = String, Path, description = "paths, explore, transitions, funnel, stages, touchpoints, channels, referrals, visitor or feedback"),
+        ("report" = String, Path, description = "overview, paths, explore, transitions, funnel, stages, touchpoints, channels, referrals, visitor or feedback"),
         ("site" = String, Query, description = "The site"),
         ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (UTC, inclusive); default six days before `to`"),
         ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (UTC, inclusive); default today"),

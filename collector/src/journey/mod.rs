@@ -20,6 +20,7 @@
 pub mod channel;
 pub mod feedback;
 pub mod funnel;
+pub mod overview;
 pub mod paths;
 pub mod people;
 #[cfg(test)]
@@ -401,6 +402,11 @@ impl<'a> Journeys<'a> {
 
     pub fn is_goal(&self, label: Label) -> bool {
         Some(label) == self.goal
+    }
+
+    /// The range of touch times the journeys cover (ms since the epoch, end excluded).
+    pub fn range(&self) -> Range<i64> {
+        self.range.clone()
     }
 
     /// The table the touches are read from: ids, URLs, codes and revenue of a touch.

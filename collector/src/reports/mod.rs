@@ -108,6 +108,7 @@ fn parse_number(
 /// The reports the API serves, by the last segment of their path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    Overview,
     Paths,
     Explore,
     Transitions,
@@ -121,7 +122,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
+        Kind::Overview,
         Kind::Paths,
         Kind::Explore,
         Kind::Transitions,
@@ -136,6 +138,7 @@ impl Kind {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Kind::Overview => "overview",
             Kind::Paths => "paths",
             Kind::Explore => "explore",
             Kind::Transitions => "transitions",
@@ -160,7 +163,7 @@ impl Kind {
             Kind::Explore => &["start", "direction", "steps", "top"],
             Kind::Transitions => &["start", "steps", "top"],
             Kind::Funnel => &["steps", "window"],
-            Kind::Stages | Kind::Touchpoints | Kind::Referrals => &[],
+            Kind::Overview | Kind::Stages | Kind::Touchpoints | Kind::Referrals => &[],
             Kind::Channels => &["model"],
             Kind::Visitor => &["id"],
             Kind::Feedback => &["widget", "band", "themes", "limit"],
@@ -196,6 +199,7 @@ pub struct Request {
 /// The options of one report.
 #[derive(Debug, Clone)]
 pub enum Options {
+    Overview,
     Paths {
         unit: paths::Unit,
         limit: usize,
@@ -343,6 +347,7 @@ impl Request {
                     window_ms: window_s as i64 * 1000,
                 }
             }
+            Kind::Overview => Options::Overview,
             Kind::Stages => Options::Stages,
             Kind::Touchpoints => Options::Touchpoints,
             Kind::Channels => Options::Channels {
@@ -438,6 +443,7 @@ pub struct Report {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ReportResult {
+    Overview(journey::overview::OverviewResult),
     Paths(paths::PathsResult),
     Explore(paths::ExploreResult),
     Transitions(paths::TransitionsResult),
@@ -480,6 +486,7 @@ pub fn compute(table: &journey::Table, request: &Request) -> Report {
         Options::Funnel { steps, window_ms } => {
             ReportResult::Funnel(funnel::funnel(&journeys, steps, *window_ms))
         }
+        Options::Overview => ReportResult::Overview(journey::overview::overview(&journeys)),
         Options::Stages => ReportResult::Stages(people::stages(&journeys)),
         Options::Touchpoints => ReportResult::Touchpoints(people::touchpoints(&journeys)),
         Options::Channels { model } => ReportResult::Channels(people::channels(&journeys, *model)),

@@ -16,6 +16,25 @@ impl Table {
     pub fn of(report: &Report) -> Table {
         let mut rows = Vec::new();
         let header = match &report.result {
+            ReportResult::Overview(r) => {
+                for d in &r.days {
+                    rows.push(vec![
+                        d.date.clone(),
+                        d.counts.visitors.to_string(),
+                        d.counts.sessions.to_string(),
+                        d.counts.conversions.to_string(),
+                        d.counts.revenue.to_string(),
+                    ]);
+                }
+                rows.push(vec![
+                    "(total)".into(),
+                    r.totals.visitors.to_string(),
+                    r.totals.sessions.to_string(),
+                    r.totals.conversions.to_string(),
+                    r.totals.revenue.to_string(),
+                ]);
+                vec!["date", "visitors", "sessions", "conversions", "revenue"]
+            }
             ReportResult::Paths(r) => {
                 for (i, p) in r.paths.iter().enumerate() {
                     rows.push(vec![
