@@ -564,3 +564,60 @@ async fn referrals_link_to_the_sharers_timeline() {
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }
+
+/// In German (`?lang=de`, remembered), the pages speak German, numbers are written the
+/// German way, and what the sites sent stays as it was.
+#[tokio::test]
+async fn the_dashboard_speaks_german() {
+    let server = Server::start().await;
+    seed(&server).await;
+    let yesterday =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
+    browser
+        .client
+        .goto(&server.url(&format!(
+            "/dashboard/funnels.html?{range}&steps=landing,product&lang=de"
+        )))
+        .await
+        .unwrap();
+    eventually("the German funnel", PATIENCE, || async {
+        eval(
+            &browser,
+            "var s = document.getElementById('funnel-summary');
+             return [document.querySelector('h1').textContent, s && s.textContent,
+                     document.querySelector('#funnel-body td') && document.querySelector('#funnel-body td').textContent];",
+        )
+        .await
+            == json!([
+                "Trichter",
+                "8 Besucher traten in den Trichter ein; 6 erreichten den letzten Schritt.",
+                "1. landing"
+            ])
+    })
+    .await;
+    // Remembered: the next page is German without asking.
+    browser
+        .client
+        .goto(&server.url(&format!("/dashboard/stages.html?{range}")))
+        .await
+        .unwrap();
+    eventually("the German stages", PATIENCE, || async {
+        eval(
+            &browser,
+            "var b = document.querySelector('#report-body tr');
+             return [document.documentElement.lang, document.querySelector('#report-head th') && document.querySelector('#report-head th').textContent,
+                     b && b.cells[0].textContent, b && b.cells[2].textContent];",
+        )
+        .await
+            == json!(["de", "Phase", "awareness", "—"])
+    })
+    .await;
+    browser.screenshots("dashboard-stages-de").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}

@@ -15,9 +15,9 @@
   var DAY_MS = 86400000;
   var CHIP_COLOURS = 8;
 
-  var numberFormat = new Intl.NumberFormat("en");
-  var percentFormat = new Intl.NumberFormat("en", { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
-  var dateFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  var numberFormat = new Intl.NumberFormat(document.documentElement.lang || "en");
+  var percentFormat = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  var dateFormat = new Intl.DateTimeFormat(document.documentElement.lang === "de" ? "de-DE" : "en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
   var els = {};
   var report = null; // the last report rendered, for the CSV export

@@ -7,8 +7,8 @@
 
   var API = "/api/v1/reports/feedback";
   var DAY_MS = 86400000;
-  var percent = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
-  var decimal = new Intl.NumberFormat("en", { maximumFractionDigits: 2 });
+  var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
+  var decimal = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 });
 
   function $(id) {
     return document.getElementById(id);

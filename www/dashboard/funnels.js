@@ -8,8 +8,8 @@
   var MIN_STEPS = 2;
   var MAX_STEPS = 20;
   var DAY_MS = 86400000;
-  var number = new Intl.NumberFormat("en");
-  var percent = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
+  var number = new Intl.NumberFormat(document.documentElement.lang || "en");
+  var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
 
   var els = {};
   var steps = [];

@@ -5,9 +5,9 @@
   "use strict";
 
   var DAY_MS = 86400000;
-  var number = new Intl.NumberFormat("en");
-  var money = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  var percent = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
+  var number = new Intl.NumberFormat(document.documentElement.lang || "en");
+  var money = new Intl.NumberFormat(document.documentElement.lang || "en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
   var els = {};
 
   function iso(ms) {

@@ -9,9 +9,9 @@
   "use strict";
 
   var DAY_MS = 86400000;
-  var number = new Intl.NumberFormat("en");
-  var decimal = new Intl.NumberFormat("en", { maximumFractionDigits: 2 });
-  var percent = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 });
+  var number = new Intl.NumberFormat(document.documentElement.lang || "en");
+  var decimal = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 });
+  var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
   var FILTERS = ["device", "channel", "stage", "segment"];
 
   function duration(ms) {

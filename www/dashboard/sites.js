@@ -39,6 +39,7 @@
     sites.forEach(function (site) {
       var row = document.createElement("tr");
       var name = document.createElement("div");
+      name.setAttribute("translate", "no");
       var strong = document.createElement("strong");
       strong.textContent = site.name;
       var id = document.createElement("code");

@@ -5,7 +5,7 @@
   "use strict";
 
   var DAY_MS = 86400000;
-  var time = new Intl.DateTimeFormat("en-GB", {
+  var time = new Intl.DateTimeFormat(document.documentElement.lang === "de" ? "de-DE" : "en-GB", {
     day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "UTC"
   });
   var els = {};
