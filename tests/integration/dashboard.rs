@@ -55,14 +55,27 @@ async fn seed(server: &Server) {
     }
 }
 
+/// Yesterday and today (the seeded sessions reach eight hours back), as query parameters.
+fn range() -> String {
+    let yesterday =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    format!("site=demo&from={yesterday}&to={}", spur_tests::today())
+}
+
+/// A browser signed in as the marketer.
+async fn signed_in(server: &Server) -> Browser {
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
+        .await;
+    browser
+}
+
 #[tokio::test]
 async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() {
     let server = Server::start().await;
     seed(&server).await;
-    // From yesterday: the sessions reach eight hours back.
-    let yesterday =
-        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
-    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let range = range();
     let transitions = server
         .get(&format!(
             "/api/v1/reports/transitions?{range}&steps=5&top=6"
@@ -80,10 +93,7 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
         "{explore}"
     );
 
-    let browser = Browser::start().await;
-    browser
-        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
-        .await;
+    let browser = signed_in(&server).await;
     browser
         .client
         .goto(&server.url(&format!("/?{range}")))
@@ -175,9 +185,7 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
 async fn the_journeys_page_applies_the_filters_in_its_url() {
     let server = Server::start().await;
     seed(&server).await;
-    let yesterday =
-        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
-    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let range = range();
     let all = server
         .get(&format!("/api/v1/reports/paths?{range}"))
         .await
@@ -188,10 +196,7 @@ async fn the_journeys_page_applies_the_filters_in_its_url() {
         .json();
     assert_eq!((&all["total"], &carts["total"]), (&json!(8), &json!(4)));
 
-    let browser = Browser::start().await;
-    browser
-        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
-        .await;
+    let browser = signed_in(&server).await;
     browser
         .client
         .goto(&server.url(&format!("/?{range}&segment=cart")))
@@ -226,9 +231,7 @@ async fn the_journeys_page_applies_the_filters_in_its_url() {
 async fn the_overview_shows_the_totals() {
     let server = Server::start().await;
     seed(&server).await;
-    let yesterday =
-        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
-    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let range = range();
     let api = server
         .get(&format!("/api/v1/reports/overview?{range}"))
         .await
@@ -246,10 +249,7 @@ async fn the_overview_shows_the_totals() {
         .sum();
     assert_eq!(per_day, 8, "{api}");
 
-    let browser = Browser::start().await;
-    browser
-        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
-        .await;
+    let browser = signed_in(&server).await;
     browser
         .client
         .goto(&server.url(&format!("/dashboard/overview.html?{range}")))
@@ -285,9 +285,7 @@ async fn the_overview_shows_the_totals() {
 async fn a_funnel_built_by_clicking_shows_the_report() {
     let server = Server::start().await;
     seed(&server).await;
-    let yesterday =
-        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
-    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
+    let range = range();
     let api = server
         .get(&format!(
             "/api/v1/reports/funnel?{range}&steps=landing,product,cart&window=86400"
@@ -295,10 +293,7 @@ async fn a_funnel_built_by_clicking_shows_the_report() {
         .await
         .json();
 
-    let browser = Browser::start().await;
-    browser
-        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
-        .await;
+    let browser = signed_in(&server).await;
     browser
         .client
         .goto(&server.url(&format!("/dashboard/funnels.html?{range}")))
@@ -363,7 +358,11 @@ async fn a_funnel_built_by_clicking_shows_the_report() {
     let (name, bytes) = browser.downloads().remove(0);
     assert_eq!(
         name,
-        format!("spur-funnel_demo_{yesterday}_{}.csv", spur_tests::today())
+        format!(
+            "spur-funnel_demo_{}_{}.csv",
+            &range["site=demo&from=".len().."site=demo&from=".len() + 10],
+            spur_tests::today()
+        )
     );
     let text = String::from_utf8(bytes).unwrap();
     let mut lines = text.trim_start_matches('\u{feff}').lines();
@@ -387,13 +386,8 @@ async fn a_funnel_built_by_clicking_shows_the_report() {
 async fn the_report_pages_show_what_the_api_returns() {
     let server = Server::start().await;
     seed(&server).await;
-    let yesterday =
-        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
-    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
-    let browser = Browser::start().await;
-    browser
-        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
-        .await;
+    let range = range();
+    let browser = signed_in(&server).await;
     let first_columns = "return [].map.call(document.querySelectorAll('#report-body tr'),
         function (r) { return [r.cells[0].textContent, r.cells[1].textContent]; });";
     for (page, query, rows, key, measure) in [
@@ -420,7 +414,9 @@ async fn the_report_pages_show_what_the_api_returns() {
         assert!(!expected.is_empty(), "{page}: {api}");
         browser
             .client
-            .goto(&server.url(&format!("/dashboard/{page}.html?{range}{query}")))
+            .goto(&server.url(&format!(
+                "/dashboard/report.html?report={page}&{range}{query}"
+            )))
             .await
             .unwrap();
         eventually(&format!("the {page} table"), PATIENCE, || async {
@@ -437,7 +433,9 @@ async fn the_report_pages_show_what_the_api_returns() {
     // Touchpoints sorted by visitors, fewest first after two clicks on the header.
     browser
         .client
-        .goto(&server.url(&format!("/dashboard/touchpoints.html?{range}")))
+        .goto(&server.url(&format!(
+            "/dashboard/report.html?report=touchpoints&{range}"
+        )))
         .await
         .unwrap();
     eventually("the touchpoints table", PATIENCE, || async {
@@ -515,13 +513,10 @@ async fn referrals_link_to_the_sharers_timeline() {
         "{api}"
     );
 
-    let browser = Browser::start().await;
-    browser
-        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
-        .await;
+    let browser = signed_in(&server).await;
     browser
         .client
-        .goto(&server.url(&format!("/dashboard/referrals.html?{range}")))
+        .goto(&server.url(&format!("/dashboard/report.html?report=referrals&{range}")))
         .await
         .unwrap();
     eventually("the referrals table", PATIENCE, || async {
@@ -571,13 +566,8 @@ async fn referrals_link_to_the_sharers_timeline() {
 async fn the_dashboard_speaks_german() {
     let server = Server::start().await;
     seed(&server).await;
-    let yesterday =
-        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
-    let range = format!("site=demo&from={yesterday}&to={}", spur_tests::today());
-    let browser = Browser::start().await;
-    browser
-        .sign_in(&server.url(""), spur_tests::MARKETER, spur_tests::PASSWORD)
-        .await;
+    let range = range();
+    let browser = signed_in(&server).await;
     browser
         .client
         .goto(&server.url(&format!(
@@ -603,7 +593,7 @@ async fn the_dashboard_speaks_german() {
     // Remembered: the next page is German without asking.
     browser
         .client
-        .goto(&server.url(&format!("/dashboard/stages.html?{range}")))
+        .goto(&server.url(&format!("/dashboard/report.html?report=stages&{range}")))
         .await
         .unwrap();
     eventually("the German stages", PATIENCE, || async {

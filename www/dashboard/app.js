@@ -375,12 +375,6 @@
       });
   }
 
-  function signOut() {
-    json("DELETE")
-      .catch(function () {})
-      .then(signedOut);
-  }
-
   function apiErrorMessage(response, data) {
     if (data && data.error && typeof data.error.message === "string" && data.error.message) {
       return data.error.message;
@@ -652,7 +646,6 @@
 
     els.form.addEventListener("submit", submit);
     document.getElementById("signin-form").addEventListener("submit", signIn);
-    document.getElementById("sign-out").addEventListener("click", signOut);
     els.exportCsv.addEventListener("click", exportCsv);
     els.retry.addEventListener("click", function () {
       submit();

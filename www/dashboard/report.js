@@ -1,7 +1,5 @@
-// One script for the table-and-chart report pages (Stages, Touchpoints, Channels,
-// Referrals): the
-// page names its report in <body data-report="…">, and REPORTS below says how to show
-// it. Filters live in the URL (?site=&from=&to=&device=&channel=&stage=&segment=, plus
+// The table-and-chart report pages (Stages, Touchpoints, Channels, Referrals): one page,
+// report.html?report=<name>, and REPORTS below says how to show each report. Filters live in the URL (?site=&from=&to=&device=&channel=&stage=&segment=, plus
 // the report's own), so a view can be shared; every table sorts by a click on its
 // header and exports CSV. Names come from tracked pages: the DOM is built with
 // createElement/textContent only, never innerHTML.
@@ -40,8 +38,17 @@
 
   // Per report: where its rows are, its columns (label, value for sorting and CSV, text
   // shown), the bar chart's measure, and a one-line summary.
+  // Texts of a report's page; `guidance` is what the empty state says, in parts:
+  // strings, {code: text} and {link: [href, text]}; `empty(result)`: whether a result
+  // with rows still has nothing to show.
   var REPORTS = {
     stages: {
+      title: "Stages",
+      description: "The five-stage journey: how many visitors reach each stage, how many move on from the one before, how long they stay, and where journeys end.",
+      guidance: ["No visitor reached a stage yet. Stages come from", " ", { code: "data-stage" }, " ", "on a page's", " ",
+        { code: "<body>" }, " ",
+        "or on its touchpoints (awareness, consideration, purchase, retention, advocacy): the demo shop at", " ",
+        { link: ["/demo/", "/demo/"] }, " ", "has them. Or widen the range and clear the filters."],
       rows: function (r) { return r.stages; },
       key: "stage",
       columns: [
@@ -57,6 +64,8 @@
       summary: function (r) { return number.format(r.visitors) + " visitors reached at least one stage."; }
     },
     touchpoints: {
+      title: "Touchpoints",
+      description: "The scorecard: every touchpoint with its visitors and sessions, how many converting visitors passed it before converting, where it sits in the path, and what its rating widgets say. Click a column to sort.",
       rows: function (r) { return r.touchpoints; },
       key: "touchpoint",
       columns: [
@@ -71,6 +80,10 @@
       summary: function (r) { return r.touchpoints.length + " touchpoints."; }
     },
     channels: {
+      title: "Channels & attribution",
+      description: "Sessions, visitors, conversions and revenue per channel, and the conversions and revenue attributed over each visitor’s sessions up to the conversion.",
+      fields: [["model", "Attribution", [["first", "First touch"], ["last", "Last touch"], ["linear", "Linear"],
+        ["position", "Position-based (40/20/40)"]]]],
       params: { model: "position" },
       rows: function (r) {
         var attributed = {};
@@ -99,6 +112,10 @@
   };
 
   REPORTS.referrals = {
+    title: "Referrals",
+    description: "Recommendations that brought customers: codes from shared links (?spur_ref=), who shared them, how many visitors arrived through each and how many of those converted. Click a sharer to see their journey.",
+    guidance: ["No shared links were followed in this range. A customer shares with a", " ", { code: "share" }, " ",
+      "event carrying", " ", { code: "{code}" }, ", and the link they share carries", " ", { code: "?spur_ref=<code>" }, "."],
     rows: function (r) { return r.codes; },
     key: "code",
     columns: [
@@ -118,6 +135,7 @@
 
   var els = {};
   var spec = null;
+  var report = new URLSearchParams(location.search).get("report");
   var rows = [];
   var sort = { column: null, descending: true };
 
@@ -156,9 +174,13 @@
 
   function load(push) {
     var p = params();
-    if (push) history.pushState(null, "", "?" + new URLSearchParams(p));
+    if (push) {
+      var q = new URLSearchParams(p);
+      q.set("report", report);
+      history.pushState(null, "", "?" + q);
+    }
     showState("loading");
-    fetch("/api/v1/reports/" + document.body.getAttribute("data-report") + "?" + new URLSearchParams(p), {
+    fetch("/api/v1/reports/" + report + "?" + new URLSearchParams(p), {
       headers: { Accept: "application/json" },
       cache: "no-store"
     })
@@ -259,15 +281,57 @@
     var p = params();
     var link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
-    link.download = "spur-" + document.body.getAttribute("data-report") + "_" +
+    link.download = "spur-" + report + "_" +
       p.site.replace(/[^A-Za-z0-9_-]/g, "_") + "_" + p.from + "_" + p.to + ".csv";
     document.body.appendChild(link);
     link.click();
     link.remove();
   }
 
+  var DEFAULT_GUIDANCE = ["No visits match yet — open the demo shop at", " ", { link: ["/demo/", "/demo/"] }, " ",
+    "and click around, or widen the range and clear the filters."];
+
+  // The page's texts and the report's own fields, from its spec.
+  function page(kind) {
+    document.title = spec.title + " — Spur";
+    document.getElementById("report-h1").textContent = spec.title;
+    document.getElementById("report-title").textContent = spec.title;
+    document.getElementById("report-description").textContent = spec.description;
+    document.getElementById("report-source").textContent = "/api/v1/reports/" + kind;
+    els.chart.setAttribute("aria-label", spec.title + ": the main measure per row");
+    var empty = document.getElementById("report-empty-text");
+    (spec.guidance || DEFAULT_GUIDANCE).forEach(function (part) {
+      if (typeof part === "string") empty.appendChild(document.createTextNode(part));
+      else if (part.code) empty.appendChild(el("code", "", part.code));
+      else {
+        var a = el("a", "", part.link[1]);
+        a.href = part.link[0];
+        empty.appendChild(a);
+      }
+    });
+    // Fields of this report only (the channels' attribution model), before the filters.
+    var before = document.getElementById("device").parentNode;
+    (spec.fields || []).forEach(function (f) {
+      var field = el("div", "field");
+      var label = el("label", "", f[1]);
+      label.htmlFor = f[0];
+      field.appendChild(label);
+      var select = el("select");
+      select.id = f[0];
+      select.name = f[0];
+      f[2].forEach(function (o) {
+        var option = el("option", "", o[1]);
+        option.value = o[0];
+        select.appendChild(option);
+      });
+      field.appendChild(select);
+      before.parentNode.insertBefore(field, before);
+    });
+  }
+
   function init() {
-    spec = REPORTS[document.body.getAttribute("data-report")];
+    var kind = new URLSearchParams(location.search).get("report");
+    spec = REPORTS[kind];
     ["form", "site", "from", "to", "summary", "chart", "head", "body", "loading", "empty", "error", "table", "signin"].forEach(
       function (name) {
         els[name] = document.getElementById("report-" + name);
@@ -277,6 +341,12 @@
     els.from = document.getElementById("from");
     els.to = document.getElementById("to");
     els.errorMessage = document.getElementById("report-error-message");
+    if (!spec) {
+      els.errorMessage.textContent = "No such report.";
+      showState("error");
+      return;
+    }
+    page(kind);
     els.form.addEventListener("submit", function (event) {
       event.preventDefault();
       load(true);

@@ -1,0 +1,98 @@
+// What every dashboard page shares, built here once: the top bar (brand, navigation with
+// the current page marked, sign-out) in <header class="topbar">, and the filters every
+// report takes (device, channel, stage, segment) wherever a page has an element with
+// `data-filters`. Loaded first, before the page's own script, so both exist when it runs.
+(function () {
+  "use strict";
+
+  var PAGES = [
+    ["/dashboard/overview.html", "Overview"],
+    ["/", "Journeys"],
+    ["/dashboard/funnels.html", "Funnels"],
+    ["/dashboard/report.html?report=stages", "Stages"],
+    ["/dashboard/report.html?report=touchpoints", "Touchpoints"],
+    ["/dashboard/report.html?report=channels", "Channels"],
+    ["/dashboard/report.html?report=referrals", "Referrals"],
+    ["/dashboard/feedback.html", "Feedback"],
+    ["/dashboard/sites.html", "Sites"]
+  ];
+
+  var FILTERS = [
+    ["device", "Device", [["", "All"], ["desktop", "Desktop"], ["mobile", "Mobile"], ["tablet", "Tablet"]]],
+    ["channel", "Channel", [["", "All"], ["paid", "Paid"], ["email", "Email"], ["social", "Social"],
+      ["review", "Review"], ["search", "Search"], ["referral", "Referral"], ["direct", "Direct"]]],
+    ["stage", "Stage", [["", "All"], ["awareness", "Awareness"], ["consideration", "Consideration"],
+      ["purchase", "Purchase"], ["retention", "Retention"], ["advocacy", "Advocacy"]]],
+    ["segment", "Visitors who did", null]
+  ];
+
+  function el(tag, attributes, text) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      node.setAttribute(name, attributes[name]);
+    });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // Whether `href` is this page (a report page by its `report` parameter).
+  function current(href) {
+    var url = new URL(href, location.href);
+    var report = url.searchParams.get("report");
+    return url.pathname === location.pathname &&
+      (!report || report === new URLSearchParams(location.search).get("report"));
+  }
+
+  function topbar(header) {
+    var inner = el("div", { "class": "wrap topbar-inner" });
+    var brand = el("a", { "class": "brand", href: "/" });
+    brand.appendChild(el("img", { src: "/dashboard/logo.svg", alt: "", width: "32", height: "32" }));
+    brand.appendChild(el("span", { "class": "brand-name" }, "Spur"));
+    brand.appendChild(el("span", { "class": "brand-tag" }, "Customer-journey analytics"));
+    inner.appendChild(brand);
+    var nav = el("nav", { "class": "topnav", "aria-label": "Reports" });
+    PAGES.forEach(function (page) {
+      var link = el("a", { href: page[0] }, page[1]);
+      if (current(page[0])) link.setAttribute("aria-current", "page");
+      nav.appendChild(link);
+    });
+    nav.appendChild(el("a", { href: "/demo/" }, "Demo shop ↗"));
+    var out = el("button", { id: "sign-out", "class": "chip-btn signed-in-only", type: "button" }, "Sign out");
+    out.addEventListener("click", function () {
+      fetch("/api/v1/session", { method: "DELETE", headers: { Accept: "application/json" } })
+        .catch(function () {})
+        .then(function () {
+          location.assign("/");
+        });
+    });
+    nav.appendChild(out);
+    inner.appendChild(nav);
+    header.appendChild(inner);
+  }
+
+  function filters(place) {
+    FILTERS.forEach(function (filter) {
+      var field = el("div", { "class": "field" });
+      field.appendChild(el("label", { "for": filter[0] }, filter[1]));
+      var input;
+      if (filter[2]) {
+        input = el("select", { id: filter[0], name: filter[0] });
+        filter[2].forEach(function (option) {
+          input.appendChild(el("option", { value: option[0] }, option[1]));
+        });
+      } else {
+        input = el("input", {
+          id: filter[0], name: filter[0], type: "text", placeholder: "a touchpoint, e.g. purchase",
+          autocomplete: "off", spellcheck: "false"
+        });
+      }
+      field.appendChild(input);
+      place.parentNode.insertBefore(field, place);
+    });
+    place.parentNode.removeChild(place);
+  }
+
+  var header = document.querySelector("header.topbar");
+  if (header && !header.firstChild) topbar(header);
+  Array.prototype.forEach.call(document.querySelectorAll("[data-filters]"), filters);
+})();
