@@ -500,6 +500,17 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
             == "-100"
     })
     .await;
+    // The gauge and the NPS distribution are drawn; CSAT has no answers and says so.
+    eventually("the score charts", PATIENCE, || async {
+        eval(
+            &browser,
+            "return [!!document.querySelector('#fb-gauge canvas'), !!document.querySelector('#fb-nps-dist canvas'),
+                     document.getElementById('fb-csat-dist').textContent];",
+        )
+        .await
+            == serde_json::json!([true, true, "no answers"])
+    })
+    .await;
     browser.screenshots("dashboard-feedback").await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     let shown = eval(

@@ -7,11 +7,11 @@
 // drawn as canvas text, never parsed as HTML; tooltips are formatted here as text nodes
 // through `formatText`.
 import * as echarts from "echarts/core";
-import { SankeyChart, BarChart, LineChart } from "echarts/charts";
+import { SankeyChart, BarChart, LineChart, GaugeChart } from "echarts/charts";
 import { TooltipComponent, GridComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 
-echarts.use([SankeyChart, BarChart, LineChart, TooltipComponent, GridComponent, CanvasRenderer]);
+echarts.use([SankeyChart, BarChart, LineChart, GaugeChart, TooltipComponent, GridComponent, CanvasRenderer]);
 
 const PALETTE = ["#8a5a2b", "#2f6f73", "#b5651d", "#5b7f3a", "#7a4e8a", "#a03f3f", "#3d5a99", "#8c7a2b"];
 const MUTED = "#b9b2a8";
@@ -199,7 +199,9 @@ function spark(el, values, labels) {
         type: "line",
         data: values,
         connectNulls: true,
-        symbol: "none",
+        // A single day is a dot, not an invisible line.
+        symbol: values.filter((v) => v !== null).length > 1 ? "none" : "circle",
+        symbolSize: 6,
         lineStyle: { width: 2, color: PALETTE[0] },
         areaStyle: { color: "rgba(138,90,43,0.12)" },
       },
@@ -208,4 +210,53 @@ function spark(el, values, labels) {
   return instance;
 }
 
-window.spurCharts = { sankey, nodes, nodeCentre, funnel, bars, spark };
+// The NPS as a gauge from −100 to 100: detractor red below 0, amber to 50, green above.
+function gauge(el, score) {
+  const instance = chart(el);
+  instance.setOption({
+    animation: false,
+    series: [
+      {
+        type: "gauge",
+        min: -100,
+        max: 100,
+        startAngle: 200,
+        endAngle: -20,
+        splitNumber: 4,
+        radius: "95%",
+        center: ["50%", "62%"],
+        axisLine: { lineStyle: { width: 14, color: [[0.5, "#b3403a"], [0.75, "#d9a13b"], [1, "#2e7d4f"]] } },
+        pointer: { width: 5, length: "60%", itemStyle: { color: "#3b342c" } },
+        axisTick: { show: false },
+        splitLine: { length: 10, lineStyle: { color: "#fff", width: 2 } },
+        axisLabel: { distance: 18, fontSize: 10, color: "#6b645b" },
+        detail: { valueAnimation: false, fontSize: 22, offsetCenter: [0, "35%"], formatter: (v) => String(Math.round(v)) },
+        data: [{ value: score }],
+      },
+    ],
+  });
+  return instance;
+}
+
+// Answers per score (`counts[i]` for score `first + i`) as columns.
+function distribution(el, counts, first) {
+  const instance = chart(el);
+  instance.setOption({
+    animation: false,
+    grid: { left: 4, right: 4, top: 16, bottom: 4, containLabel: true },
+    tooltip: { trigger: "item", formatter: (p) => "Score " + p.name + ": " + number.format(p.value) },
+    xAxis: { type: "category", data: counts.map((_, i) => String(first + i)), axisTick: { show: false } },
+    yAxis: { type: "value", show: false },
+    series: [
+      {
+        type: "bar",
+        data: counts,
+        itemStyle: { color: PALETTE[0], borderRadius: [3, 3, 0, 0] },
+        label: { show: true, position: "top", fontSize: 10, formatter: (p) => (p.value ? number.format(p.value) : "") },
+      },
+    ],
+  });
+  return instance;
+}
+
+window.spurCharts = { sankey, nodes, nodeCentre, funnel, bars, spark, gauge, distribution };

@@ -80,11 +80,34 @@
     return v.up + " up · " + v.down + " down";
   }
 
+  // The gauge, the distributions and the trend; a chart without answers says so.
+  function charts(r) {
+    var c = window.spurCharts;
+    if (!c) return;
+    var none = function (id) {
+      var el = $(id);
+      el.textContent = "";
+      el.appendChild(element("p", "no answers")).className = "muted";
+    };
+    var nps = r.overall.nps, csat = r.overall.csat;
+    if (nps) c.gauge($("fb-gauge"), nps.score);
+    else none("fb-gauge");
+    if (nps) c.distribution($("fb-nps-dist"), nps.distribution, 0);
+    else none("fb-nps-dist");
+    if (csat) c.distribution($("fb-csat-dist"), csat.distribution, 1);
+    else none("fb-csat-dist");
+    var days = r.by_day.filter(function (d) { return d.nps; });
+    if (days.length) {
+      c.spark($("fb-trend"), days.map(function (d) { return d.nps.score; }), days.map(function (d) { return d.key; }));
+    } else none("fb-trend");
+  }
+
   function render(r) {
     ["nps", "csat", "ces", "thumbs"].forEach(function (kind) {
       text($("fb-" + kind), score(r.overall, kind));
       text($("fb-" + kind + "-note"), note(r.overall, kind));
     });
+    charts(r);
     fill("fb-touchpoints", r.by_touchpoint.map(function (k) {
       return row([k.key, score(k, "nps"), score(k, "csat"), score(k, "ces"), score(k, "thumbs")]);
     }));

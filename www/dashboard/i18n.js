@@ -235,6 +235,12 @@
     "More often before low ratings": "Häufiger vor niedrigen Bewertungen",
     "No comments in this range.": "Keine Kommentare in diesem Zeitraum.",
     "no answers": "keine Antworten",
+    "Scores in detail": "Bewertungen im Detail",
+    "NPS answers, 0–10": "NPS-Antworten, 0–10",
+    "CSAT answers, 1–5": "CSAT-Antworten, 1–5",
+    "NPS gauge": "NPS-Anzeige",
+    "NPS answers per score": "NPS-Antworten pro Wert",
+    "CSAT answers per score": "CSAT-Antworten pro Wert",
     // Sites
     "The websites that send touchpoints to Spur: add one, copy its snippet into the page, and say which origins may send its events.":
       "Die Websites, die Touchpoints an Spur senden: Fügen Sie eine hinzu, kopieren Sie ihr Snippet in die Seite und legen Sie fest, welche Origins ihre Ereignisse senden dürfen.",
