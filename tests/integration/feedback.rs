@@ -512,6 +512,14 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
     })
     .await;
     browser.screenshots("dashboard-feedback").await;
+    // The tables as CSV, downloaded from the API with the session.
+    browser.click("#fb-csv").await;
+    eventually("the feedback CSV", PATIENCE, || async {
+        browser.downloads().first().is_some_and(|(_, csv)| {
+            String::from_utf8_lossy(csv).contains("touchpoint,after-delivery,1,-100")
+        })
+    })
+    .await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     let shown = eval(
         &browser,

@@ -141,6 +141,8 @@
 
   function load(state) {
     $("fb-error").hidden = true;
+    // The report's tables as CSV, straight from the API (the session cookie signs it).
+    $("fb-csv").href = API + "?" + query(state) + "&format=csv";
     fetch(API + "?" + query(state), { headers: { Accept: "application/json" }, cache: "no-store" })
       .then(function (response) {
         if (response.status === 401) {
