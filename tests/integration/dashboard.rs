@@ -465,6 +465,19 @@ async fn the_report_pages_show_what_the_api_returns() {
     sorted.sort_unstable();
     assert_eq!(shown, sorted);
     assert_ne!(shown.first(), shown.last(), "{shown:?}");
+
+    // A quick range sets both dates, and the view (in the URL) follows.
+    browser.click(".presets button:last-of-type").await;
+    let from = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(89 * 24))
+        .strftime("%Y-%m-%d")
+        .to_string();
+    eventually("the last 90 days", PATIENCE, || async {
+        let url = browser.client.current_url().await.unwrap();
+        url.query()
+            .unwrap_or_default()
+            .contains(&format!("from={from}"))
+    })
+    .await;
     browser.close().await;
 }
 
@@ -556,6 +569,14 @@ async fn referrals_link_to_the_sharers_timeline() {
     })
     .await;
     browser.screenshots("dashboard-visitor").await;
+    browser.click("#visitor-csv").await;
+    eventually("the timeline as CSV", PATIENCE, || async {
+        browser
+            .downloads()
+            .first()
+            .is_some_and(|(_, csv)| String::from_utf8_lossy(csv).contains("share"))
+    })
+    .await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }

@@ -199,6 +199,13 @@ async fn the_sites_page_adds_a_site() {
     })
     .await;
     browser.screenshots("dashboard-sites").await;
+    browser.click("#sites-csv").await;
+    eventually("the sites CSV", PATIENCE, || async {
+        browser.downloads().first().is_some_and(|(name, csv)| {
+            name == "spur-sites.csv" && String::from_utf8_lossy(csv).lines().count() == 3
+        })
+    })
+    .await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     let row = eval(
         &browser,

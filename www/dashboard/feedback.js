@@ -25,8 +25,20 @@
       from: q.get("from") || day(Date.now() - 29 * DAY_MS),
       to: q.get("to") || day(Date.now()),
       band: q.get("band") || "",
-      themes: q.get("themes") || ""
+      themes: q.get("themes") || "",
+      device: q.get("device") || "",
+      channel: q.get("channel") || "",
+      stage: q.get("stage") || "",
+      segment: q.get("segment") || ""
     };
+  }
+
+  // The form's fields: the page's own (`fb-` ids) and the shared filters (frame.js).
+  var OWN = ["site", "from", "to", "band", "themes"];
+  var FILTERS = ["device", "channel", "stage", "segment"];
+
+  function field(k) {
+    return OWN.indexOf(k) >= 0 ? $("fb-" + k) : $(k);
   }
 
   function query(state) {
@@ -165,14 +177,14 @@
 
   function init() {
     var state = stateFromUrl();
-    ["site", "from", "to", "band", "themes"].forEach(function (k) {
-      $("fb-" + k).value = state[k];
+    OWN.concat(FILTERS).forEach(function (k) {
+      field(k).value = state[k];
     });
     $("fb-filters").addEventListener("submit", function (event) {
       event.preventDefault();
       var next = {};
-      ["site", "from", "to", "band", "themes"].forEach(function (k) {
-        next[k] = $("fb-" + k).value.trim();
+      OWN.concat(FILTERS).forEach(function (k) {
+        next[k] = field(k).value.trim();
       });
       history.pushState(null, "", "?" + query(next));
       load(next);

@@ -1,7 +1,7 @@
 // What every dashboard page shares, built here once: the top bar (brand, navigation with
-// the current page marked, sign-out) in <header class="topbar">, and the filters every
+// the current page marked, sign-out) in <header class="topbar">, the filters every
 // report takes (device, channel, stage, segment) wherever a page has an element with
-// `data-filters`. Loaded first, before the page's own script, so both exist when it runs.
+// `data-filters`, and quick date ranges under every form with dates. Loaded first, before the page's own script, so both exist when it runs.
 (function () {
   "use strict";
 
@@ -92,7 +92,32 @@
     place.parentNode.removeChild(place);
   }
 
+  // Quick date ranges (UTC) for a form with `from` and `to` fields and no presets of its
+  // own: they set both dates and submit the form.
+  function presets(form) {
+    var from = form.querySelector("#from, [name=from]");
+    var to = form.querySelector("#to, [name=to]");
+    if (!from || !to || form.querySelector(".presets")) return;
+    var group = el("div", { "class": "presets", role: "group", "aria-label": "Quick date ranges" });
+    group.appendChild(el("span", { "class": "presets-label" }, "Quick range (UTC):"));
+    [[1, "Today"], [7, "Last 7 days"], [30, "Last 30 days"], [90, "Last 90 days"]].forEach(function (p) {
+      var button = el("button", { "class": "chip-btn", type: "button" }, p[1]);
+      button.addEventListener("click", function () {
+        var day = function (n) {
+          return new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
+        };
+        from.value = day(p[0] - 1);
+        to.value = day(0);
+        if (form.requestSubmit) form.requestSubmit();
+        else form.dispatchEvent(new Event("submit", { cancelable: true }));
+      });
+      group.appendChild(button);
+    });
+    form.appendChild(group);
+  }
+
   var header = document.querySelector("header.topbar");
   if (header && !header.firstChild) topbar(header);
   Array.prototype.forEach.call(document.querySelectorAll("[data-filters]"), filters);
+  Array.prototype.forEach.call(document.querySelectorAll("main form"), presets);
 })();

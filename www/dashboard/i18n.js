@@ -124,6 +124,7 @@
     "Visitors reaching each stage of the journey in this range;": "Besucher, die im Zeitraum jede Phase der Journey erreichen;",
     "more on the Stages page": "mehr auf der Seite Phasen",
     "no earlier figure to compare": "kein früherer Wert zum Vergleich",
+    "no answers yet": "noch keine Antworten",
     "none in either period": "in keinem der Zeiträume",
     "new in this period": "neu in diesem Zeitraum",
     "Visitors per day": "Besucher pro Tag",

@@ -36,7 +36,13 @@
   function previous(p) {
     var from = Date.parse(p.from + "T00:00:00Z");
     var to = Date.parse(p.to + "T00:00:00Z");
-    return { site: p.site, from: iso(from - (to - from) - DAY_MS), to: iso(from - DAY_MS) };
+    var before = {};
+    Object.keys(p).forEach(function (k) {
+      before[k] = p[k];
+    });
+    before.from = iso(from - (to - from) - DAY_MS);
+    before.to = iso(from - DAY_MS);
+    return before;
   }
 
   function kpi(name, value, text, before, series, labels, better) {
@@ -44,7 +50,9 @@
     card.querySelector(".stat-value").textContent = value === null ? "–" : text(value);
     var trend = card.querySelector(".kpi-trend");
     trend.className = "kpi-trend";
-    if (value === null || before === null || before === undefined) {
+    if (value === null) {
+      trend.textContent = "no answers yet";
+    } else if (before === null || before === undefined) {
       trend.textContent = "no earlier figure to compare";
     } else if (better === "points") {
       var d = value - before;
@@ -80,8 +88,14 @@
     return scores && scores.csat ? scores.csat.satisfied * 100 : null;
   }
 
+  var FILTERS = ["device", "channel", "stage", "segment"];
+
   function load(push) {
     var p = { site: els.site.value.trim(), from: els.from.value, to: els.to.value };
+    FILTERS.forEach(function (name) {
+      var value = document.getElementById(name).value.trim();
+      if (value) p[name] = value;
+    });
     if (push) history.pushState(null, "", "?" + new URLSearchParams(p));
     els.error.classList.add("is-hidden");
     var before = previous(p);
@@ -132,6 +146,9 @@
     els.site.value = q.get("site") || "demo";
     els.to.value = q.get("to") || iso(Date.now());
     els.from.value = q.get("from") || iso(Date.now() - 13 * DAY_MS);
+    FILTERS.forEach(function (name) {
+      document.getElementById(name).value = q.get(name) || "";
+    });
     document.getElementById("overview-form").addEventListener("submit", function (event) {
       event.preventDefault();
       load(true);

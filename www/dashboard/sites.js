@@ -33,7 +33,30 @@
     return '<script async src="' + location.origin + '/spur.js" data-site="' + site.id + '"></script>';
   }
 
+  var shown = [];
+
+  // The sites as CSV: id, name, allowed origins (space-separated), snippet.
+  function exportCsv() {
+    var field = function (value) {
+      var text = String(value);
+      // A leading =, +, - or @ would be a formula in a spreadsheet.
+      if (/^[=+\-@]/.test(text)) text = "'" + text;
+      return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+    };
+    var lines = [["id", "name", "allowed_origins", "snippet"]].concat(shown.map(function (site) {
+      return [site.id, site.name, site.allowed_origins.join(" "), snippet(site)];
+    }));
+    var csv = "\ufeff" + lines.map(function (f) { return f.map(field).join(","); }).join("\r\n") + "\r\n";
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+    link.download = "spur-sites.csv";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
   function render(sites) {
+    shown = sites;
     var body = document.getElementById("sites-body");
     body.textContent = "";
     sites.forEach(function (site) {
@@ -110,6 +133,7 @@
 
   function init() {
     document.getElementById("site-form").addEventListener("submit", save);
+    document.getElementById("sites-csv").addEventListener("click", exportCsv);
     load();
   }
 

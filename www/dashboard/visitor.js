@@ -58,6 +58,9 @@
     els.error.classList.add("is-hidden");
     if (!p.id) return;
     if (push) history.pushState(null, "", "?" + new URLSearchParams(p));
+    var csv = document.getElementById("visitor-csv");
+    csv.href = "/api/v1/reports/visitor?" + new URLSearchParams(p) + "&format=csv";
+    csv.hidden = false;
     fetch("/api/v1/reports/visitor?" + new URLSearchParams(p), { headers: { Accept: "application/json" }, cache: "no-store" })
       .then(function (response) {
         if (response.status === 401) {
