@@ -179,8 +179,9 @@
     "or on its touchpoints (awareness, consideration, purchase, retention, advocacy): the demo shop at":
       "einer Seite oder an ihren Touchpoints (awareness, consideration, purchase, retention, advocacy): der Demo-Shop unter",
     "has them. Or widen the range and clear the filters.": "hat sie. Oder erweitern Sie den Zeitraum und leeren Sie die Filter.",
-    "The scorecard: every touchpoint with its visitors and sessions, how many converting visitors passed it before converting, where it sits in the path, and what its rating widgets say. Click a column to sort.":
-      "Die Scorecard: jeder Touchpoint mit Besuchern und Sitzungen, wie viele konvertierende Besucher ihn vor der Conversion passierten, wo er im Pfad liegt und was seine Bewertungs-Widgets sagen. Klicken Sie auf eine Spalte, um zu sortieren.",
+    "The scorecard: every touchpoint with its visitors and sessions, how many converting visitors passed it before converting, where it sits in the path, how often sessions end there (friction), and what its rating widgets say. Click a column to sort.":
+      "Die Scorecard: jeder Touchpoint mit Besuchern und Sitzungen, wie viele konvertierende Besucher ihn vor der Conversion passierten, wo er im Pfad liegt, wie oft Sitzungen dort enden (Reibung) und was seine Bewertungs-Widgets sagen. Klicken Sie auf eine Spalte, um zu sortieren.",
+    "Exit rate (sessions ending here)": "Ausstiegsrate (Sitzungen, die hier enden)",
     "Touchpoint": "Touchpoint",
     "Converters who passed it": "Konvertierende, die ihn passierten",
     "Median position": "Mediane Position",

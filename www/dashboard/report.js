@@ -65,7 +65,7 @@
     },
     touchpoints: {
       title: "Touchpoints",
-      description: "The scorecard: every touchpoint with its visitors and sessions, how many converting visitors passed it before converting, where it sits in the path, and what its rating widgets say. Click a column to sort.",
+      description: "The scorecard: every touchpoint with its visitors and sessions, how many converting visitors passed it before converting, where it sits in the path, how often sessions end there (friction), and what its rating widgets say. Click a column to sort.",
       rows: function (r) { return r.touchpoints; },
       key: "touchpoint",
       columns: [
@@ -74,6 +74,7 @@
         { label: "Sessions", value: function (t) { return t.sessions; }, num: true },
         { label: "Converters who passed it", value: function (t) { return t.conversion_share; }, num: true, text: pct },
         { label: "Median position", value: function (t) { return t.median_position; }, num: true, text: function (v) { return v === null || v === undefined ? "—" : decimal.format(v); } },
+        { label: "Exit rate (sessions ending here)", value: function (t) { return t.exit_rate; }, num: true, text: pct },
         { label: "Ratings", value: function (t) { return ratings(t.ratings); } }
       ],
       measure: "visitors",

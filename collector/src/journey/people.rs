@@ -105,6 +105,10 @@ pub struct TouchpointRow {
     pub conversion_share: f64,
     /// Median (1-based) position of its first occurrence in the session paths.
     pub median_position: Option<f64>,
+    /// Sessions whose path ends here: where journeys break off (friction).
+    pub exits: u64,
+    /// `exits / sessions` (0 when it is in no session).
+    pub exit_rate: f64,
     /// The answers of the rating widgets placed at this touchpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ratings: Option<Scores>,
@@ -114,6 +118,7 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
     let n = journeys.labels_len();
     let mut visitors = vec![0u64; n];
     let mut sessions = vec![0u64; n];
+    let mut exits = vec![0u64; n];
     let mut positions: Vec<Vec<f64>> = vec![Vec::new(); n];
     let mut before_conversion = vec![0u64; n];
     let mut converters = 0u64;
@@ -138,6 +143,9 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
         }
         for session in visitor.sessions() {
             s += 1;
+            if let Some(last) = session.path.last() {
+                exits[last.index()] += 1;
+            }
             for (i, label) in session.path.iter().enumerate() {
                 if std::mem::replace(&mut seen_in_session[label.index()], s) != s {
                     sessions[label.index()] += 1;
@@ -169,6 +177,8 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
             sessions: sessions[i],
             conversion_share: ratio(before_conversion[i] as f64, converters as f64),
             median_position: median_f64(std::mem::take(&mut positions[i])),
+            exits: exits[i],
+            exit_rate: ratio(exits[i] as f64, sessions[i] as f64),
             ratings: (!ratings[i].is_empty()).then(|| ratings[i].scores()),
         })
         .collect();

@@ -174,6 +174,8 @@ impl Table {
                         t.sessions.to_string(),
                         t.conversion_share.to_string(),
                         opt(t.median_position),
+                        t.exits.to_string(),
+                        t.exit_rate.to_string(),
                     ]);
                 }
                 vec![
@@ -182,6 +184,8 @@ impl Table {
                     "sessions",
                     "conversion_share",
                     "median_position",
+                    "exits",
+                    "exit_rate",
                 ]
             }
             ReportResult::Channels(r) => {
