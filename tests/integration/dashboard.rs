@@ -176,6 +176,36 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
         )
         .collect();
     assert_eq!(first_step, Value::Array(expected));
+
+    // And backwards: where the sessions came from before "product".
+    let before = server
+        .get(&format!(
+            "/api/v1/reports/explore?{range}&start=product&direction=backward&steps=3&top=5"
+        ))
+        .await
+        .json();
+    browser.click("#explore-backward").await;
+    let sessions = before["sessions"].as_u64().unwrap();
+    eventually("exploring back from product", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('explore-title').textContent;",
+        )
+        .await
+            == format!("Before “product” ({sessions} sessions)")
+    })
+    .await;
+    let first_step = eval(
+        &browser,
+        "return [].map.call(document.querySelectorAll('#explore-steps li:first-child .chip'),
+           function (c) { return c.firstChild.textContent; });",
+    )
+    .await;
+    assert_eq!(
+        before["steps"][0]["top"][0]["touchpoint"], "landing",
+        "{before}"
+    );
+    assert_eq!(first_step[0], "landing");
     browser.close().await;
 }
 

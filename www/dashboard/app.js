@@ -294,20 +294,30 @@
       });
   }
 
-  function explore(state, touchpoint) {
+  // Where sessions went after `touchpoint` (forward) or came from before it (backward).
+  function explore(state, touchpoint, direction) {
+    direction = direction || "forward";
     var params = base(state);
     params.start = touchpoint;
-    params.direction = "forward";
+    params.direction = direction;
     params.steps = EXPLORE_STEPS;
     params.top = 5;
-    els.exploreTitle.textContent = "After “" + touchpoint + "”";
+    var title = (direction === "forward" ? "After “" : "Before “") + touchpoint + "”";
+    els.exploreTitle.textContent = title;
+    els.exploreForward.setAttribute("aria-pressed", String(direction === "forward"));
+    els.exploreBackward.setAttribute("aria-pressed", String(direction === "backward"));
+    els.exploreForward.onclick = function () {
+      explore(state, touchpoint, "forward");
+    };
+    els.exploreBackward.onclick = function () {
+      explore(state, touchpoint, "backward");
+    };
     clear(els.exploreSteps);
     show(els.explore);
     getReport("explore", params)
       .then(function (result) {
-        if (els.exploreTitle.textContent !== "After “" + touchpoint + "”") return;
-        els.exploreTitle.textContent =
-          "After “" + touchpoint + "” (" + numberFormat.format(result.sessions) + " sessions)";
+        if (els.exploreTitle.textContent !== title) return;
+        els.exploreTitle.textContent = title + " (" + numberFormat.format(result.sessions) + " sessions)";
         result.steps.forEach(function (step) {
           var item = el("li", "explore-step");
           item.appendChild(el("span", "explore-label", "Step " + step.step + ":"));
@@ -320,7 +330,8 @@
             item.appendChild(el("span", "chip chip-muted", "other " + numberFormat.format(step.other.count)));
           }
           if (step.end) {
-            item.appendChild(el("span", "chip chip-muted", "ended " + numberFormat.format(step.end)));
+            item.appendChild(el("span", "chip chip-muted",
+              (direction === "forward" ? "ended " : "started ") + numberFormat.format(step.end)));
           }
           els.exploreSteps.appendChild(item);
         });
@@ -641,7 +652,9 @@
       flowError: document.getElementById("flow-error"),
       explore: document.getElementById("explore"),
       exploreTitle: document.getElementById("explore-title"),
-      exploreSteps: document.getElementById("explore-steps")
+      exploreSteps: document.getElementById("explore-steps"),
+      exploreForward: document.getElementById("explore-forward"),
+      exploreBackward: document.getElementById("explore-backward")
     };
 
     els.form.addEventListener("submit", submit);

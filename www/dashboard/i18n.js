@@ -142,8 +142,11 @@
     "Distinct paths": "Verschiedene Pfade",
     "Top path share": "Anteil des häufigsten Pfads",
     "Journey flow": "Journey-Fluss",
-    "The first five steps of every session, the six most common touchpoints at each step. Click a touchpoint to see where visitors went next.":
-      "Die ersten fünf Schritte jeder Sitzung, je Schritt die sechs häufigsten Touchpoints. Klicken Sie auf einen Touchpoint, um zu sehen, wohin Besucher danach gingen.",
+    "Where they went next": "Wohin sie danach gingen",
+    "Where they came from": "Woher sie kamen",
+    "Direction": "Richtung",
+    "The first five steps of every session, the six most common touchpoints at each step. Click a touchpoint to see where visitors went next, or where they came from.":
+      "Die ersten fünf Schritte jeder Sitzung, je Schritt die sechs häufigsten Touchpoints. Klicken Sie auf einen Touchpoint, um zu sehen, wohin Besucher danach gingen oder woher sie kamen.",
     "Sankey diagram: the first five steps of the sessions in this range": "Sankey-Diagramm: die ersten fünf Schritte der Sitzungen im Zeitraum",
     "Paths": "Pfade",
     "Path": "Pfad",
@@ -272,6 +275,9 @@
     [/^Site (.+) · (.+) – (.+)$/, "Website $1 · $2 – $3"],
     [/^After “(.+)” \((.+) sessions\)$/, "Nach „$1“ ($2 Sitzungen)"],
     [/^After “(.+)”$/, "Nach „$1“"],
+    [/^Before “(.+)” \((.+) sessions\)$/, "Vor „$1“ ($2 Sitzungen)"],
+    [/^Before “(.+)”$/, "Vor „$1“"],
+    [/^started (.+)$/, "begonnen $1"],
     [/^Step (\d+):$/, "Schritt $1:"],
     [/^Session (\d+)$/, "Sitzung $1"],
     [/^(\d+) sessions?, (\d+) touch(es)?\.$/, "$1 Sitzung(en), $2 Touch(es)."],
