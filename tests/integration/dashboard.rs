@@ -305,6 +305,15 @@ async fn the_overview_shows_the_totals() {
             == true
     })
     .await;
+    // Every request answered: the page no longer says it is loading.
+    assert_eq!(
+        eval(
+            &browser,
+            "return [document.querySelector('main').getAttribute('aria-busy'), document.body.classList.contains('loading')];"
+        )
+        .await,
+        json!(["false", false])
+    );
     browser.screenshots("dashboard-overview").await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;

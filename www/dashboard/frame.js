@@ -1,7 +1,7 @@
 // What every dashboard page shares, built here once: the top bar (brand, navigation with
 // the current page marked, sign-out) in <header class="topbar">, the filters every
 // report takes (device, channel, stage, segment) wherever a page has an element with
-// `data-filters`, and quick date ranges under every form with dates. Loaded first, before the page's own script, so both exist when it runs.
+// `data-filters`, quick date ranges under every form with dates, and a loading bar. Loaded first, before the page's own script, so both exist when it runs.
 (function () {
   "use strict";
 
@@ -114,6 +114,32 @@
       group.appendChild(button);
     });
     form.appendChild(group);
+  }
+
+  // Every page shows that it is loading while a report request is on its way: a bar
+  // along the top, and `aria-busy` on <main> for screen readers.
+  var pending = 0;
+  var original = window.fetch;
+  function busy(delta) {
+    pending += delta;
+    document.body.classList.toggle("loading", pending > 0);
+    var main = document.querySelector("main");
+    if (main) main.setAttribute("aria-busy", String(pending > 0));
+  }
+  if (original) {
+    window.fetch = function () {
+      busy(1);
+      return original.apply(this, arguments).then(
+        function (response) {
+          busy(-1);
+          return response;
+        },
+        function (error) {
+          busy(-1);
+          throw error;
+        }
+      );
+    };
   }
 
   var header = document.querySelector("header.topbar");
