@@ -1,0 +1,397 @@
+//! How much the collector ingests, next to what the machine's HTTP stack does at all.
+//!
+//! `cargo bench -p spur --bench ingest -- --seconds 10`
+//!
+//! In one run, on this machine (the load generator shares its cores with the server):
+//! 1. a bare axum handler that takes a 1 KB POST and answers 202 (in this process): the
+//!    request rate the HTTP stack allows;
+//! 2. the real `spur serve` (the release binary, own process, empty data directory, rate
+//!    limits off) with single-event requests: the rate, and its ratio to (1);
+//! 3. the same with batches of 20 events: events/s and latency percentiles at full load;
+//! 4. batches paced at half of that peak: latency percentiles (the p99 target);
+//! 5. the server's peak resident memory, and a check that every acknowledged event is
+//!    stored (the `/metrics` stored count equals the events the 202s accepted).
+//!
+//! Payloads are realistic and reproducible (fixed seed): page views with UTM parameters,
+//! touchpoint clicks, custom purchases with revenue, and rating-widget answers, each with a
+//! unique id, sent as `text/plain` with a browser user agent, as the tracker sends them.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use clap::Parser;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+#[derive(Parser)]
+struct Args {
+    /// Seconds per phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent connections of the load generator.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Events per batch in the batch phases.
+    #[arg(long, default_value_t = 20)]
+    batch: usize,
+    /// `cargo bench` passes `--bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// What one load phase measured.
+struct Phase {
+    requests: u64,
+    events: u64,
+    failures: u64,
+    seconds: f64,
+    /// Request latencies in microseconds, sorted.
+    latencies: Vec<u32>,
+}
+
+impl Phase {
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((self.latencies.len() - 1) as f64 * p).round() as usize;
+        f64::from(self.latencies[i]) / 1000.0
+    }
+
+    fn print(&self, name: &str) {
+        println!(
+            "{name:<34} {:>9.0} req/s {:>10.0} events/s   p50 {:>6.2} ms  p99 {:>6.2} ms  failures {}",
+            self.requests as f64 / self.seconds,
+            self.events as f64 / self.seconds,
+            self.percentile(0.5),
+            self.percentile(0.99),
+            self.failures,
+        );
+    }
+}
+
+/// Builds request bodies: batches of `size` events with fresh ids, from a fixed seed.
+struct Payloads {
+    rng: StdRng,
+    next_id: u64,
+}
+
+const PAGES: [(&str, &str); 6] = [
+    ("landing", "awareness"),
+    ("product", "consideration"),
+    ("compare", "consideration"),
+    ("cart", "purchase"),
+    ("checkout", "purchase"),
+    ("account", "retention"),
+];
+const SOURCES: [&str; 5] = ["newsletter", "google", "facebook", "trustpilot", "partner"];
+
+impl Payloads {
+    fn new(seed: u64) -> Payloads {
+        Payloads {
+            rng: StdRng::seed_from_u64(seed),
+            next_id: seed << 40,
+        }
+    }
+
+    fn event(&mut self, now: i64) -> String {
+        self.next_id += 1;
+        let id = format!("{:032x}", self.next_id);
+        let (page, stage) = PAGES[self.rng.random_range(0..PAGES.len())];
+        let url = format!("https://shop.example/{page}.html");
+        match self.rng.random_range(0..10) {
+            0..=4 => {
+                let source = SOURCES[self.rng.random_range(0..SOURCES.len())];
+                format!(
+                    r#"{{"id":"{id}","ts":{now},"type":"pageview","url":"{url}?utm_source={source}&utm_medium=email&utm_campaign=autumn","ref":"https://www.{source}.com/","name":"{page}","stage":"{stage}"}}"#
+                )
+            }
+            5..=7 => format!(
+                r#"{{"id":"{id}","ts":{now},"type":"click","url":"{url}","name":"add-to-cart","stage":"{stage}"}}"#
+            ),
+            8 => {
+                let revenue = self.rng.random_range(500..20_000) as f64 / 100.0;
+                format!(
+                    r#"{{"id":"{id}","ts":{now},"type":"custom","url":"{url}","name":"purchase","stage":"purchase","props":{{"revenue":{revenue},"currency":"EUR"}}}}"#
+                )
+            }
+            _ => {
+                let score = self.rng.random_range(0..=10);
+                format!(
+                    r#"{{"id":"{id}","ts":{now},"type":"feedback","url":"{url}","name":"after-delivery","props":{{"widget":"nps","outcome":"answered","score":{score},"comment":"Delivery was quick, the grinder is great"}}}}"#
+                )
+            }
+        }
+    }
+
+    fn batch(&mut self, size: usize) -> Bytes {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let events: Vec<String> = (0..size).map(|_| self.event(now)).collect();
+        Bytes::from(format!(
+            r#"{{"v":1,"site":"demo","sent_at":{now},"events":[{}]}}"#,
+            events.join(",")
+        ))
+    }
+}
+
+/// Sends from `connections` tasks for `seconds`; each task builds its next body with
+/// `body(task)` and waits `pace` between requests (zero: as fast as answers come).
+async fn load(
+    client: &HttpClient,
+    url: &str,
+    connections: usize,
+    seconds: u64,
+    pace: Duration,
+    body: impl Fn(usize) -> Bytes + Send + Sync + 'static,
+    events_per_request: u64,
+) -> Phase {
+    let body = Arc::new(body);
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..connections {
+        let (client, url, body, stop, failures) = (
+            client.clone(),
+            url.to_owned(),
+            body.clone(),
+            stop.clone(),
+            failures.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut next = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                if !pace.is_zero() {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += pace;
+                }
+                let request = axum::http::Request::post(&url)
+                    .header("content-type", "text/plain")
+                    .header("user-agent", UA)
+                    .body(Full::new(body(task)))
+                    .unwrap();
+                let sent = Instant::now();
+                match client.request(request).await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = http_body_util::BodyExt::collect(response.into_body()).await;
+                        latencies.push(sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                    }
+                    _ => {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let requests = latencies.len() as u64;
+    Phase {
+        requests,
+        events: requests * events_per_request,
+        failures: failures.load(Ordering::Relaxed),
+        seconds,
+        latencies,
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The collector as its own process, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The peak resident memory of process `pid` (`VmHWM`), in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The stored count from the server's `/metrics`.
+async fn stored(client: &HttpClient, base: &str) -> u64 {
+    let request = axum::http::Request::get(format!("{base}/metrics"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    String::from_utf8_lossy(&body)
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"spur_ingest_events_total{outcome="stored"} "#))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run(args));
+}
+
+async fn run(args: Args) {
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(args.connections)
+        .build_http();
+    println!(
+        "ingest benchmark: {} s per phase, {} connections, batches of {}; {} cores",
+        args.seconds,
+        args.connections,
+        args.batch,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    // 1. The bare HTTP stack.
+    let bare_port = free_port();
+    let bare = axum::Router::new().route(
+        "/",
+        axum::routing::post(|body: Bytes| async move {
+            std::hint::black_box(body);
+            axum::http::StatusCode::ACCEPTED
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", bare_port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, bare).await });
+    let kilobyte = Bytes::from(vec![b'x'; 1024]);
+    let reference = load(
+        &client,
+        &format!("http://127.0.0.1:{bare_port}/"),
+        args.connections,
+        args.seconds,
+        Duration::ZERO,
+        move |_| kilobyte.clone(),
+        1,
+    )
+    .await;
+    reference.print("bare axum, 1 KB POST -> 202");
+
+    // 2. The collector.
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_spur"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data")
+        .arg(data.path())
+        .args(["--rate-limit-ip", "0", "--rate-limit-site", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the spur binary starts");
+    let server = Server(child);
+    let up = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(up.elapsed() < Duration::from_secs(30), "spur did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("{base}/api/v1/events");
+
+    let payloads = |seed: u64| {
+        let generators: Vec<std::sync::Mutex<Payloads>> = (0..args.connections)
+            .map(|i| std::sync::Mutex::new(Payloads::new(seed + i as u64)))
+            .collect();
+        Arc::new(generators)
+    };
+    let singles = payloads(1_000);
+    let single = load(
+        &client,
+        &url,
+        args.connections,
+        args.seconds,
+        Duration::ZERO,
+        move |task| singles[task].lock().unwrap().batch(1),
+        1,
+    )
+    .await;
+    single.print("spur, single-event requests");
+
+    // 3. Batches at full load.
+    let batches = payloads(2_000);
+    let size = args.batch;
+    let full = load(
+        &client,
+        &url,
+        args.connections,
+        args.seconds,
+        Duration::ZERO,
+        move |task| batches[task].lock().unwrap().batch(size),
+        args.batch as u64,
+    )
+    .await;
+    full.print(&format!("spur, batches of {}, full load", args.batch));
+
+    // 4. Batches paced at half the peak request rate.
+    let peak = full.requests as f64 / full.seconds;
+    let pace = Duration::from_secs_f64(args.connections as f64 / (peak / 2.0).max(1.0));
+    let halves = payloads(3_000);
+    let half = load(
+        &client,
+        &url,
+        args.connections,
+        args.seconds,
+        pace,
+        move |task| halves[task].lock().unwrap().batch(size),
+        args.batch as u64,
+    )
+    .await;
+    half.print(&format!("spur, batches of {}, half the peak", args.batch));
+
+    // 5. Memory and durability.
+    let acknowledged = single.events + full.events + half.events;
+    let in_store = stored(&client, &base).await;
+    println!();
+    println!(
+        "single-event rate / bare axum rate: {:.2}",
+        (single.requests as f64 / single.seconds) / (reference.requests as f64 / reference.seconds)
+    );
+    println!("peak RSS of spur: {:.0} MB", peak_rss_mb(server.0.id()));
+    println!(
+        "acknowledged events {acknowledged}, stored {in_store}: {}",
+        if in_store == acknowledged {
+            "all stored"
+        } else {
+            "MISMATCH"
+        }
+    );
+}
