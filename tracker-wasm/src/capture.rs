@@ -1,19 +1,21 @@
 //! Capture: turns what happens on the page into [`wire::Event`]s.
 //!
-//! Three sources: page views (the start and every single-page-app navigation, see
-//! [`crate::tracker`]), clicks on elements marked `data-touchpoint="name"`, and
-//! `spur.track(name, props)`.
+//! Four sources: page views (the start and every single-page-app navigation, see
+//! [`crate::tracker`]), clicks on elements marked `data-touchpoint="name"` (found by the
+//! loader's listener), `spur.track(name, props)`, and the rating widgets' events.
 //!
 //! Invariants:
-//! - nothing here panics or throws: DOM calls that can fail are read as "absent", and an
-//!   event that cannot be described (no name, no URL) is simply not captured;
+//! - nothing here panics or throws: what the page or the host does not give is read as
+//!   "absent", and an event that cannot be described (no name, no URL) is simply not
+//!   captured;
 //! - every event leaves here already valid for the collector
 //!   (`collector/src/ingest/mod.rs`): names trimmed, 1 to 100 characters without control
 //!   characters; URLs at most 2048 bytes; at most 20 props with keys of 1 to 64 and
-//!   string values of at most 256 characters (cut, not rejected). One bad event would
+//!   string values of at most 256 characters (1000 for a widget's comment; cut, not
+//!   rejected). One bad event would
 //!   make the collector refuse the whole batch, so the limits are enforced on this side;
 //! - the page's own touchpoint and stage live on `<body>` (else `<html>`), so a click
-//!   never resolves to those two elements.
+//!   never resolves to those two elements (the loader's selector excludes them).
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};

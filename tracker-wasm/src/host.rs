@@ -6,8 +6,8 @@
 //! `granted`, `answered`, `tick`, `click`, …). Why not `web-sys`: every imported browser
 //! method costs a glue function in the JS and externref bookkeeping in the module, and
 //! every Rust closure handed to the browser a closure shim on both sides. This surface of
-//! a dozen calls (and no closures at all) is what keeps the tracker within its size
-//! budget (see the README's *Size*).
+//! a dozen calls (and no closures at all) took the tracker from 27 to 16 KB brotli (see
+//! the README's *Size*).
 //!
 //! Contract, for every function here: it never throws (the loader catches and returns
 //! the "nothing" value: `None`, `false`, an empty string), and it never calls back into
