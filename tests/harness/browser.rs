@@ -167,6 +167,24 @@ impl Browser {
             .unwrap();
     }
 
+    /// A real left click with the mouse at (`x`, `y`) in the viewport.
+    pub async fn click_at(&self, x: f64, y: f64) {
+        use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x,
+                y,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(mouse).await.unwrap();
+    }
+
     /// Fills the dashboard's sign-in form and sends it, as a marketer would.
     pub async fn submit_sign_in(&self, email: &str, password: &str) {
         self.type_into("email", email).await;

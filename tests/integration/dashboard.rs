@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use serde_json::{Value, json};
 use spur_tests::Server;
 use spur_tests::browser::{Browser, eval, eventually};
@@ -136,19 +135,7 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
     )
     .await;
     let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
-    let mouse = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveTo {
-            duration: None,
-            x,
-            y,
-        })
-        .then(PointerAction::Down {
-            button: MOUSE_BUTTON_LEFT,
-        })
-        .then(PointerAction::Up {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    browser.client.perform_actions(mouse).await.unwrap();
+    browser.click_at(x, y).await;
     let sessions = explore["sessions"].as_u64().unwrap();
     eventually("exploring from product", PATIENCE, || async {
         eval(

@@ -5,9 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use fantoccini::actions::{
-    InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
-};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use serde_json::Value;
 use spur_tests::Server;
@@ -54,19 +52,7 @@ async fn mouse_click(browser: &Browser, id: &str, selector: &str) {
     )
     .await;
     let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
-    let mouse = MouseActions::new("mouse".into())
-        .then(PointerAction::MoveTo {
-            duration: None,
-            x,
-            y,
-        })
-        .then(PointerAction::Down {
-            button: MOUSE_BUTTON_LEFT,
-        })
-        .then(PointerAction::Up {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    browser.client.perform_actions(mouse).await.unwrap();
+    browser.click_at(x, y).await;
 }
 
 /// Presses keys, as a person would, wherever the focus is.

@@ -246,18 +246,6 @@
   var FLOW_TOP = 6;
   var EXPLORE_STEPS = 3;
 
-  function getReport(kind, params) {
-    return fetch("/api/v1/reports/" + kind + "?" + new URLSearchParams(params), {
-      headers: { Accept: "application/json" },
-      cache: "no-store"
-    }).then(function (response) {
-      return response.json().catch(function () { return null; }).then(function (data) {
-        if (!response.ok) throw new Error(apiErrorMessage(response, data));
-        return data;
-      });
-    });
-  }
-
   function base(state) {
     var params = { site: state.site, from: state.from, to: state.to };
     FILTERS.forEach(function (name) {
@@ -274,7 +262,7 @@
     var params = base(state);
     params.steps = FLOW_STEPS;
     params.top = FLOW_TOP;
-    getReport("transitions", params)
+    window.spurDashboard.report("transitions", params)
       .then(function (result) {
         if (seq !== requestSeq) return;
         if (!result.nodes.length) {
@@ -314,7 +302,7 @@
     };
     clear(els.exploreSteps);
     show(els.explore);
-    getReport("explore", params)
+    window.spurDashboard.report("explore", params)
       .then(function (result) {
         if (els.exploreTitle.textContent !== title) return;
         els.exploreTitle.textContent = title + " (" + numberFormat.format(result.sessions) + " sessions)";

@@ -142,6 +142,56 @@
     };
   }
 
+  // Helpers the pages share (`window.spurDashboard`).
+  window.spurDashboard = {
+    // GET /api/v1/reports/<kind>?<params> as JSON. A 401 shows the page's sign-in
+    // notice (the element whose id ends in "-signin"); any failure rejects with a message
+    // a marketer can read (the API's own, when it sent one).
+    report: function (kind, params) {
+      return fetch("/api/v1/reports/" + kind + "?" + new URLSearchParams(params), {
+        headers: { Accept: "application/json" },
+        cache: "no-store"
+      }).then(function (response) {
+        if (response.status === 401) {
+          var notice = document.querySelector("[id$='-signin']");
+          if (notice) notice.hidden = false;
+          throw new Error("Sign in to see reports.");
+        }
+        return response.json().catch(function () { return null; }).then(function (data) {
+          if (!response.ok) {
+            throw new Error((data && data.error && data.error.message) || "The collector answered " + response.status + ".");
+          }
+          return data;
+        });
+      });
+    },
+    // Downloads `rows` (arrays of cells) as a UTF-8 CSV file with a BOM.
+    csv: function (filename, rows) {
+      var field = function (value) {
+        var text = String(value === null || value === undefined ? "" : value);
+        // A leading =, +, - or @ would be a formula in a spreadsheet.
+        if (/^[=+\-@]/.test(text)) text = "'" + text;
+        return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+      };
+      var text = "\ufeff" + rows.map(function (r) { return r.map(field).join(","); }).join("\r\n") + "\r\n";
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+      link.download = filename;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+    },
+    // A duration in ms as a person reads it ("—" for none).
+    duration: function (ms) {
+      if (ms === null || ms === undefined) return "—";
+      var s = Math.round(ms / 1000);
+      if (s < 60) return s + " s";
+      if (s < 3600) return Math.round(s / 60) + " min";
+      if (s < 86400) return Math.round(s / 360) / 10 + " h";
+      return Math.round(s / 8640) / 10 + " d";
+    }
+  };
+
   var header = document.querySelector("header.topbar");
   if (header && !header.firstChild) topbar(header);
   Array.prototype.forEach.call(document.querySelectorAll("[data-filters]"), filters);

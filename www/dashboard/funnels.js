@@ -19,30 +19,14 @@
     return new Date(ms).toISOString().slice(0, 10);
   }
 
+  var report = window.spurDashboard.report;
+  var duration = window.spurDashboard.duration;
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
     if (text !== undefined) node.textContent = text;
     return node;
-  }
-
-  function report(kind, params) {
-    return fetch("/api/v1/reports/" + kind + "?" + new URLSearchParams(params), {
-      headers: { Accept: "application/json" },
-      cache: "no-store"
-    }).then(function (response) {
-      if (response.status === 401) {
-        els.signin.hidden = false;
-        throw new Error("Sign in to see reports.");
-      }
-      return response.json().catch(function () { return null; }).then(function (data) {
-        if (!response.ok) {
-          var message = data && data.error && data.error.message;
-          throw new Error(message || "The collector answered " + response.status + ".");
-        }
-        return data;
-      });
-    });
   }
 
   // The range and the optional filters every report takes.
@@ -116,15 +100,6 @@
 
   // ---------- The funnel ----------
 
-  function duration(ms) {
-    if (ms === null || ms === undefined) return "—";
-    var s = Math.round(ms / 1000);
-    if (s < 60) return s + " s";
-    if (s < 3600) return Math.round(s / 60) + " min";
-    if (s < 86400) return Math.round(s / 360) / 10 + " h";
-    return Math.round(s / 8640) / 10 + " d";
-  }
-
   function nextAfterDrop(step) {
     var cell = el("td");
     var chips = el("div", "funnel-next");
@@ -184,27 +159,14 @@
 
   // ---------- CSV ----------
 
-  function csvField(value) {
-    var text = String(value === null || value === undefined ? "" : value);
-    // A leading =, +, - or @ would be a formula in a spreadsheet.
-    if (/^[=+\-@]/.test(text)) text = "'" + text;
-    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  }
-
   function exportCsv() {
     if (!shown) return;
     var lines = [["step", "touchpoint", "visitors", "conversion", "step_conversion", "dropped", "median_ms_from_previous"]];
     shown.steps.forEach(function (s, i) {
       lines.push([i + 1, s.touchpoint, s.visitors, s.conversion, s.step_conversion, s.dropped, s.median_ms_from_previous]);
     });
-    var csv = "\ufeff" + lines.map(function (f) { return f.map(csvField).join(","); }).join("\r\n") + "\r\n";
-    var link = document.createElement("a");
-    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
     var p = range();
-    link.download = "spur-funnel_" + p.site.replace(/[^A-Za-z0-9_-]/g, "_") + "_" + p.from + "_" + p.to + ".csv";
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
+    window.spurDashboard.csv("spur-funnel_" + p.site.replace(/[^A-Za-z0-9_-]/g, "_") + "_" + p.from + "_" + p.to + ".csv", lines);
   }
 
   // ---------- Start ----------
@@ -233,7 +195,6 @@
       steps: document.getElementById("funnel-steps"),
       touchpoints: document.getElementById("funnel-touchpoints"),
       error: document.getElementById("funnel-error"),
-      signin: document.getElementById("funnel-signin"),
       result: document.getElementById("funnel-result"),
       summary: document.getElementById("funnel-summary"),
       chart: document.getElementById("funnel-chart"),

@@ -9,27 +9,10 @@
   var money = new Intl.NumberFormat(document.documentElement.lang || "en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
   var els = {};
+  var report = window.spurDashboard.report;
 
   function iso(ms) {
     return new Date(ms).toISOString().slice(0, 10);
-  }
-
-  function report(kind, params) {
-    return fetch("/api/v1/reports/" + kind + "?" + new URLSearchParams(params), {
-      headers: { Accept: "application/json" },
-      cache: "no-store"
-    }).then(function (response) {
-      if (response.status === 401) {
-        els.signin.hidden = false;
-        throw new Error("Sign in to see reports.");
-      }
-      return response.json().catch(function () { return null; }).then(function (data) {
-        if (!response.ok) {
-          throw new Error((data && data.error && data.error.message) || "The collector answered " + response.status + ".");
-        }
-        return data;
-      });
-    });
   }
 
   // The same number of days, ending the day before `from`.
@@ -140,7 +123,6 @@
     els.from = document.getElementById("from");
     els.to = document.getElementById("to");
     els.error = document.getElementById("overview-error");
-    els.signin = document.getElementById("overview-signin");
     els.stages = document.getElementById("overview-stages");
     var q = new URLSearchParams(location.search);
     els.site.value = q.get("site") || "demo";

@@ -11,15 +11,7 @@
   var decimal = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 });
   var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
   var FILTERS = ["device", "channel", "stage", "segment"];
-
-  function duration(ms) {
-    if (ms === null || ms === undefined) return "—";
-    var s = Math.round(ms / 1000);
-    if (s < 60) return s + " s";
-    if (s < 3600) return Math.round(s / 60) + " min";
-    if (s < 86400) return Math.round(s / 360) / 10 + " h";
-    return Math.round(s / 8640) / 10 + " d";
-  }
+  var duration = window.spurDashboard.duration;
 
   function pct(v) {
     return v === null || v === undefined ? "—" : percent.format(v);
@@ -181,23 +173,7 @@
       history.pushState(null, "", "?" + q);
     }
     showState("loading");
-    fetch("/api/v1/reports/" + report + "?" + new URLSearchParams(p), {
-      headers: { Accept: "application/json" },
-      cache: "no-store"
-    })
-      .then(function (response) {
-        if (response.status === 401) {
-          els.signin.hidden = false;
-          throw new Error("Sign in to see reports.");
-        }
-        return response.json().catch(function () { return null; }).then(function (data) {
-          if (!response.ok) {
-            var message = data && data.error && data.error.message;
-            throw new Error(message || "The collector answered " + response.status + ".");
-          }
-          return data;
-        });
-      })
+    window.spurDashboard.report(report, p)
       .then(function (result) {
         rows = spec.rows(result);
         els.summary.textContent = spec.summary(result);
@@ -266,27 +242,13 @@
     });
   }
 
-  function csvField(value) {
-    var text = String(value === null || value === undefined ? "" : value);
-    // A leading =, +, - or @ would be a formula in a spreadsheet.
-    if (/^[=+\-@]/.test(text)) text = "'" + text;
-    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  }
-
   function exportCsv() {
     var lines = [spec.columns.map(function (c) { return c.label; })];
     sorted().forEach(function (row) {
       lines.push(spec.columns.map(function (c) { return c.value(row); }));
     });
-    var csv = "\ufeff" + lines.map(function (f) { return f.map(csvField).join(","); }).join("\r\n") + "\r\n";
     var p = params();
-    var link = document.createElement("a");
-    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
-    link.download = "spur-" + report + "_" +
-      p.site.replace(/[^A-Za-z0-9_-]/g, "_") + "_" + p.from + "_" + p.to + ".csv";
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
+    window.spurDashboard.csv("spur-" + report + "_" + p.site.replace(/[^A-Za-z0-9_-]/g, "_") + "_" + p.from + "_" + p.to + ".csv", lines);
   }
 
   var DEFAULT_GUIDANCE = ["No visits match yet — open the demo shop at", " ", { link: ["/demo/", "/demo/"] }, " ",
@@ -333,7 +295,7 @@
   function init() {
     var kind = new URLSearchParams(location.search).get("report");
     spec = REPORTS[kind];
-    ["form", "site", "from", "to", "summary", "chart", "head", "body", "loading", "empty", "error", "table", "signin"].forEach(
+    ["form", "site", "from", "to", "summary", "chart", "head", "body", "loading", "empty", "error", "table"].forEach(
       function (name) {
         els[name] = document.getElementById("report-" + name);
       }

@@ -61,17 +61,7 @@
     var csv = document.getElementById("visitor-csv");
     csv.href = "/api/v1/reports/visitor?" + new URLSearchParams(p) + "&format=csv";
     csv.hidden = false;
-    fetch("/api/v1/reports/visitor?" + new URLSearchParams(p), { headers: { Accept: "application/json" }, cache: "no-store" })
-      .then(function (response) {
-        if (response.status === 401) {
-          els.signin.hidden = false;
-          throw new Error("Sign in to see reports.");
-        }
-        return response.json().catch(function () { return null; }).then(function (data) {
-          if (!response.ok) throw new Error((data && data.error && data.error.message) || "The collector answered " + response.status + ".");
-          return data;
-        });
-      })
+    window.spurDashboard.report("visitor", p)
       .then(render)
       .catch(function (e) {
         els.error.textContent = e.message;
@@ -87,7 +77,6 @@
     els.sessions = document.getElementById("visitor-sessions");
     els.summary = document.getElementById("visitor-summary");
     els.error = document.getElementById("visitor-error");
-    els.signin = document.getElementById("visitor-signin");
     var q = new URLSearchParams(location.search);
     els.site.value = q.get("site") || "demo";
     els.id.value = q.get("id") || "";
