@@ -11,6 +11,8 @@ use fantoccini::{Client, ClientBuilder};
 
 pub struct Browser {
     pub client: Client,
+    /// chromedriver's address, for its Chromium extensions (see [`Browser::cdp`]).
+    driver_url: String,
     driver: Child,
     profile: tempfile::TempDir,
 }
@@ -84,6 +86,7 @@ impl Browser {
             .expect("chromedriver starts a Chromium session");
         Browser {
             client,
+            driver_url: url,
             driver,
             profile,
         }
@@ -224,6 +227,37 @@ impl Browser {
                 "console error while signing in: {error}"
             );
         }
+    }
+
+    /// Runs a Chrome DevTools Protocol command on the page (chromedriver's
+    /// `goog/cdp/execute`) and returns its result: measurements WebDriver has no
+    /// command for, such as `Performance.getMetrics`.
+    pub async fn cdp(&self, command: &str, params: serde_json::Value) -> serde_json::Value {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .unwrap()
+            .expect("a WebDriver session");
+        let url = format!("{}/session/{session}/goog/cdp/execute", self.driver_url);
+        let body = serde_json::json!({ "cmd": command, "params": params }).to_string();
+        let request = axum::http::Request::post(url)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(axum::body::Bytes::from(body)))
+            .unwrap();
+        let response = crate::process::http_client()
+            .request(request)
+            .await
+            .unwrap_or_else(|e| panic!("{command}: {e}"));
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let reply: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        reply
+            .get("value")
+            .cloned()
+            .unwrap_or_else(|| panic!("{command}: {reply}"))
     }
 
     pub async fn close(self) {

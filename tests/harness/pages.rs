@@ -5,14 +5,16 @@
 //! Serves the pages it was given by path, `…/spur.js` at any path (the tracker bundle
 //! from `tracker-wasm/pkg/`, built by `tracker-wasm/build.sh`), `/spur.wasm` and the
 //! widget module (`/spur-widgets.js`, `/spur-widgets.wasm`); so a page that loads
-//! `/broken/spur.js` gets a loader whose module is missing (404).
+//! `/broken/spur.js` gets a loader whose module is missing (404). A POST to any other
+//! path is answered 202 and discarded (the other trackers' collectors in the tracker
+//! benchmark).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::oneshot;
 
@@ -22,6 +24,8 @@ pub struct Page {
     pub path: String,
     pub html: String,
     pub headers: Vec<(&'static str, String)>,
+    content_type: &'static str,
+    bytes: Option<Vec<u8>>,
 }
 
 impl Page {
@@ -30,6 +34,17 @@ impl Page {
             path: path.to_owned(),
             html,
             headers: Vec::new(),
+            content_type: "text/html; charset=utf-8",
+            bytes: None,
+        }
+    }
+
+    /// Any other file: a script, a style sheet, an image.
+    pub fn file(path: &str, content_type: &'static str, bytes: Vec<u8>) -> Page {
+        Page {
+            content_type,
+            bytes: Some(bytes),
+            ..Page::new(path, String::new())
         }
     }
 
@@ -89,12 +104,17 @@ impl Pages {
     }
 }
 
-async fn serve(State(files): State<Arc<Files>>, uri: Uri) -> Response {
+async fn serve(State(files): State<Arc<Files>>, method: Method, uri: Uri) -> Response {
     let path = uri.path();
+    if method == Method::POST && !files.pages.contains_key(path) {
+        // A sink: other trackers' collectors in the tracker benchmark.
+        return StatusCode::ACCEPTED.into_response();
+    }
     let (content_type, body, extra) = if let Some(page) = files.pages.get(path) {
+        let body = page.bytes.clone();
         (
-            "text/html; charset=utf-8",
-            page.html.clone().into_bytes(),
+            page.content_type,
+            body.unwrap_or_else(|| page.html.clone().into_bytes()),
             page.headers.clone(),
         )
     } else if path.ends_with("/spur.js") {

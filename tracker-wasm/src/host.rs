@@ -72,7 +72,8 @@ extern "C" {
     #[wasm_bindgen(js_namespace = host)]
     pub fn beacon(url: &str, body: &str) -> bool;
 
-    /// Calls the module's `tick(n)` after `ms`.
+    /// Calls the module's `tick(n)` after `ms`; with 0, at the end of the current task
+    /// (a microtask), before anything else can run.
     #[wasm_bindgen(js_namespace = host)]
     pub fn timer(ms: u32, n: u32);
 }

@@ -79,6 +79,10 @@ struct Tracker {
     backoff: Option<u32>,
     /// Timers armed so far; numbers them.
     timers: u32,
+    /// The queue changed and is saved at the end of the current task (one write for
+    /// all the events a task captures, not one per event: each write is the whole
+    /// queue). Nothing can unload the page before that.
+    saving: Option<u32>,
     /// The page went away (`pagehide`) and its unsent events were beaconed; nothing
     /// more is sent until it is visible again (back from the back/forward cache).
     /// Without it, the `visibilitychange` that follows `pagehide` would send the same
@@ -124,6 +128,7 @@ pub fn start(site: String, api: &str, quiet: bool) -> bool {
             timer: None,
             backoff: None,
             timers: 0,
+            saving: None,
             gone: false,
         });
         Some(())
@@ -249,6 +254,13 @@ impl Tracker {
     }
 
     fn tick(&mut self, n: u32) {
+        if self.saving == Some(n) {
+            self.saving = None;
+            if let Persistence::Open(store) = &self.store {
+                store.save(&self.queue);
+            }
+            return;
+        }
         if self.backoff == Some(n) {
             self.backoff = None;
         } else if self.timer != Some(n) {
@@ -319,9 +331,10 @@ impl Tracker {
         }
     }
 
-    fn save(&self) {
-        if let Persistence::Open(store) = &self.store {
-            store.save(&self.queue);
+    fn save(&mut self) {
+        if matches!(self.store, Persistence::Open(_)) && self.saving.is_none() {
+            // 0 ms: at the end of the current task (see `host::timer`).
+            self.saving = self.arm(0);
         }
     }
 
@@ -398,7 +411,8 @@ impl Tracker {
             self.queue.retry();
             self.failures = self.failures.saturating_add(1);
             let delay = retry::delay_ms(self.failures, after_ms, js_sys::Math::random());
-            self.backoff = self.arm(delay);
+            // (Never 0 ms, which would mean "at the end of this task".)
+            self.backoff = self.arm(delay.max(1));
             return;
         }
         // Settled, or refused for good: either way the batch leaves the queue.
@@ -474,6 +488,7 @@ impl Tracker {
             self.flight = None;
             self.timer = None;
             self.backoff = None;
+            self.saving = None;
         }
     }
 }

@@ -1,0 +1,450 @@
+//! What a page pays for Spur's tracker, next to no tracker and to the npm builds of two
+//! peers, in one headless Chromium, on the demo shop's home page.
+//!
+//! `cargo bench -p spur-tests --bench tracker -- --loads 9 --events 1000`
+//!
+//! Builds the tracker (`tracker-wasm/build.sh`) and installs the peers from npm into
+//! `tests/benches/tracker/` (pinned by its lock file): Plausible's
+//! `@plausible-analytics/tracker` (an ES module, imported by the page) and `posthog-js`
+//! (`dist/array.js`, the bundle PostHog's snippet loads). Every variant is the same page
+//! (`www/demo/index.html`) with its tracker's tags in place of Spur's. The variants take
+//! turns, load after load, so that the machine's drift hits them alike; the figures are
+//! medians over the loads:
+//! - **bytes**: what the page downloads for the tracker, brotli (quality 11);
+//! - **ready**: from the tracker's start to its being ready. Spur: from the loader's
+//!   request for the wasm module (its first act, as it runs) to its `spur:ready` mark,
+//!   the module fetched, compiled and instantiated and the tracker started; Plausible:
+//!   from a mark before `import()` of its module to `init` returned; PostHog: from a
+//!   mark before its script tag (a classic script, fetched, parsed and run) to its
+//!   `loaded` callback. All three include fetching their code from this machine;
+//!   Spur's and PostHog's also any wait for a main thread busy with the page.
+//! - **script**: the main thread's script time for the whole visit (the load, then
+//!   `--events` capture calls and the sends that follow, until the page has been quiet
+//!   for the settle time), from the DevTools Protocol's `Performance.getMetrics`
+//!   (ScriptDuration), minus the same page without a tracker;
+//! - **per event**: the cost of one capture call (`spur.track`, Plausible's `track`,
+//!   `posthog.capture`), timed over runs of 100 calls, each run a task of its own and
+//!   timed until the microtasks it queued have run;
+//! - **long tasks**: tasks over 50 ms during the visit (a PerformanceObserver);
+//! - **requests**: the requests the tracker sent (Resource Timing), which says that it
+//!   really captured.
+//!
+//! Spur's events go to an in-process collector; the peers' to a sink that answers 202.
+
+use std::process::Command;
+use std::time::Duration;
+
+use clap::Parser;
+use spur_tests::Server;
+use spur_tests::browser::{Browser, eval, eventually};
+use spur_tests::pages::{Page, Pages};
+
+#[derive(Parser)]
+struct Args {
+    /// Page loads per variant.
+    #[arg(long, default_value_t = 9)]
+    loads: usize,
+    /// Capture calls per load (in runs of 100).
+    #[arg(long, default_value_t = 1000)]
+    events: usize,
+    /// Milliseconds the page is left alone after the calls, for the trackers' sends.
+    #[arg(long, default_value_t = 3500)]
+    settle: u64,
+    /// `cargo bench` passes `--bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// One tracker on the demo page.
+struct Variant {
+    name: &'static str,
+    /// The tags that replace Spur's script tag; `{api}` is the collector's origin.
+    tags: &'static str,
+    /// The Performance mark that says it is ready.
+    ready: &'static str,
+    /// The files it downloads (served by the benchmark's page server).
+    files: &'static [&'static str],
+}
+
+const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "no tracker",
+        tags: r#"<script>performance.mark("tracker:start"); window.__capture = function () {}; performance.mark("tracker:ready");</script>"#,
+        ready: "tracker:ready",
+        files: &[],
+    },
+    Variant {
+        name: "Spur",
+        tags: r#"<script src="/spur.js" data-site="demo" data-api="{api}" async></script>
+<script>window.__capture = function (i) { spur.track("bench", { i: i }); };</script>"#,
+        ready: "spur:ready",
+        files: &["spur.js", "spur.wasm"],
+    },
+    Variant {
+        name: "Plausible (npm)",
+        tags: r#"<script type="module">
+performance.mark("tracker:start");
+import("/peers/plausible.js").then(function (plausible) {
+  plausible.init({ domain: "demo.example", endpoint: location.origin + "/api/event", captureOnLocalhost: true, logging: false });
+  window.__capture = function (i) { plausible.track("bench", { props: { i: String(i) } }); };
+  performance.mark("tracker:ready");
+});
+</script>"#,
+        ready: "tracker:ready",
+        files: &["peers/plausible.js"],
+    },
+    Variant {
+        name: "PostHog (npm)",
+        // Its cheapest setup for analytics alone: no flags, recordings, surveys or
+        // extra bundles fetched; autocapture and page views on (its defaults). It
+        // ignores browsers driven by WebDriver unless told not to.
+        tags: r#"<script>performance.mark("tracker:start");</script>
+<script src="/peers/posthog.js"></script>
+<script>
+posthog.init("phc_bench", { api_host: location.origin, opt_out_useragent_filter: true, advanced_disable_flags: true,
+  disable_session_recording: true, disable_surveys: true, disable_external_dependency_loading: true,
+  loaded: function () { performance.mark("tracker:ready"); } });
+window.__capture = function (i) { posthog.capture("bench", { i: i }); };
+</script>"#,
+        ready: "tracker:ready",
+        files: &["peers/posthog.js"],
+    },
+];
+
+/// Goes first in every variant's `<head>`: counts long tasks, keeps every resource's timing.
+const PROBE: &str = r#"<script>
+window.__longtasks = 0;
+performance.setResourceTimingBufferSize(100000);
+try {
+  new PerformanceObserver(function (list) { window.__longtasks += list.getEntries().length; })
+    .observe({ type: "longtask", buffered: true });
+} catch (e) {}
+</script>"#;
+
+/// What one load of one variant measured.
+#[derive(Default, Clone)]
+struct Load {
+    ready_ms: f64,
+    script_ms: f64,
+    task_ms: f64,
+    per_event_us: f64,
+    long_tasks: f64,
+    requests: f64,
+    /// From the script's arrival to the request for a wasm module, and its fetch.
+    wasm_wait_ms: f64,
+    wasm_fetch_ms: f64,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let root = spur_tests::repo_root();
+    let run = |what: &str, command: &mut Command| {
+        let status = command.status().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(status.success(), "{what} failed: {status}");
+    };
+    run(
+        "tracker-wasm/build.sh",
+        Command::new("bash").arg(root.join("tracker-wasm/build.sh")),
+    );
+    let peers = root.join("tests/benches/tracker");
+    if !peers.join("node_modules/posthog-js/package.json").exists()
+        || !peers
+            .join("node_modules/@plausible-analytics/tracker/package.json")
+            .exists()
+    {
+        run(
+            "npm ci (the peers' trackers)",
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&peers),
+        );
+    }
+    let read = |path: std::path::PathBuf| {
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let served: Vec<(&str, Vec<u8>)> = vec![
+        ("spur.js", read(root.join("tracker-wasm/pkg/spur.js"))),
+        ("spur.wasm", read(root.join("tracker-wasm/pkg/spur.wasm"))),
+        (
+            "peers/plausible.js",
+            read(peers.join("node_modules/@plausible-analytics/tracker/plausible.js")),
+        ),
+        (
+            "peers/posthog.js",
+            read(peers.join("node_modules/posthog-js/dist/array.js")),
+        ),
+    ];
+    let brotli = |bytes: &[u8]| {
+        let mut out = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).unwrap();
+        out.len()
+    };
+
+    // A thousand events a load from one address: no rate limits.
+    let server = Server::start_with(|settings| {
+        settings.rate_limit_ip = None;
+        settings.rate_limit_site = None;
+    })
+    .await;
+    let api = format!("http://{}", server.addr);
+    let demo = root.join("www/demo");
+    let index = String::from_utf8(read(demo.join("index.html"))).unwrap();
+    let spur_tag = r#"<script src="/spur.js" data-site="demo" async></script>"#;
+    assert!(
+        index.contains(spur_tag),
+        "the demo page embeds Spur as expected"
+    );
+    let mut pages = vec![Page::new(
+        "/blank.html",
+        "<!doctype html><title>blank</title>".into(),
+    )];
+    for (i, variant) in VARIANTS.iter().enumerate() {
+        let tags = format!("{PROBE}\n{}", variant.tags.replace("{api}", &api));
+        pages.push(Page::new(
+            &format!("/v{i}.html"),
+            index.replace(spur_tag, &tags),
+        ));
+    }
+    for (name, bytes) in &served {
+        let kind = if name.ends_with(".wasm") {
+            "application/wasm"
+        } else {
+            "text/javascript"
+        };
+        // spur.js and spur.wasm come with every Pages server.
+        if name.starts_with("peers/") {
+            pages.push(Page::file(&format!("/{name}"), kind, bytes.clone()));
+        }
+    }
+    for entry in std::fs::read_dir(&demo)
+        .unwrap()
+        .chain(std::fs::read_dir(demo.join("img")).unwrap())
+    {
+        let path = entry.unwrap().path();
+        let kind = match path.extension().and_then(|e| e.to_str()) {
+            Some("css") => "text/css",
+            Some("js") => "text/javascript",
+            Some("svg") => "image/svg+xml",
+            _ => continue,
+        };
+        let name = path
+            .strip_prefix(&demo)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        pages.push(Page::file(&format!("/{name}"), kind, read(path.clone())));
+    }
+    let pages = Pages::start(pages).await;
+    let browser = Browser::start().await;
+
+    let mut loads: Vec<Vec<Load>> = vec![Vec::new(); VARIANTS.len()];
+    // One warm-up round (the browser's caches and code caches), not counted.
+    for round in 0..=args.loads {
+        for (i, variant) in VARIANTS.iter().enumerate() {
+            let load = visit(&browser, &pages, i, variant, &args).await;
+            if round > 0 {
+                loads[i].push(load);
+            }
+        }
+        eprint!("\rloads: {round}/{}", args.loads);
+    }
+    eprintln!();
+
+    let spur_events = server.stored("demo");
+    let expected = args.loads.saturating_add(1) * args.events;
+    assert!(
+        spur_events >= expected,
+        "Spur's collector stored {spur_events} events, fewer than the {expected} captured"
+    );
+
+    let median = |values: Vec<f64>| {
+        let mut values = values;
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let figures: Vec<Load> = loads
+        .iter()
+        .map(|runs| Load {
+            ready_ms: median(runs.iter().map(|l| l.ready_ms).collect()),
+            script_ms: median(runs.iter().map(|l| l.script_ms).collect()),
+            task_ms: median(runs.iter().map(|l| l.task_ms).collect()),
+            per_event_us: median(runs.iter().map(|l| l.per_event_us).collect()),
+            long_tasks: runs.iter().map(|l| l.long_tasks).fold(0.0, f64::max),
+            requests: median(runs.iter().map(|l| l.requests).collect()),
+            wasm_wait_ms: median(runs.iter().map(|l| l.wasm_wait_ms).collect()),
+            wasm_fetch_ms: median(runs.iter().map(|l| l.wasm_fetch_ms).collect()),
+        })
+        .collect();
+    let chromium = browser.client.clone().capabilities().and_then(|c| {
+        c.get("browserVersion")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    });
+    println!(
+        "\nTracker on the demo shop's home page, headless Chromium {}, medians of {} loads, {} capture calls per load",
+        chromium.unwrap_or_default(),
+        args.loads,
+        args.events
+    );
+    println!(
+        "{:<18} {:>11} {:>9} {:>11} {:>11} {:>13} {:>11} {:>9}",
+        "",
+        "bytes (br)",
+        "ready ms",
+        "script ms",
+        "tasks ms",
+        "per event µs",
+        "long tasks",
+        "requests"
+    );
+    let baseline = figures[0].clone();
+    for (variant, figure) in VARIANTS.iter().zip(&figures) {
+        let bytes: usize = variant
+            .files
+            .iter()
+            .map(|f| brotli(&served.iter().find(|(n, _)| n == f).unwrap().1))
+            .sum();
+        let versus = |value: f64, base: f64| {
+            if variant.files.is_empty() {
+                format!("({value:.1})")
+            } else {
+                format!("{:+.1}", value - base)
+            }
+        };
+        println!(
+            "{:<18} {:>11} {:>9.1} {:>11} {:>11} {:>13.1} {:>11} {:>9}",
+            variant.name,
+            bytes,
+            figure.ready_ms,
+            versus(figure.script_ms, baseline.script_ms),
+            versus(figure.task_ms, baseline.task_ms),
+            figure.per_event_us,
+            figure.long_tasks,
+            figure.requests
+        );
+    }
+    let spur = &figures[1];
+    println!(
+        "Spur: the loader ran (and asked for the module) {:.1} ms after it arrived; the module was fetched in {:.1} ms",
+        spur.wasm_wait_ms, spur.wasm_fetch_ms
+    );
+    println!(
+        "script, tasks: the main thread's script and task time for the visit, minus the page without a tracker (whose own figures are in brackets); long tasks: the most in any load"
+    );
+    browser.close().await;
+}
+
+/// One visit of one variant: load, wait for ready, capture, settle, read the figures.
+async fn visit(
+    browser: &Browser,
+    pages: &Pages,
+    index: usize,
+    variant: &Variant,
+    args: &Args,
+) -> Load {
+    let client = &browser.client;
+    // The previous visit ends (its page hides and unloads) on a blank page; the
+    // metrics count from the new document on.
+    client.goto(&pages.url("/blank.html")).await.unwrap();
+    browser
+        .cdp("Performance.enable", serde_json::json!({}))
+        .await;
+    client
+        .goto(&pages.url(&format!("/v{index}.html")))
+        .await
+        .unwrap();
+    let ready = variant.ready;
+    eventually(
+        &format!("{} to be ready", variant.name),
+        Duration::from_secs(20),
+        || async move {
+            eval(
+                browser,
+                &format!("return performance.getEntriesByName({ready:?}).length > 0;"),
+            )
+            .await
+                == serde_json::json!(true)
+        },
+    )
+    .await;
+    // Runs of 100 calls, each in a task of its own; a run ends after the microtasks it
+    // queued (a promise callback queued after the calls runs after them), so the work a
+    // tracker defers to the end of the task counts too.
+    let per_call = browser
+        .client
+        .execute_async(
+            &format!(
+                "var done = arguments[arguments.length - 1], runs = [], n = 0;
+                 function run() {{
+                   var t = performance.now();
+                   for (var k = 0; k < 100; k++) window.__capture(n++);
+                   Promise.resolve().then(function () {{
+                     runs.push((performance.now() - t) * 1000 / 100);
+                     if (n < {events}) return setTimeout(run, 0);
+                     runs.sort(function (a, b) {{ return a - b; }});
+                     done(runs[Math.floor(runs.length / 2)]);
+                   }});
+                 }}
+                 run();",
+                events = args.events
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(args.settle)).await;
+    let after = busy_seconds(browser).await;
+    let page = eval(
+        browser,
+        &format!(
+            "var wasm = performance.getEntriesByType('resource').filter(function (r) {{
+               return /[.]wasm/.test(r.name);
+             }})[0];
+             var mark = performance.getEntriesByName('tracker:start')[0];
+             var start = mark ? mark.startTime : wasm.startTime;
+             var ready = performance.getEntriesByName({ready:?})[0].startTime;
+             var arrived = performance.getEntriesByType('resource').filter(function (r) {{
+               return /spur[.]js/.test(r.name);
+             }})[0];
+             var sent = performance.getEntriesByType('resource').filter(function (r) {{
+               return ['fetch', 'xmlhttprequest', 'beacon'].indexOf(r.initiatorType) >= 0;
+             }}).length;
+             return [ready - start, window.__longtasks, sent,
+                     wasm ? wasm.startTime - arrived.responseEnd : 0, wasm ? wasm.responseEnd - wasm.startTime : 0];"
+        ),
+    )
+    .await;
+    Load {
+        ready_ms: page[0].as_f64().unwrap(),
+        script_ms: after[0] * 1000.0,
+        task_ms: after[1] * 1000.0,
+        per_event_us: per_call.as_f64().unwrap(),
+        long_tasks: page[1].as_f64().unwrap(),
+        requests: page[2].as_f64().unwrap(),
+        wasm_wait_ms: page[3].as_f64().unwrap(),
+        wasm_fetch_ms: page[4].as_f64().unwrap(),
+    }
+}
+
+/// The renderer's main-thread script and task time so far, in seconds.
+async fn busy_seconds(browser: &Browser) -> [f64; 2] {
+    let metrics = browser
+        .cdp("Performance.getMetrics", serde_json::json!({}))
+        .await;
+    let metric = |name: &str| {
+        metrics["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .and_then(|m| m["value"].as_f64())
+            .unwrap_or_else(|| panic!("Performance.getMetrics has no {name}"))
+    };
+    [metric("ScriptDuration"), metric("TaskDuration")]
+}
