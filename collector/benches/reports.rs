@@ -90,7 +90,8 @@ fn pick(rng: &mut StdRng, weights: &[u32]) -> usize {
 }
 
 /// About `events` events of a coffee shop's visitors, in the order they happen per
-/// visitor; sent in batches as trackers would.
+/// visitor (page views, purchases, shares, rating widgets shown, answered and
+/// dismissed); sent in batches as trackers would.
 fn generate(events: usize, mut send: impl FnMut(Vec<Event>)) -> usize {
     let mut rng = StdRng::seed_from_u64(7);
     let mut made = 0;
@@ -157,6 +158,59 @@ fn generate(events: usize, mut send: impl FnMut(Vec<Event>)) -> usize {
                 made += 1;
                 if batch.len() == 20 {
                     send(std::mem::take(&mut batch));
+                }
+                // Rating widgets: a CSAT popover after a purchase, the NPS question on
+                // the orders page; shown, then answered (some with a comment) or
+                // dismissed.
+                let widget = match touchpoint {
+                    "purchase" => Some(("csat", "after-purchase", 5)),
+                    "/account/orders" if rng.random_range(0..2) == 0 => Some(("nps", "orders", 10)),
+                    _ => None,
+                };
+                if let Some((widget, at, top)) = widget.filter(|_| made + 2 <= events) {
+                    let answered = rng.random_range(0..10) < 6;
+                    let score = if widget == "nps" {
+                        pick(&mut rng, &[2, 1, 1, 2, 2, 3, 5, 10, 20, 30, 24])
+                    } else {
+                        1 + pick(&mut rng, &[5, 8, 15, 35, 37])
+                    }
+                    .min(top);
+                    let comment = [
+                        "",
+                        "fast delivery",
+                        "price is too high",
+                        "Lieferung war schnell",
+                        "great coffee, slow delivery",
+                    ][rng.random_range(0..5)];
+                    for outcome in ["shown", if answered { "answered" } else { "dismissed" }] {
+                        let props = if outcome == "answered" {
+                            format!(
+                                r#"{{"widget":"{widget}","outcome":"answered","score":{score},"comment":"{comment}"}}"#
+                            )
+                        } else {
+                            format!(r#"{{"widget":"{widget}","outcome":"{outcome}"}}"#)
+                        };
+                        ts += rng.random_range(1_000..20_000);
+                        batch.push(Event {
+                            site: SITE.into(),
+                            id: format!("{visitor:012x}{made:012x}"),
+                            visitor,
+                            ts,
+                            received_at: ts,
+                            kind: EventKind::Feedback,
+                            touchpoint: at.to_owned(),
+                            stage,
+                            url: "https://shop.example/checkout".to_owned(),
+                            referrer: None,
+                            utm: Utm::default(),
+                            props: Some(props),
+                            device,
+                        });
+                        made += 1;
+                        if batch.len() == 20 {
+                            send(std::mem::take(&mut batch));
+                        }
+                    }
                 }
                 first = false;
                 ts += rng.random_range(5_000..300_000);
@@ -284,6 +338,7 @@ fn main() -> anyhow::Result<()> {
             request(Kind::Channels, &[("model", "position")]),
         ),
         ("referrals", request(Kind::Referrals, &[])),
+        ("feedback", request(Kind::Feedback, &[])),
         (
             "visitor",
             request(Kind::Visitor, &[("id", "0000000000000001")]),

@@ -50,6 +50,11 @@ struct Args {
     /// Milliseconds the page is left alone after the calls, for the trackers' sends.
     #[arg(long, default_value_t = 3500)]
     settle: u64,
+    /// Also profiles Spur's capture calls (Chromium's sampling profiler, in one more
+    /// load), writes the profile to this file (open it in DevTools' Performance panel)
+    /// and prints the functions that took the most time.
+    #[arg(long)]
+    profile: Option<std::path::PathBuf>,
     /// `cargo bench` passes `--bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -247,7 +252,7 @@ async fn main() {
     // One warm-up round (the browser's caches and code caches), not counted.
     for round in 0..=args.loads {
         for (i, variant) in VARIANTS.iter().enumerate() {
-            let load = visit(&browser, &pages, i, variant, &args).await;
+            let (load, _) = visit(&browser, &pages, i, variant, &args, false).await;
             if round > 0 {
                 loads[i].push(load);
             }
@@ -337,17 +342,32 @@ async fn main() {
     println!(
         "script, tasks: the main thread's script and task time for the visit, minus the page without a tracker (whose own figures are in brackets); long tasks: the most in any load"
     );
+    if let Some(path) = &args.profile {
+        let (_, profile) = visit(&browser, &pages, 1, &VARIANTS[1], &args, true).await;
+        let profile = profile.expect("a profile");
+        std::fs::write(path, profile.to_string()).unwrap();
+        println!(
+            "\nSpur's capture calls, sampled every 50 µs (whole profile in {}):",
+            path.display()
+        );
+        for (function, share) in top_functions(&profile, 15) {
+            println!("{share:>6.1} %  {function}");
+        }
+    }
     browser.close().await;
 }
 
 /// One visit of one variant: load, wait for ready, capture, settle, read the figures.
+/// With `profiling`, the capture calls run under the sampling profiler, and the visit
+/// returns its profile instead of figures.
 async fn visit(
     browser: &Browser,
     pages: &Pages,
     index: usize,
     variant: &Variant,
     args: &Args,
-) -> Load {
+    profiling: bool,
+) -> (Load, Option<serde_json::Value>) {
     let client = &browser.client;
     // The previous visit ends (its page hides and unloads) on a blank page; the
     // metrics count from the new document on.
@@ -376,6 +396,16 @@ async fn visit(
     // Runs of 100 calls, each in a task of its own; a run ends after the microtasks it
     // queued (a promise callback queued after the calls runs after them), so the work a
     // tracker defers to the end of the task counts too.
+    if profiling {
+        browser.cdp("Profiler.enable", serde_json::json!({})).await;
+        browser
+            .cdp(
+                "Profiler.setSamplingInterval",
+                serde_json::json!({ "interval": 50 }),
+            )
+            .await;
+        browser.cdp("Profiler.start", serde_json::json!({})).await;
+    }
     let per_call = browser
         .client
         .execute_async(
@@ -399,6 +429,10 @@ async fn visit(
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(args.settle)).await;
+    if profiling {
+        let profile = browser.cdp("Profiler.stop", serde_json::json!({})).await;
+        return (Load::default(), Some(profile["profile"].clone()));
+    }
     let after = busy_seconds(browser).await;
     let page = eval(
         browser,
@@ -420,7 +454,7 @@ async fn visit(
         ),
     )
     .await;
-    Load {
+    let load = Load {
         ready_ms: page[0].as_f64().unwrap(),
         script_ms: after[0] * 1000.0,
         task_ms: after[1] * 1000.0,
@@ -429,7 +463,44 @@ async fn visit(
         requests: page[2].as_f64().unwrap(),
         wasm_wait_ms: page[3].as_f64().unwrap(),
         wasm_fetch_ms: page[4].as_f64().unwrap(),
+    };
+    (load, None)
+}
+
+/// The functions with the most self time in a `Profiler.stop` profile, with their
+/// share of the samples.
+fn top_functions(profile: &serde_json::Value, n: usize) -> Vec<(String, f64)> {
+    let nodes = profile["nodes"].as_array().unwrap();
+    let mut hits: std::collections::HashMap<String, u64> = Default::default();
+    let mut total = 0;
+    for node in nodes {
+        let frame = &node["callFrame"];
+        let name = match frame["functionName"].as_str() {
+            Some("") | None => "(anonymous)",
+            Some(name) => name,
+        };
+        let url = frame["url"].as_str().unwrap_or("");
+        let file = url.rsplit('/').next().unwrap_or("");
+        let key = if file.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{name} ({file})")
+        };
+        let count = node["hitCount"].as_u64().unwrap_or(0);
+        if !matches!(name, "(idle)" | "(program)" | "(garbage collector)") {
+            total += count;
+        }
+        *hits.entry(key).or_default() += count;
     }
+    let mut hits: Vec<(String, u64)> = hits
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("(idle)") && !k.starts_with("(program)"))
+        .collect();
+    hits.sort_by(|a, b| b.1.cmp(&a.1));
+    hits.into_iter()
+        .take(n)
+        .map(|(k, c)| (k, c as f64 * 100.0 / total.max(1) as f64))
+        .collect()
 }
 
 /// The renderer's main-thread script and task time so far, in seconds.
