@@ -496,7 +496,7 @@ fn top_functions(profile: &serde_json::Value, n: usize) -> Vec<(String, f64)> {
         .into_iter()
         .filter(|(k, _)| !k.starts_with("(idle)") && !k.starts_with("(program)"))
         .collect();
-    hits.sort_by(|a, b| b.1.cmp(&a.1));
+    hits.sort_by_key(|h| std::cmp::Reverse(h.1));
     hits.into_iter()
         .take(n)
         .map(|(k, c)| (k, c as f64 * 100.0 / total.max(1) as f64))

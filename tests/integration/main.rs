@@ -6,6 +6,7 @@ mod browser;
 mod crash;
 mod dashboard;
 mod delivery;
+mod dropin;
 mod feedback;
 mod golden;
 mod hostile;

@@ -24,7 +24,8 @@ pub struct Accepted {
     duplicates: usize,
     /// Events refused by validation; the others were stored.
     rejected: Vec<RejectedEvent>,
-    /// Set when the whole batch was dropped on purpose, e.g. `"bot"`.
+    /// Set when the whole batch was dropped on purpose: `"bot"`, or `"not_kept"` for
+    /// another tool's event Spur does not keep (see *Drop-in ingestion*).
     #[serde(skip_serializing_if = "Option::is_none")]
     ignored: Option<&'static str>,
 }
@@ -63,13 +64,126 @@ pub async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    accept(app, peer, headers, body, |body, _| {
+        ingest::parse(body).map(Some)
+    })
+    .await
+}
+
+/// Plausible's `POST /api/event` (see [`ingest::compat`]).
+#[utoipa::path(
+    post,
+    path = "/api/event",
+    tag = "ingest",
+    request_body(
+        content = serde_json::Value,
+        content_type = "text/plain",
+        description = "A Plausible event as its script sends it (see the README's *Drop-in ingestion* for the mapping)"
+    ),
+    responses(
+        (status = 202, description = "Taken, as for `/api/v1/events`; `ignored: not_kept` for events Spur does not keep", body = Accepted),
+        (status = 400, description = "`malformed_body`: not an event of that shape", body = super::error::Body),
+        (status = 403, description = "`origin_not_allowed`", body = super::error::Body),
+        (status = 415, description = "`unsupported_media_type`, `unsupported_encoding`", body = super::error::Body),
+        (status = 422, description = "`unknown_site`, `invalid_batch`, `invalid_event`", body = super::error::Body),
+        (status = 429, description = "`rate_limited`", body = super::error::Body),
+        (status = 503, description = "`queue_full`, `shutting_down`", body = super::error::Body),
+    )
+)]
+pub async fn plausible(
+    State(app): State<AppState>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    accept(app, peer, headers, body, |body, app| {
+        ingest::compat::plausible(body, now_ms(), |d| app.sites.get(d).is_some())
+    })
+    .await
+}
+
+/// Umami's `POST /api/send` (see [`ingest::compat`]).
+#[utoipa::path(
+    post,
+    path = "/api/send",
+    tag = "ingest",
+    request_body(
+        content = serde_json::Value,
+        content_type = "application/json",
+        description = "An Umami call (`{type, payload}`) as its script sends it (see the README's *Drop-in ingestion* for the mapping)"
+    ),
+    responses(
+        (status = 202, description = "Taken, as for `/api/v1/events`; `ignored: not_kept` for events Spur does not keep", body = Accepted),
+        (status = 400, description = "`malformed_body`: not an event of that shape", body = super::error::Body),
+        (status = 403, description = "`origin_not_allowed`", body = super::error::Body),
+        (status = 415, description = "`unsupported_media_type`, `unsupported_encoding`", body = super::error::Body),
+        (status = 422, description = "`unknown_site`, `invalid_batch`, `invalid_event`", body = super::error::Body),
+        (status = 429, description = "`rate_limited`", body = super::error::Body),
+        (status = 503, description = "`queue_full`, `shutting_down`", body = super::error::Body),
+    )
+)]
+pub async fn umami_send(
+    State(app): State<AppState>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    accept(app, peer, headers, body, |body, _| {
+        ingest::compat::umami(body, now_ms())
+    })
+    .await
+}
+
+/// Umami's `POST /api/batch` (see [`ingest::compat`]).
+#[utoipa::path(
+    post,
+    path = "/api/batch",
+    tag = "ingest",
+    request_body(
+        content = serde_json::Value,
+        content_type = "application/json",
+        description = "An array of Umami calls for one website (see the README's *Drop-in ingestion* for the mapping)"
+    ),
+    responses(
+        (status = 202, description = "Taken, as for `/api/v1/events`; `ignored: not_kept` for events Spur does not keep", body = Accepted),
+        (status = 400, description = "`malformed_body`: not an event of that shape", body = super::error::Body),
+        (status = 403, description = "`origin_not_allowed`", body = super::error::Body),
+        (status = 415, description = "`unsupported_media_type`, `unsupported_encoding`", body = super::error::Body),
+        (status = 422, description = "`unknown_site`, `invalid_batch`, `invalid_event`", body = super::error::Body),
+        (status = 429, description = "`rate_limited`", body = super::error::Body),
+        (status = 503, description = "`queue_full`, `shutting_down`", body = super::error::Body),
+    )
+)]
+pub async fn umami_batch(
+    State(app): State<AppState>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    accept(app, peer, headers, body, |body, _| {
+        ingest::compat::umami_batch(body, now_ms())
+    })
+    .await
+}
+
+/// A body in one of the accepted shapes, turned into a batch by `parse` (`None`: an
+/// event that is not kept), then the same path for all.
+type Parse = fn(&[u8], &AppState) -> Result<Option<ingest::wire::Batch>, ingest::IngestError>;
+
+async fn accept(
+    app: AppState,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    parse: Parse,
+) -> Response {
     let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
     let ip = if app.behind_proxy {
         forwarded_for(&headers).unwrap_or(peer)
     } else {
         peer
     };
-    match ingest(&app, ip, &headers, body).await {
+    match ingest(&app, ip, &headers, body, parse).await {
         Ok(accepted) => (StatusCode::ACCEPTED, Json(accepted)).into_response(),
         Err(error) => {
             app.metrics.refused(error.code());
@@ -83,6 +197,7 @@ async fn ingest(
     ip: IpAddr,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
+    parse: Parse,
 ) -> Result<Accepted, ApiError> {
     // Cheap refusals first: a flood must cost as little as possible.
     app.rate_limits
@@ -93,7 +208,14 @@ async fn ingest(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge(ingest::MAX_BODY_BYTES),
         _ => ApiError::Ingest(ingest::IngestError::Malformed(rejection.body_text())),
     })?;
-    let batch = ingest::parse(&body)?;
+    let Some(batch) = parse(&body, app)? else {
+        return Ok(Accepted {
+            accepted: 0,
+            duplicates: 0,
+            rejected: Vec::new(),
+            ignored: Some("not_kept"),
+        });
+    };
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let site = app.sites.get(&batch.site);
     ingest::check_batch(&batch, site.as_deref(), origin)?;

@@ -102,6 +102,10 @@ pub fn router(state: AppState) -> Router {
         .max_age(std::time::Duration::from_secs(24 * 3600));
     let ingest = Router::new()
         .route("/api/v1/events", post(events::post))
+        // Drop-in ingestion: other tools' scripts pointed at Spur.
+        .route("/api/event", post(events::plausible))
+        .route("/api/send", post(events::umami_send))
+        .route("/api/batch", post(events::umami_batch))
         .layer(DefaultBodyLimit::max(crate::ingest::MAX_BODY_BYTES))
         .layer(ingest_cors);
 

@@ -17,6 +17,9 @@ use crate::privacy;
     ),
     paths(
         events::post,
+        events::plausible,
+        events::umami_send,
+        events::umami_batch,
         reports::report,
         visitors::export,
         visitors::delete,

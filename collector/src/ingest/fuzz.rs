@@ -53,7 +53,12 @@ fn assert_invariants(event: &Event) {
 
 /// Runs a body through the whole ingest path the HTTP handler takes.
 fn ingest(body: &[u8]) {
-    let Ok(batch) = parse(body) else { return };
+    take(parse(body).map(Some));
+}
+
+/// What the handler does with a parsed batch (of any shape).
+fn take(parsed: Result<Option<wire::Batch>, IngestError>) {
+    let Ok(Some(batch)) = parsed else { return };
     let site = site();
     // As the handler does: the site must be known (only `demo` is).
     let known = (batch.site == site.id).then_some(&site);
@@ -101,6 +106,30 @@ fn valid_batch() -> Value {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn other_tools_shapes_with_one_field_replaced_keep_every_invariant(
+        field in prop::sample::select(vec![
+            "n", "u", "d", "r", "p", "$", "name", "url", "domain", "referrer", "props", "revenue",
+        ]),
+        value in any_json(),
+        umami_field in prop::sample::select(vec![
+            "website", "hostname", "url", "referrer", "name", "data", "timestamp",
+        ]),
+        umami_value in any_json(),
+        bytes in prop::collection::vec(any::<u8>(), 0..512),
+    ) {
+        let mut plausible = json!({"n": "pageview", "u": "https://shop.example/", "d": "demo"});
+        plausible[field] = value;
+        take(compat::plausible(plausible.to_string().as_bytes(), RECEIVED_AT, |d| d == "demo"));
+        let mut umami = json!({"type": "event", "payload": {"website": "demo", "hostname": "shop.example", "url": "/"}});
+        umami["payload"][umami_field] = umami_value;
+        take(compat::umami(umami.to_string().as_bytes(), RECEIVED_AT));
+        take(compat::umami_batch(json!([umami, umami]).to_string().as_bytes(), RECEIVED_AT));
+        take(compat::plausible(&bytes, RECEIVED_AT, |_| true));
+        take(compat::umami(&bytes, RECEIVED_AT));
+        take(compat::umami_batch(&bytes, RECEIVED_AT));
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..2048)) {

@@ -12,6 +12,7 @@
 //! timestamp is on the collector's clock (client skew removed with the batch's
 //! `sent_at`); a batch names a known site and holds 1..=[`MAX_EVENTS`] events.
 
+pub mod compat;
 pub mod wire;
 
 use crate::event::{Device, Event, EventKind, Stage, Utm};
@@ -194,7 +195,8 @@ fn event_from_wire(
     if lead > MAX_EVENT_LEAD_MS {
         return Err(("ts", "lies after the batch's sent_at"));
     }
-    if -lead > MAX_EVENT_AGE_MS {
+    // (Not `-lead`: a `ts` of i64::MIN makes `lead` i64::MIN, which has no negation.)
+    if lead < -MAX_EVENT_AGE_MS {
         return Err(("ts", "is more than 7 days older than the batch's sent_at"));
     }
     let kind = EventKind::parse(&event.kind)

@@ -283,3 +283,13 @@ fn feedback_events_carry_a_checked_answer() {
         "string values must be at most 256 characters (a feedback comment 1000)"
     );
 }
+
+#[test]
+fn times_at_the_ends_of_the_integers_are_refused_not_overflowed() {
+    // A `ts` of i64::MIN once made the age check negate i64::MIN (a panic in debug
+    // builds; in release the wrapped value let the event through).
+    for (ts, field) in [(i64::MIN, "ts"), (i64::MAX, "ts"), (i64::MIN + 1, "ts")] {
+        let rejected = rejection(&golden_with("ts", &ts.to_string()));
+        assert_eq!((rejected.index, rejected.field), (0, field), "ts {ts}");
+    }
+}
