@@ -1,9 +1,13 @@
 //! Drop-in ingestion: events in Plausible's and Umami's shapes, as their scripts send
 //! them, end up in Spur's reports; what those tools' bodies get wrong is refused clearly.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::Request;
-use spur_tests::{Reply, Server, today};
+use spur_tests::browser::{Browser, until};
+use spur_tests::pages::{Page, Pages};
+use spur_tests::{Reply, Server, repo_root, today};
 
 async fn post(server: &Server, path: &str, user_agent: &str, body: &str) -> Reply {
     let content_type = if path == "/api/event" {
@@ -174,4 +178,71 @@ async fn what_is_not_kept_and_what_is_refused() {
         );
     }
     assert_eq!(server.stored("demo"), 0);
+}
+
+/// Plausible's own npm module (pinned by `tests/fixtures/peers/package-lock.json`,
+/// installed there on first use).
+fn plausible_module() -> Vec<u8> {
+    let dir = repo_root().join("tests/fixtures/peers");
+    let module = dir.join("node_modules/@plausible-analytics/tracker/plausible.js");
+    if !module.exists() {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm runs");
+        assert!(status.success(), "npm ci in {}", dir.display());
+    }
+    std::fs::read(&module).unwrap()
+}
+
+#[tokio::test]
+async fn plausibles_own_script_pointed_at_spur_delivers() {
+    let server = Server::start().await;
+    let api = format!("http://{}", server.addr);
+    let page = Page::new(
+        "/shop.html",
+        format!(
+            r#"<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>
+<script type="module">
+import {{ init, track }} from "/plausible.js";
+init({{ domain: "demo", endpoint: "{api}/api/event", captureOnLocalhost: true, logging: false }});
+setTimeout(function () {{
+  track("Purchase", {{ props: {{ plan: "box" }}, revenue: {{ amount: 49.9, currency: "EUR" }} }});
+}}, 50);
+</script></body></html>"#
+        ),
+    );
+    let module = Page::file("/plausible.js", "text/javascript", plausible_module());
+    let pages = Pages::start(vec![page, module]).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&pages.url("/shop.html")).await.unwrap();
+    until(
+        "Plausible's two events to be stored",
+        Duration::from_secs(15),
+        || server.stored("demo") >= 2,
+    )
+    .await;
+    let touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
+    assert_eq!(touches.len(), 2, "{touches:?}");
+    let url = pages.url("/shop.html");
+    let view = touches
+        .iter()
+        .find(|t| t.kind == spur::event::EventKind::Pageview)
+        .unwrap();
+    assert_eq!(
+        (view.url.as_str(), view.touchpoint.as_str()),
+        (url.as_str(), "/shop.html")
+    );
+    let purchase = touches.iter().find(|t| t.touchpoint == "Purchase").unwrap();
+    assert_eq!(purchase.revenue, Some(49.9));
+    assert!(
+        purchase
+            .props
+            .as_deref()
+            .unwrap()
+            .contains(r#""plan":"box""#),
+        "{purchase:?}"
+    );
+    browser.close().await;
 }

@@ -191,6 +191,18 @@ impl Tally {
         counts[usize::from(score)] += 1;
     }
 
+    /// Adds another tally's counts to this one.
+    pub fn merge(&mut self, other: &Tally) {
+        for (into, from) in self.0.iter_mut().zip(&other.0) {
+            if into.len() < from.len() {
+                into.resize(from.len(), 0);
+            }
+            for (a, b) in into.iter_mut().zip(from) {
+                *a += b;
+            }
+        }
+    }
+
     pub fn scores(&self) -> Scores {
         let of = |w: Widget| {
             let counts = &self.0[w as usize];
@@ -246,81 +258,176 @@ impl Tally {
     }
 }
 
+/// What [`feedback`] counts, per part of the visitors.
+struct Counts<'t> {
+    widgets: BTreeMap<(Widget, Label), [u64; 3]>,
+    overall: Tally,
+    by_touchpoint: BTreeMap<Label, Tally>,
+    by_stage: BTreeMap<Stage, Tally>,
+    by_channel: BTreeMap<Channel, Tally>,
+    by_day: BTreeMap<i64, Tally>,
+    /// Every comment in the band asked for, with its touchpoint's label.
+    comments: Vec<(&'t Rating, Label)>,
+    /// Paths before low (0) and high (1) answers.
+    paths: [BTreeMap<Vec<Label>, u64>; 2],
+    passed: [Vec<u64>; 2],
+    answers_in: [u64; 2],
+}
+
+impl<'t> Counts<'t> {
+    fn new(labels: usize) -> Counts<'t> {
+        Counts {
+            widgets: BTreeMap::new(),
+            overall: Tally::default(),
+            by_touchpoint: BTreeMap::new(),
+            by_stage: BTreeMap::new(),
+            by_channel: BTreeMap::new(),
+            by_day: BTreeMap::new(),
+            comments: Vec::new(),
+            paths: Default::default(),
+            passed: [vec![0; labels], vec![0; labels]],
+            answers_in: [0; 2],
+        }
+    }
+
+    /// Adds the counts of the next part of the visitors (in visitor order).
+    fn merge(&mut self, next: Counts<'t>) {
+        fn tallies<K: Ord>(into: &mut BTreeMap<K, Tally>, from: BTreeMap<K, Tally>) {
+            for (key, tally) in from {
+                into.entry(key).or_default().merge(&tally);
+            }
+        }
+        let Counts {
+            widgets,
+            overall,
+            by_touchpoint,
+            by_stage,
+            by_channel,
+            by_day,
+            comments,
+            paths,
+            passed,
+            answers_in,
+        } = next;
+        for (key, counts) in widgets {
+            let into = self.widgets.entry(key).or_default();
+            for (a, b) in into.iter_mut().zip(counts) {
+                *a += b;
+            }
+        }
+        self.overall.merge(&overall);
+        tallies(&mut self.by_touchpoint, by_touchpoint);
+        tallies(&mut self.by_stage, by_stage);
+        tallies(&mut self.by_channel, by_channel);
+        tallies(&mut self.by_day, by_day);
+        self.comments.extend(comments);
+        for (side, paths) in paths.into_iter().enumerate() {
+            for (path, n) in paths {
+                *self.paths[side].entry(path).or_default() += n;
+            }
+        }
+        super::paths::add_counts(&mut self.passed, &passed);
+        for (a, b) in self.answers_in.iter_mut().zip(answers_in) {
+            *a += b;
+        }
+    }
+}
+
 pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
     let table = journeys.table();
-    let mut widgets: BTreeMap<(Widget, Label), [u64; 3]> = BTreeMap::new();
-    let mut overall = Tally::default();
-    let mut by_touchpoint: BTreeMap<Label, Tally> = BTreeMap::new();
-    let mut by_stage: BTreeMap<Stage, Tally> = BTreeMap::new();
-    let mut by_channel: BTreeMap<Channel, Tally> = BTreeMap::new();
-    let mut by_day: BTreeMap<i64, Tally> = BTreeMap::new();
-    // (ts, rating) of every comment in the band asked for.
-    let mut comments: Vec<(&Rating, Label)> = Vec::new();
-    let mut paths: [BTreeMap<Vec<Label>, u64>; 2] = Default::default();
-    let mut passed: [Vec<u64>; 2] = [
-        vec![0; journeys.labels_len()],
-        vec![0; journeys.labels_len()],
-    ];
-    let mut answers_in = [0u64; 2];
-    journeys.for_each_visitor(|visitor| {
-        for session in visitor.sessions() {
-            for rating in session.ratings {
-                if options.widget.is_some_and(|w| w != rating.widget) {
-                    continue;
-                }
-                let label = journeys.label_of(rating.touchpoint);
-                let counts = widgets.entry((rating.widget, label)).or_default();
-                counts[rating.outcome as usize] += 1;
-                let Some(score) = rating.score else { continue };
-                overall.add(rating.widget, score);
-                by_touchpoint
-                    .entry(label)
-                    .or_default()
-                    .add(rating.widget, score);
-                // Its own stage, else the stage of the session's last staged touch before it.
-                let stage = rating.stage.or_else(|| {
-                    session
+    let parts = journeys.fold_visitors(
+        || Counts::new(journeys.labels_len()),
+        |counts, visitor| {
+            let Counts {
+                widgets,
+                overall,
+                by_touchpoint,
+                by_stage,
+                by_channel,
+                by_day,
+                comments,
+                paths,
+                passed,
+                answers_in,
+            } = counts;
+            for session in visitor.sessions() {
+                for rating in session.ratings {
+                    if options.widget.is_some_and(|w| w != rating.widget) {
+                        continue;
+                    }
+                    let label = journeys.label_of(rating.touchpoint);
+                    let counts = widgets.entry((rating.widget, label)).or_default();
+                    counts[rating.outcome as usize] += 1;
+                    let Some(score) = rating.score else { continue };
+                    overall.add(rating.widget, score);
+                    by_touchpoint
+                        .entry(label)
+                        .or_default()
+                        .add(rating.widget, score);
+                    // Its own stage, else the stage of the session's last staged touch before it.
+                    let stage = rating.stage.or_else(|| {
+                        session
+                            .touches
+                            .iter()
+                            .take_while(|t| t.ts <= rating.ts)
+                            .filter_map(|t| t.stage)
+                            .last()
+                    });
+                    if let Some(stage) = stage {
+                        by_stage.entry(stage).or_default().add(rating.widget, score);
+                    }
+                    by_channel
+                        .entry(session.channel)
+                        .or_default()
+                        .add(rating.widget, score);
+                    by_day
+                        .entry(rating.ts.div_euclid(86_400_000))
+                        .or_default()
+                        .add(rating.widget, score);
+                    let band = rating.widget.band(score);
+                    if rating.comment.is_some() && options.band.is_none_or(|b| b == band) {
+                        comments.push((rating, label));
+                    }
+                    let side = match band {
+                        Band::Low => 0,
+                        Band::High => 1,
+                        Band::Mid => continue,
+                    };
+                    answers_in[side] += 1;
+                    let before = session
                         .touches
                         .iter()
                         .take_while(|t| t.ts <= rating.ts)
-                        .filter_map(|t| t.stage)
-                        .last()
-                });
-                if let Some(stage) = stage {
-                    by_stage.entry(stage).or_default().add(rating.widget, score);
+                        .count();
+                    let path = collapse(session.labels[..before].iter().copied());
+                    let distinct: BTreeSet<Label> = path.iter().copied().collect();
+                    for label in distinct {
+                        passed[side][label.index()] += 1;
+                    }
+                    *paths[side].entry(path).or_default() += 1;
                 }
-                by_channel
-                    .entry(session.channel)
-                    .or_default()
-                    .add(rating.widget, score);
-                by_day
-                    .entry(rating.ts.div_euclid(86_400_000))
-                    .or_default()
-                    .add(rating.widget, score);
-                let band = rating.widget.band(score);
-                if rating.comment.is_some() && options.band.is_none_or(|b| b == band) {
-                    comments.push((rating, label));
-                }
-                let side = match band {
-                    Band::Low => 0,
-                    Band::High => 1,
-                    Band::Mid => continue,
-                };
-                answers_in[side] += 1;
-                let before = session
-                    .touches
-                    .iter()
-                    .take_while(|t| t.ts <= rating.ts)
-                    .count();
-                let path = collapse(session.labels[..before].iter().copied());
-                let distinct: BTreeSet<Label> = path.iter().copied().collect();
-                for label in distinct {
-                    passed[side][label.index()] += 1;
-                }
-                *paths[side].entry(path).or_default() += 1;
             }
-        }
-    });
+        },
+    );
+    let mut parts = parts.into_iter();
+    let mut all = parts
+        .next()
+        .unwrap_or_else(|| Counts::new(journeys.labels_len()));
+    for part in parts {
+        all.merge(part);
+    }
+    let Counts {
+        widgets,
+        overall,
+        by_touchpoint,
+        by_stage,
+        by_channel,
+        by_day,
+        mut comments,
+        paths,
+        passed,
+        answers_in,
+    } = all;
     let keyed = |key: String, tally: &Tally| Keyed {
         key,
         scores: tally.scores(),
@@ -629,6 +736,22 @@ mod tests {
         let table = Table::of(fixture());
         let journeys = prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN));
         feedback(&journeys, &options)
+    }
+
+    #[test]
+    fn the_figures_do_not_depend_on_how_the_visitors_are_cut() {
+        let table = Table::of(fixture());
+        let whole = feedback(
+            &prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN)),
+            &all(),
+        );
+        assert!(whole.comments.total > 1 && whole.overall.nps.is_some());
+        for parts in 2..=5 {
+            assert!(table.parts(parts).len() > 1, "the fixture is cut");
+            let journeys =
+                prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN)).split_into(parts);
+            assert_eq!(feedback(&journeys, &all()), whole, "{parts} parts");
+        }
     }
 
     fn all() -> Options {

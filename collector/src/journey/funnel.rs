@@ -48,28 +48,47 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
     // A step nobody took matches no touch.
     let wanted: Vec<Option<Label>> = steps.iter().map(|s| journeys.label_named(s)).collect();
     if wanted[0].is_some() {
-        journeys.for_each_visitor(|visitor| {
-            let (touches, labels) = (visitor.touches(), visitor.labels());
-            let Some(matched) = best_attempt(touches, labels, &wanted, window_ms) else {
-                return;
-            };
-            let level = matched.len();
-            for i in 0..level {
-                reached[i] += 1;
-                if i > 0 {
-                    gaps[i].push(touches[matched[i]].ts - touches[matched[i - 1]].ts);
+        let parts = journeys.fold_visitors(
+            || {
+                (
+                    vec![0u64; n],
+                    vec![Vec::<i64>::new(); n],
+                    vec![vec![0u64; journeys.labels_len()]; n],
+                    vec![0u64; n],
+                )
+            },
+            |(reached, gaps, next, next_exit), visitor| {
+                let (touches, labels) = (visitor.touches(), visitor.labels());
+                let Some(matched) = best_attempt(touches, labels, &wanted, window_ms) else {
+                    return;
+                };
+                let level = matched.len();
+                for i in 0..level {
+                    reached[i] += 1;
+                    if i > 0 {
+                        gaps[i].push(touches[matched[i]].ts - touches[matched[i - 1]].ts);
+                    }
                 }
-            }
-            if level < n {
-                // Dropped after step `level - 1`: where did they go next?
-                let at = matched[level - 1];
-                let here = labels[at];
-                match labels[at + 1..].iter().find(|l| **l != here) {
-                    Some(went) => next[level - 1][went.index()] += 1,
-                    None => next_exit[level - 1] += 1,
+                if level < n {
+                    // Dropped after step `level - 1`: where did they go next?
+                    let at = matched[level - 1];
+                    let here = labels[at];
+                    match labels[at + 1..].iter().find(|l| **l != here) {
+                        Some(went) => next[level - 1][went.index()] += 1,
+                        None => next_exit[level - 1] += 1,
+                    }
                 }
+            },
+        );
+        // In visitor order, so the gaps are as one pass would have them.
+        for (part_reached, part_gaps, part_next, part_exit) in parts {
+            super::paths::add_counts(std::slice::from_mut(&mut reached), &[part_reached]);
+            super::paths::add_counts(&mut next, &part_next);
+            super::paths::add_counts(std::slice::from_mut(&mut next_exit), &[part_exit]);
+            for (gaps, part) in gaps.iter_mut().zip(part_gaps) {
+                gaps.extend(part);
             }
-        });
+        }
     }
     let first = reached.first().copied().unwrap_or(0);
     FunnelResult {

@@ -34,6 +34,10 @@ use std::ops::Range;
 use serde::Serialize;
 
 pub use channel::Channel;
+
+/// Tables with fewer rows are read by one thread: below this, starting threads costs
+/// more than it saves.
+const PARALLEL_FROM_ROWS: usize = 200_000;
 pub use sessions::DEFAULT_SESSION_GAP_MS;
 pub use table::{Rating, Row, Table, Text};
 
@@ -184,6 +188,9 @@ pub struct Journeys<'a> {
     names: Vec<String>,
     goal: Option<Label>,
     pub rules: Rules,
+    /// How many parts [`Journeys::fold_visitors`] cuts the visitors into; `None`: one
+    /// per core for a large table, else one.
+    parts: Option<usize>,
 }
 
 /// One visitor's sessions that pass the filters: their touches in (ts, id) order, split
@@ -275,11 +282,70 @@ impl<'a> Journeys<'a> {
             names,
             goal,
             rules,
+            parts: None,
         }
     }
 
+    /// Cuts the visitors into `n` parts (at most) whatever the table's size: for tests
+    /// that reports do not depend on the cut.
+    #[cfg(test)]
+    pub(crate) fn split_into(mut self, n: usize) -> Journeys<'a> {
+        self.parts = Some(n);
+        self
+    }
+
     /// Calls `f` for every visitor with a session that passes the filters, by visitor id.
-    pub fn for_each_visitor(&self, mut f: impl FnMut(&Visitor<'a>)) {
+    pub fn for_each_visitor(&self, f: impl FnMut(&Visitor<'a>)) {
+        self.visit(self.table.rows(), self.table.ratings(), f);
+    }
+
+    /// Like [`Journeys::for_each_visitor`], split over the machine's cores: the visitors
+    /// are cut into parts (in id order), each part folds into a state of its own from
+    /// `init`, and the states come back in visitor order, for the caller to merge. A small
+    /// table is one part.
+    pub fn fold_visitors<S: Send>(
+        &self,
+        init: impl Fn() -> S + Sync,
+        fold: impl Fn(&mut S, &Visitor<'a>) + Sync,
+    ) -> Vec<S> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let parts = self.table.parts(self.parts.unwrap_or(
+            if self.table.rows().size_hint().0 < PARALLEL_FROM_ROWS {
+                1
+            } else {
+                threads
+            },
+        ));
+        let run = |part: &table::Part| {
+            let (rows, ratings) = self.table.part(part);
+            let mut state = init();
+            self.visit(rows, ratings, |v| fold(&mut state, v));
+            state
+        };
+        if parts.len() == 1 {
+            return vec![run(&parts[0])];
+        }
+        std::thread::scope(|scope| {
+            let running: Vec<_> = parts[1..]
+                .iter()
+                .map(|part| scope.spawn(move || run(part)))
+                .collect();
+            let mut states = vec![run(&parts[0])];
+            states.extend(
+                running
+                    .into_iter()
+                    .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+            );
+            states
+        })
+    }
+
+    fn visit(
+        &self,
+        rows: impl Iterator<Item = &'a Row>,
+        ratings: &'a [Rating],
+        mut f: impl FnMut(&Visitor<'a>),
+    ) {
         let filters = &self.rules.filters;
         let segment = filters.segment.as_deref().map(|s| self.label_named(s));
         let touchpoint = filters.touchpoint.as_deref().map(|t| self.label_named(t));
@@ -287,12 +353,10 @@ impl<'a> Journeys<'a> {
             // Nobody did what does not occur.
             return;
         }
-        let mut rows = self
-            .table
-            .rows()
+        let mut rows = rows
             .filter(|r| self.range.contains(&r.ts) && filters.device.is_none_or(|d| r.device == d))
             .peekable();
-        let mut ratings = self.table.ratings().iter().peekable();
+        let mut ratings = ratings.iter().peekable();
         let mut pending: Vec<&Rating> = Vec::new();
         let mut v = Visitor::default();
         while let Some(first) = rows.next() {

@@ -42,20 +42,26 @@ pub struct OtherPaths {
 
 /// The most frequent paths, most frequent first (ties: by path).
 pub fn paths(journeys: &Journeys, unit: Unit, limit: usize) -> PathsResult {
-    let mut counts = PathCounts::default();
-    let mut joined = Vec::new();
-    journeys.for_each_visitor(|visitor| match unit {
-        Unit::Session => visitor.sessions().for_each(|s| counts.add(s.path)),
-        Unit::Visitor => {
-            joined.clear();
-            for label in visitor.sessions().flat_map(|s| s.path) {
-                if joined.last() != Some(label) {
-                    joined.push(*label);
+    let parts = journeys.fold_visitors(
+        || (PathCounts::default(), Vec::new()),
+        |(counts, joined), visitor| match unit {
+            Unit::Session => visitor.sessions().for_each(|s| counts.add(s.path, 1)),
+            Unit::Visitor => {
+                joined.clear();
+                for label in visitor.sessions().flat_map(|s| s.path) {
+                    if joined.last() != Some(label) {
+                        joined.push(*label);
+                    }
                 }
+                counts.add(joined, 1);
             }
-            counts.add(&joined);
-        }
-    });
+        },
+    );
+    let counts = parts
+        .into_iter()
+        .map(|(counts, _)| counts)
+        .reduce(PathCounts::merge)
+        .unwrap_or_default();
     let (top, other) = counts.top(limit, |a, b| {
         let names = |p: &[Label]| -> Vec<&str> {
             p.iter().map(|l| journeys.name(*l)).chain([EXIT]).collect()
@@ -82,6 +88,15 @@ pub fn paths(journeys: &Journeys, unit: Unit, limit: usize) -> PathsResult {
     }
 }
 
+/// Adds `from` into `into`, row by row (rows of equal lengths).
+pub(crate) fn add_counts(into: &mut [Vec<u64>], from: &[Vec<u64>]) {
+    for (into, from) in into.iter_mut().zip(from) {
+        for (a, b) in into.iter_mut().zip(from) {
+            *a += b;
+        }
+    }
+}
+
 /// Counts of distinct label sequences, kept in one arena: no allocation per path.
 #[derive(Default)]
 struct PathCounts {
@@ -92,23 +107,36 @@ struct PathCounts {
 }
 
 impl PathCounts {
-    fn add(&mut self, path: &[Label]) {
+    fn add(&mut self, path: &[Label], n: u64) {
         let hash = self.hasher.hash_one(path);
         let labels = &mut self.labels;
         if let Some(entry) = self
             .table
             .find_mut(hash, |&(at, len, _)| &labels[at..at + len] == path)
         {
-            entry.2 += 1;
+            entry.2 += n;
             return;
         }
         let at = labels.len();
         labels.extend_from_slice(path);
         let hasher = &self.hasher;
         self.table
-            .insert_unique(hash, (at, path.len(), 1), |&(at, len, _)| {
+            .insert_unique(hash, (at, path.len(), n), |&(at, len, _)| {
                 hasher.hash_one(&labels[at..at + len])
             });
+    }
+
+    /// The counts of both (the larger one absorbs the smaller).
+    fn merge(self, other: PathCounts) -> PathCounts {
+        let (mut into, from) = if self.table.len() >= other.table.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        for &(at, len, n) in &from.table {
+            into.add(&from.labels[at..at + len], n);
+        }
+        into
     }
 
     /// The `k` paths with the highest counts, highest first, ties in `order`, and what
@@ -180,27 +208,41 @@ pub fn explore(
     let mut ends = vec![0u64; steps];
     let mut sessions = 0;
     if let Some(start) = journeys.label_named(start) {
-        journeys.for_each_visitor(|visitor| {
-            for session in visitor.sessions() {
-                let path = session.path;
-                let anchor = match direction {
-                    Direction::Forward => path.iter().position(|l| *l == start),
-                    Direction::Backward => path.iter().rposition(|l| *l == start),
-                };
-                let Some(anchor) = anchor else { continue };
-                sessions += 1;
-                for k in 1..=steps {
-                    let at = match direction {
-                        Direction::Forward => path.get(anchor + k),
-                        Direction::Backward => anchor.checked_sub(k).and_then(|i| path.get(i)),
+        let parts = journeys.fold_visitors(
+            || {
+                (
+                    vec![vec![0u64; journeys.labels_len()]; steps],
+                    vec![0u64; steps],
+                    0u64,
+                )
+            },
+            |(per_step, ends, sessions), visitor| {
+                for session in visitor.sessions() {
+                    let path = session.path;
+                    let anchor = match direction {
+                        Direction::Forward => path.iter().position(|l| *l == start),
+                        Direction::Backward => path.iter().rposition(|l| *l == start),
                     };
-                    match at {
-                        Some(label) => per_step[k - 1][label.index()] += 1,
-                        None => ends[k - 1] += 1,
+                    let Some(anchor) = anchor else { continue };
+                    *sessions += 1;
+                    for k in 1..=steps {
+                        let at = match direction {
+                            Direction::Forward => path.get(anchor + k),
+                            Direction::Backward => anchor.checked_sub(k).and_then(|i| path.get(i)),
+                        };
+                        match at {
+                            Some(label) => per_step[k - 1][label.index()] += 1,
+                            None => ends[k - 1] += 1,
+                        }
                     }
                 }
-            }
-        });
+            },
+        );
+        for (part_steps, part_ends, part_sessions) in parts {
+            add_counts(&mut per_step, &part_steps);
+            add_counts(std::slice::from_mut(&mut ends), &[part_ends]);
+            sessions += part_sessions;
+        }
     }
     ExploreResult {
         sessions,
@@ -269,29 +311,39 @@ pub fn transitions(
     let mut raw_links: HashMap<(usize, Label, Option<Label>), u64> = HashMap::default();
     let start = start.map(|s| journeys.label_named(s));
     if start != Some(None) {
-        journeys.for_each_visitor(|visitor| {
-            for session in visitor.sessions() {
-                // The session's path from its alignment point.
-                let path = match start {
-                    Some(Some(start)) => match session.path.iter().position(|l| *l == start) {
-                        Some(at) => &session.path[at..],
-                        None => continue,
-                    },
-                    _ => session.path,
-                };
-                for (i, nodes) in raw_nodes.iter_mut().enumerate().take(path.len() + 1) {
-                    let here = path.get(i).copied();
-                    nodes[here.map_or(exit, Label::index)] += 1;
-                    if let Some(here) = here
-                        && i + 1 < steps
-                    {
-                        *raw_links
-                            .entry((i, here, path.get(i + 1).copied()))
-                            .or_default() += 1;
+        type Links = HashMap<(usize, Label, Option<Label>), u64>;
+        let parts = journeys.fold_visitors(
+            || (vec![vec![0u64; exit + 1]; steps], Links::default()),
+            |(raw_nodes, raw_links), visitor| {
+                for session in visitor.sessions() {
+                    // The session's path from its alignment point.
+                    let path = match start {
+                        Some(Some(start)) => match session.path.iter().position(|l| *l == start) {
+                            Some(at) => &session.path[at..],
+                            None => continue,
+                        },
+                        _ => session.path,
+                    };
+                    for (i, nodes) in raw_nodes.iter_mut().enumerate().take(path.len() + 1) {
+                        let here = path.get(i).copied();
+                        nodes[here.map_or(exit, Label::index)] += 1;
+                        if let Some(here) = here
+                            && i + 1 < steps
+                        {
+                            *raw_links
+                                .entry((i, here, path.get(i + 1).copied()))
+                                .or_default() += 1;
+                        }
                     }
                 }
+            },
+        );
+        for (nodes, links) in parts {
+            add_counts(&mut raw_nodes, &nodes);
+            for (link, n) in links {
+                *raw_links.entry(link).or_default() += n;
             }
-        });
+        }
     }
     // The top labels of each step; the rest become `(other)`.
     let kept: Vec<Vec<bool>> = raw_nodes

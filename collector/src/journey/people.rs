@@ -33,13 +33,25 @@ pub struct StageRow {
     pub ended_here: u64,
 }
 
+/// What [`stages`] counts, per part of the visitors.
+#[derive(Default)]
+struct StageCounts {
+    reached: [u64; 5],
+    converted: [u64; 5],
+    in_stage: [Vec<i64>; 5],
+    ended: [u64; 5],
+    staged_visitors: u64,
+}
+
 pub fn stages(journeys: &Journeys) -> StagesResult {
-    let mut reached = [0u64; 5];
-    let mut converted = [0u64; 5];
-    let mut in_stage: [Vec<i64>; 5] = Default::default();
-    let mut ended = [0u64; 5];
-    let mut staged_visitors = 0;
-    journeys.for_each_visitor(|visitor| {
+    let parts = journeys.fold_visitors(StageCounts::default, |counts, visitor| {
+        let StageCounts {
+            reached,
+            converted,
+            in_stage,
+            ended,
+            staged_visitors,
+        } = counts;
         let touches = visitor.touches();
         // The first touch of each stage, as an index into `touches` (time order).
         let mut first: [Option<usize>; 5] = [None; 5];
@@ -54,7 +66,7 @@ pub fn stages(journeys: &Journeys) -> StagesResult {
         let Some(last_stage) = last_stage else {
             return;
         };
-        staged_visitors += 1;
+        *staged_visitors += 1;
         ended[last_stage] += 1;
         for s in 0..5 {
             let Some(at) = first[s] else { continue };
@@ -73,6 +85,24 @@ pub fn stages(journeys: &Journeys) -> StagesResult {
             }
         }
     });
+    // In visitor order, so the times are as one pass would have them.
+    let mut all = StageCounts::default();
+    for part in parts {
+        for s in 0..5 {
+            all.reached[s] += part.reached[s];
+            all.converted[s] += part.converted[s];
+            all.ended[s] += part.ended[s];
+            all.in_stage[s].extend(&part.in_stage[s]);
+        }
+        all.staged_visitors += part.staged_visitors;
+    }
+    let StageCounts {
+        reached,
+        converted,
+        mut in_stage,
+        ended,
+        staged_visitors,
+    } = all;
     StagesResult {
         visitors: staged_visitors,
         stages: Stage::ALL

@@ -80,8 +80,14 @@ fn redelivered(touches: &[Touch], seed: u64, dupes: &[prop::sample::Index]) -> V
 
 /// Every report, rendered as JSON, for comparing runs.
 fn everything(touches: Vec<Touch>) -> String {
+    everything_in_parts(touches, 1)
+}
+
+/// [`everything`], with the visitors cut into `parts` for the reports that fold them
+/// on several threads.
+fn everything_in_parts(touches: Vec<Touch>, parts: usize) -> String {
     let table = Table::of(touches);
-    let journeys = prepare(&table, ALL, Rules::new(30 * MIN));
+    let journeys = prepare(&table, ALL, Rules::new(30 * MIN)).split_into(parts);
     let steps: Vec<String> = ["landing", "product", "purchase"]
         .map(String::from)
         .to_vec();
@@ -111,6 +117,14 @@ proptest! {
     ) {
         let expected = everything(touches.clone());
         prop_assert_eq!(everything(redelivered(&touches, seed, &dupes)), expected);
+    }
+
+    #[test]
+    fn reports_do_not_depend_on_how_the_visitors_are_cut(
+        touches in touches(),
+        parts in 2usize..6,
+    ) {
+        prop_assert_eq!(everything_in_parts(touches.clone(), parts), everything(touches));
     }
 
     #[test]

@@ -264,6 +264,44 @@ impl Table {
         }
     }
 
+    /// The rows and ratings of the visitors in `part`, in order.
+    pub fn part(&self, part: &Part) -> (Rows<'_>, &[Rating]) {
+        let rows = Rows {
+            key: Key(self),
+            a: part.slice(&self.rows, |r| r.visitor),
+            b: part.slice(&self.recent, |r| r.visitor),
+        };
+        (rows, part.slice(&self.ratings, |r| r.visitor))
+    }
+
+    /// Cuts the visitors into at most `n` parts of about equal rows, in visitor order;
+    /// no visitor is in two parts.
+    pub fn parts(&self, n: usize) -> Vec<Part> {
+        // The larger run decides (both are ordered by visitor).
+        let run = if self.rows.len() >= self.recent.len() {
+            &self.rows
+        } else {
+            &self.recent
+        };
+        let mut cuts: Vec<u64> = (1..n.max(1))
+            .filter_map(|i| run.get(run.len() * i / n).map(|r| r.visitor))
+            .collect();
+        cuts.dedup();
+        let mut parts = Vec::with_capacity(cuts.len() + 1);
+        let mut from = 0;
+        for cut in cuts {
+            if cut > from {
+                parts.push(Part {
+                    from,
+                    to: Some(cut),
+                });
+                from = cut;
+            }
+        }
+        parts.push(Part { from, to: None });
+        parts
+    }
+
     pub fn text(&self, text: Text) -> &str {
         &self.texts.strings[text.index()]
     }
@@ -312,6 +350,24 @@ impl Table {
     pub fn rating_id(&self, rating: &Rating) -> &str {
         let d = &self.details[rating.detail as usize];
         &self.ids[d.id_at..d.id_at + d.id_len as usize]
+    }
+}
+
+/// The visitors with ids from `from` up to `to` (excluded; `None`: all the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    from: u64,
+    to: Option<u64>,
+}
+
+impl Part {
+    /// The items of `sorted` (ordered by visitor) whose visitor is in the part.
+    fn slice<'t, T>(&self, sorted: &'t [T], visitor: impl Fn(&T) -> u64) -> &'t [T] {
+        let start = sorted.partition_point(|t| visitor(t) < self.from);
+        let end = self.to.map_or(sorted.len(), |to| {
+            sorted.partition_point(|t| visitor(t) < to)
+        });
+        &sorted[start..end.max(start)]
     }
 }
 
@@ -431,5 +487,30 @@ mod tests {
         assert_eq!(table.url(first), "https://shop.example/?spur_ref=abc");
         assert_eq!(table.touchpoints(), [first.touchpoint]);
         assert_eq!(table.texts(), 3);
+    }
+
+    #[test]
+    fn parts_hold_every_row_once_and_no_visitor_twice() {
+        let touches: Vec<Touch> = (0..200)
+            .map(|i| touch(&format!("id{i:04}"), (i * 7 % 23) as u64, i64::from(i)))
+            .collect();
+        let mut table = Table::of(touches[..150].to_vec());
+        table.insert(touches[150..].to_vec());
+        let all: Vec<(u64, i64)> = table.rows().map(|r| (r.visitor, r.ts)).collect();
+        for n in 1..=7 {
+            let parts = table.parts(n);
+            assert!(!parts.is_empty() && parts.len() <= n);
+            let mut joined = Vec::new();
+            let mut last_visitor = None;
+            for part in &parts {
+                let (rows, _) = table.part(part);
+                let rows: Vec<(u64, i64)> = rows.map(|r| (r.visitor, r.ts)).collect();
+                assert!(rows.first().map(|r| r.0) > last_visitor || last_visitor.is_none());
+                last_visitor = rows.last().map(|r| r.0).or(last_visitor);
+                joined.extend(rows);
+            }
+            assert_eq!(joined, all, "{n} parts");
+        }
+        assert!(table.parts(4).len() > 1);
     }
 }
