@@ -5,11 +5,13 @@
 //! the next session's), so it carries that session's channel and the path that led to it;
 //! the journeys' filters apply to it through its session.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
-use super::{Channel, Journeys, Label, Rating, collapse, ratio, round4};
+use super::{Channel, Journeys, Label, Rating, ratio, round4};
 use crate::event::Stage;
 use crate::feedback::{Band, Widget};
 
@@ -272,6 +274,11 @@ struct Counts<'t> {
     paths: [BTreeMap<Vec<Label>, u64>; 2],
     passed: [Vec<u64>; 2],
     answers_in: [u64; 2],
+    /// Scratch space, reused from rating to rating: the path before one, and which
+    /// labels it passed (`seen[label] == stamp`).
+    path: Vec<Label>,
+    seen: Vec<u64>,
+    stamp: u64,
 }
 
 impl<'t> Counts<'t> {
@@ -287,6 +294,9 @@ impl<'t> Counts<'t> {
             paths: Default::default(),
             passed: [vec![0; labels], vec![0; labels]],
             answers_in: [0; 2],
+            path: Vec::new(),
+            seen: vec![0; labels],
+            stamp: 0,
         }
     }
 
@@ -308,6 +318,7 @@ impl<'t> Counts<'t> {
             paths,
             passed,
             answers_in,
+            ..
         } = next;
         for (key, counts) in widgets {
             let into = self.widgets.entry(key).or_default();
@@ -349,6 +360,9 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
                 paths,
                 passed,
                 answers_in,
+                path,
+                seen,
+                stamp,
             } = counts;
             for session in visitor.sessions() {
                 for rating in session.ratings {
@@ -399,12 +413,25 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
                         .iter()
                         .take_while(|t| t.ts <= rating.ts)
                         .count();
-                    let path = collapse(session.labels[..before].iter().copied());
-                    let distinct: BTreeSet<Label> = path.iter().copied().collect();
-                    for label in distinct {
-                        passed[side][label.index()] += 1;
+                    path.clear();
+                    for &label in &session.labels[..before] {
+                        if path.last() != Some(&label) {
+                            path.push(label);
+                        }
                     }
-                    *paths[side].entry(path).or_default() += 1;
+                    *stamp += 1;
+                    for label in path.iter() {
+                        if seen[label.index()] != *stamp {
+                            seen[label.index()] = *stamp;
+                            passed[side][label.index()] += 1;
+                        }
+                    }
+                    match paths[side].get_mut(path.as_slice()) {
+                        Some(n) => *n += 1,
+                        None => {
+                            paths[side].insert(path.clone(), 1);
+                        }
+                    }
                 }
             }
         },
@@ -427,6 +454,7 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
         paths,
         passed,
         answers_in,
+        ..
     } = all;
     let keyed = |key: String, tally: &Tally| Keyed {
         key,
@@ -546,34 +574,58 @@ struct Terms {
 /// and words shorter than three letters left out), and how many comments mention each
 /// theme.
 fn terms(comments: &[&str], themes: &[String]) -> Terms {
+    use std::borrow::Cow;
     use unicode_segmentation::UnicodeSegmentation;
-    let stop: BTreeSet<&str> = stop_words::get("en")
+    let stop: rustc_hash::FxHashSet<&str> = stop_words::get("en")
         .iter()
         .chain(stop_words::get("de"))
         .copied()
         .collect();
-    let mut words: BTreeMap<String, u64> = BTreeMap::new();
-    let mut pairs: BTreeMap<String, u64> = BTreeMap::new();
+    let mut words: HashMap<String, u64> = HashMap::default();
+    let mut pairs: HashMap<String, u64> = HashMap::default();
+    // Counts a term once per comment; allocates only for a term not seen before.
+    let count = |counts: &mut HashMap<String, u64>, term: &str| match counts.get_mut(term) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(term.to_owned(), 1);
+        }
+    };
     let mut mentioned = vec![0u64; themes.len()];
     let themes_lower: Vec<String> = themes.iter().map(|t| t.to_lowercase()).collect();
+    let mut pair = String::new();
     for comment in comments {
-        let all: Vec<String> = comment.unicode_words().map(str::to_lowercase).collect();
+        let all: Vec<Cow<str>> = comment
+            .unicode_words()
+            .map(|w| {
+                if w.chars().any(char::is_uppercase) {
+                    Cow::Owned(w.to_lowercase())
+                } else {
+                    Cow::Borrowed(w)
+                }
+            })
+            .collect();
         let kept: Vec<&str> = all
             .iter()
-            .map(String::as_str)
+            .map(|w| &**w)
             .filter(|w| {
                 w.chars().count() >= 3 && !stop.contains(w) && !w.chars().all(|c| c.is_numeric())
             })
             .collect();
-        for word in kept.iter().copied().collect::<BTreeSet<&str>>() {
-            *words.entry(word.to_owned()).or_default() += 1;
+        let mut distinct = kept.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for word in distinct {
+            count(&mut words, word);
         }
-        let bigrams: BTreeSet<String> = kept
-            .windows(2)
-            .map(|w| format!("{} {}", w[0], w[1]))
-            .collect();
-        for pair in bigrams {
-            *pairs.entry(pair).or_default() += 1;
+        let mut bigrams: Vec<(&str, &str)> = kept.windows(2).map(|w| (w[0], w[1])).collect();
+        bigrams.sort_unstable();
+        bigrams.dedup();
+        for (a, b) in bigrams {
+            pair.clear();
+            pair.push_str(a);
+            pair.push(' ');
+            pair.push_str(b);
+            count(&mut pairs, &pair);
         }
         for (i, theme) in themes_lower.iter().enumerate() {
             if all.iter().any(|w| w.starts_with(theme.as_str())) {
@@ -581,7 +633,7 @@ fn terms(comments: &[&str], themes: &[String]) -> Terms {
             }
         }
     }
-    let recurring = |counts: BTreeMap<String, u64>| -> Vec<Term> {
+    let recurring = |counts: HashMap<String, u64>| -> Vec<Term> {
         let mut terms: Vec<Term> = counts
             .into_iter()
             .filter(|(_, n)| *n >= 2)

@@ -55,13 +55,14 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
                     vec![Vec::<i64>::new(); n],
                     vec![vec![0u64; journeys.labels_len()]; n],
                     vec![0u64; n],
+                    [Vec::new(), Vec::new()],
                 )
             },
-            |(reached, gaps, next, next_exit), visitor| {
+            |(reached, gaps, next, next_exit, [matched, attempt]), visitor| {
                 let (touches, labels) = (visitor.touches(), visitor.labels());
-                let Some(matched) = best_attempt(touches, labels, &wanted, window_ms) else {
+                if !best_attempt(touches, labels, &wanted, window_ms, matched, attempt) {
                     return;
-                };
+                }
                 let level = matched.len();
                 for i in 0..level {
                     reached[i] += 1;
@@ -81,7 +82,7 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
             },
         );
         // In visitor order, so the gaps are as one pass would have them.
-        for (part_reached, part_gaps, part_next, part_exit) in parts {
+        for (part_reached, part_gaps, part_next, part_exit, _) in parts {
             super::paths::add_counts(std::slice::from_mut(&mut reached), &[part_reached]);
             super::paths::add_counts(&mut next, &part_next);
             super::paths::add_counts(std::slice::from_mut(&mut next_exit), &[part_exit]);
@@ -126,20 +127,24 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
     }
 }
 
-/// The furthest attempt of one visitor: for each reached step, the index of the touch
-/// that matched it.
+/// The furthest attempt of one visitor, into `best`: for each reached step, the index of
+/// the touch that matched it; false when the visitor never took the first step.
+/// `attempt` is scratch space (both are reused from visitor to visitor).
 fn best_attempt(
     touches: &[&Row],
     labels: &[Label],
     steps: &[Option<Label>],
     window_ms: i64,
-) -> Option<Vec<usize>> {
-    let mut best: Option<Vec<usize>> = None;
+    best: &mut Vec<usize>,
+    attempt: &mut Vec<usize>,
+) -> bool {
+    best.clear();
     for (start, touch) in touches.iter().enumerate() {
         if Some(labels[start]) != steps[0] {
             continue;
         }
-        let mut matched = vec![start];
+        attempt.clear();
+        attempt.push(start);
         let mut at = start;
         for step in &steps[1..] {
             let found = (at + 1..touches.len())
@@ -147,21 +152,20 @@ fn best_attempt(
                 .find(|&j| Some(labels[j]) == *step);
             match found {
                 Some(j) => {
-                    matched.push(j);
+                    attempt.push(j);
                     at = j;
                 }
                 None => break,
             }
         }
-        if best.as_ref().is_none_or(|b| matched.len() > b.len()) {
-            let complete = matched.len() == steps.len();
-            best = Some(matched);
-            if complete {
+        if attempt.len() > best.len() {
+            std::mem::swap(best, attempt);
+            if best.len() == steps.len() {
                 break;
             }
         }
     }
-    best
+    !best.is_empty()
 }
 
 #[cfg(test)]

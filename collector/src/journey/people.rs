@@ -144,56 +144,115 @@ pub struct TouchpointRow {
     pub ratings: Option<Scores>,
 }
 
+/// What [`touchpoints`] counts per label, per part of the visitors.
+struct TouchpointCounts {
+    visitors: Vec<u64>,
+    sessions: Vec<u64>,
+    exits: Vec<u64>,
+    positions: Vec<Vec<f64>>,
+    before_conversion: Vec<u64>,
+    converters: u64,
+    ratings: Vec<Tally>,
+    // The last visitor / session / conversion that counted each label (numbered within
+    // the part), so each counts a label once.
+    seen_by_visitor: Vec<usize>,
+    seen_in_session: Vec<usize>,
+    seen_before_conversion: Vec<usize>,
+    v: usize,
+    s: usize,
+}
+
+impl TouchpointCounts {
+    fn new(n: usize) -> TouchpointCounts {
+        TouchpointCounts {
+            visitors: vec![0; n],
+            sessions: vec![0; n],
+            exits: vec![0; n],
+            positions: vec![Vec::new(); n],
+            before_conversion: vec![0; n],
+            converters: 0,
+            ratings: vec![Tally::default(); n],
+            seen_by_visitor: vec![0; n],
+            seen_in_session: vec![0; n],
+            seen_before_conversion: vec![0; n],
+            v: 0,
+            s: 0,
+        }
+    }
+
+    fn merge(&mut self, next: TouchpointCounts) {
+        let add = |a: &mut Vec<u64>, b: &[u64]| a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+        add(&mut self.visitors, &next.visitors);
+        add(&mut self.sessions, &next.sessions);
+        add(&mut self.exits, &next.exits);
+        add(&mut self.before_conversion, &next.before_conversion);
+        self.converters += next.converters;
+        for (a, b) in self.positions.iter_mut().zip(next.positions) {
+            a.extend(b);
+        }
+        for (a, b) in self.ratings.iter_mut().zip(&next.ratings) {
+            a.merge(b);
+        }
+    }
+}
+
 pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
     let n = journeys.labels_len();
-    let mut visitors = vec![0u64; n];
-    let mut sessions = vec![0u64; n];
-    let mut exits = vec![0u64; n];
-    let mut positions: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let mut before_conversion = vec![0u64; n];
-    let mut converters = 0u64;
-    // The last visitor / session / conversion that counted each label, so each counts
-    // a label once.
-    let mut seen_by_visitor = vec![0usize; n];
-    let mut seen_in_session = vec![0usize; n];
-    let mut seen_before_conversion = vec![0usize; n];
-    let mut ratings = vec![Tally::default(); n];
-    let (mut v, mut s) = (0, 0);
-    journeys.for_each_visitor(|visitor| {
-        v += 1;
-        for rating in visitor.sessions().flat_map(|s| s.ratings) {
-            if let Some(score) = rating.score {
-                ratings[journeys.label_of(rating.touchpoint).index()].add(rating.widget, score);
-            }
-        }
-        for label in visitor.labels() {
-            if std::mem::replace(&mut seen_by_visitor[label.index()], v) != v {
-                visitors[label.index()] += 1;
-            }
-        }
-        for session in visitor.sessions() {
-            s += 1;
-            if let Some(last) = session.path.last() {
-                exits[last.index()] += 1;
-            }
-            for (i, label) in session.path.iter().enumerate() {
-                if std::mem::replace(&mut seen_in_session[label.index()], s) != s {
-                    sessions[label.index()] += 1;
-                    positions[label.index()].push((i + 1) as f64);
+    let parts = journeys.fold_visitors(
+        || TouchpointCounts::new(n),
+        |c, visitor| {
+            c.v += 1;
+            let (v, ratings) = (c.v, &mut c.ratings);
+            for rating in visitor.sessions().flat_map(|s| s.ratings) {
+                if let Some(score) = rating.score {
+                    ratings[journeys.label_of(rating.touchpoint).index()].add(rating.widget, score);
                 }
             }
-        }
-        let labels = visitor.labels();
-        let Some(conversion) = labels.iter().position(|l| journeys.is_goal(*l)) else {
-            return;
-        };
-        converters += 1;
-        for label in &labels[..conversion] {
-            if std::mem::replace(&mut seen_before_conversion[label.index()], v) != v {
-                before_conversion[label.index()] += 1;
+            for label in visitor.labels() {
+                if std::mem::replace(&mut c.seen_by_visitor[label.index()], v) != v {
+                    c.visitors[label.index()] += 1;
+                }
             }
-        }
-    });
+            for session in visitor.sessions() {
+                c.s += 1;
+                let s = c.s;
+                if let Some(last) = session.path.last() {
+                    c.exits[last.index()] += 1;
+                }
+                for (i, label) in session.path.iter().enumerate() {
+                    if std::mem::replace(&mut c.seen_in_session[label.index()], s) != s {
+                        c.sessions[label.index()] += 1;
+                        c.positions[label.index()].push((i + 1) as f64);
+                    }
+                }
+            }
+            let labels = visitor.labels();
+            let Some(conversion) = labels.iter().position(|l| journeys.is_goal(*l)) else {
+                return;
+            };
+            c.converters += 1;
+            for label in &labels[..conversion] {
+                if std::mem::replace(&mut c.seen_before_conversion[label.index()], v) != v {
+                    c.before_conversion[label.index()] += 1;
+                }
+            }
+        },
+    );
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_else(|| TouchpointCounts::new(n));
+    for part in parts {
+        all.merge(part);
+    }
+    let TouchpointCounts {
+        visitors,
+        sessions,
+        exits,
+        mut positions,
+        before_conversion,
+        converters,
+        ratings,
+        ..
+    } = all;
     // By name, then (stably) by visitors.
     let mut order: Vec<usize> = (0..n)
         .filter(|&i| visitors[i] > 0 || !ratings[i].is_empty())
