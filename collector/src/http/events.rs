@@ -70,6 +70,33 @@ pub async fn post(
     .await
 }
 
+/// What the drop-in endpoints answer (for the API description).
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "describes responses; never built")]
+enum DropInAnswers<'a> {
+    /// Taken, as for `/api/v1/events`; `ignored: not_kept` for events Spur does not keep
+    #[response(status = 202)]
+    Taken(Accepted),
+    /// `malformed_body`: not an event of that shape
+    #[response(status = 400)]
+    Malformed(super::error::Body<'a>),
+    /// `origin_not_allowed`
+    #[response(status = 403)]
+    Origin(super::error::Body<'a>),
+    /// `unsupported_media_type`, `unsupported_encoding`
+    #[response(status = 415)]
+    MediaType(super::error::Body<'a>),
+    /// `unknown_site`, `invalid_batch`, `invalid_event`
+    #[response(status = 422)]
+    Invalid(super::error::Body<'a>),
+    /// `rate_limited`
+    #[response(status = 429)]
+    RateLimited(super::error::Body<'a>),
+    /// `queue_full`, `shutting_down`
+    #[response(status = 503)]
+    Unavailable(super::error::Body<'a>),
+}
+
 /// Plausible's `POST /api/event` (see [`ingest::compat`]).
 #[utoipa::path(
     post,
@@ -80,15 +107,7 @@ pub async fn post(
         content_type = "text/plain",
         description = "A Plausible event as its script sends it (see the README's *Drop-in ingestion* for the mapping)"
     ),
-    responses(
-        (status = 202, description = "Taken, as for `/api/v1/events`; `ignored: not_kept` for events Spur does not keep", body = Accepted),
-        (status = 400, description = "`malformed_body`: not an event of that shape", body = super::error::Body),
-        (status = 403, description = "`origin_not_allowed`", body = super::error::Body),
-        (status = 415, description = "`unsupported_media_type`, `unsupported_encoding`", body = super::error::Body),
-        (status = 422, description = "`unknown_site`, `invalid_batch`, `invalid_event`", body = super::error::Body),
-        (status = 429, description = "`rate_limited`", body = super::error::Body),
-        (status = 503, description = "`queue_full`, `shutting_down`", body = super::error::Body),
-    )
+    responses(DropInAnswers)
 )]
 pub async fn plausible(
     State(app): State<AppState>,
@@ -112,15 +131,7 @@ pub async fn plausible(
         content_type = "application/json",
         description = "An Umami call (`{type, payload}`) as its script sends it (see the README's *Drop-in ingestion* for the mapping)"
     ),
-    responses(
-        (status = 202, description = "Taken, as for `/api/v1/events`; `ignored: not_kept` for events Spur does not keep", body = Accepted),
-        (status = 400, description = "`malformed_body`: not an event of that shape", body = super::error::Body),
-        (status = 403, description = "`origin_not_allowed`", body = super::error::Body),
-        (status = 415, description = "`unsupported_media_type`, `unsupported_encoding`", body = super::error::Body),
-        (status = 422, description = "`unknown_site`, `invalid_batch`, `invalid_event`", body = super::error::Body),
-        (status = 429, description = "`rate_limited`", body = super::error::Body),
-        (status = 503, description = "`queue_full`, `shutting_down`", body = super::error::Body),
-    )
+    responses(DropInAnswers)
 )]
 pub async fn umami_send(
     State(app): State<AppState>,
@@ -144,15 +155,7 @@ pub async fn umami_send(
         content_type = "application/json",
         description = "An array of Umami calls for one website (see the README's *Drop-in ingestion* for the mapping)"
     ),
-    responses(
-        (status = 202, description = "Taken, as for `/api/v1/events`; `ignored: not_kept` for events Spur does not keep", body = Accepted),
-        (status = 400, description = "`malformed_body`: not an event of that shape", body = super::error::Body),
-        (status = 403, description = "`origin_not_allowed`", body = super::error::Body),
-        (status = 415, description = "`unsupported_media_type`, `unsupported_encoding`", body = super::error::Body),
-        (status = 422, description = "`unknown_site`, `invalid_batch`, `invalid_event`", body = super::error::Body),
-        (status = 429, description = "`rate_limited`", body = super::error::Body),
-        (status = 503, description = "`queue_full`, `shutting_down`", body = super::error::Body),
-    )
+    responses(DropInAnswers)
 )]
 pub async fn umami_batch(
     State(app): State<AppState>,

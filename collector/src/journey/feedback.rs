@@ -307,38 +307,25 @@ impl<'t> Counts<'t> {
                 into.entry(key).or_default().merge(&tally);
             }
         }
-        let Counts {
-            widgets,
-            overall,
-            by_touchpoint,
-            by_stage,
-            by_channel,
-            by_day,
-            comments,
-            paths,
-            passed,
-            answers_in,
-            ..
-        } = next;
-        for (key, counts) in widgets {
+        for (key, counts) in next.widgets {
             let into = self.widgets.entry(key).or_default();
             for (a, b) in into.iter_mut().zip(counts) {
                 *a += b;
             }
         }
-        self.overall.merge(&overall);
-        tallies(&mut self.by_touchpoint, by_touchpoint);
-        tallies(&mut self.by_stage, by_stage);
-        tallies(&mut self.by_channel, by_channel);
-        tallies(&mut self.by_day, by_day);
-        self.comments.extend(comments);
-        for (side, paths) in paths.into_iter().enumerate() {
+        self.overall.merge(&next.overall);
+        tallies(&mut self.by_touchpoint, next.by_touchpoint);
+        tallies(&mut self.by_stage, next.by_stage);
+        tallies(&mut self.by_channel, next.by_channel);
+        tallies(&mut self.by_day, next.by_day);
+        self.comments.extend(next.comments);
+        for (side, paths) in next.paths.into_iter().enumerate() {
             for (path, n) in paths {
                 *self.paths[side].entry(path).or_default() += n;
             }
         }
-        super::paths::add_counts(&mut self.passed, &passed);
-        for (a, b) in self.answers_in.iter_mut().zip(answers_in) {
+        super::paths::add_counts(&mut self.passed, &next.passed);
+        for (a, b) in self.answers_in.iter_mut().zip(next.answers_in) {
             *a += b;
         }
     }
