@@ -6,10 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::feedback::{Scores, Tally};
-use super::{
-    Channel, Journeys, Label, Row, Session, Touch, median_f64, median_ms, ratio, round4,
-    visitor_hex,
-};
+use super::{Channel, Journeys, Label, Touch, median_f64, median_ms, ratio, round4, visitor_hex};
 use crate::event::{EventKind, Stage};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -363,30 +360,33 @@ pub fn channels(journeys: &Journeys, model: Model) -> ChannelsResult {
     }
     let mut acc: BTreeMap<Channel, Acc> = BTreeMap::new();
     let table = journeys.table();
+    // The channels of the visitor's sessions so far (reused from visitor to visitor).
+    let mut path: Vec<Channel> = Vec::new();
     journeys.for_each_visitor(|visitor| {
-        let sessions: Vec<Session> = visitor.sessions().collect();
-        acc.entry(sessions[0].channel).or_default().visitors += 1;
-        for (i, session) in sessions.iter().enumerate() {
+        path.clear();
+        for session in visitor.sessions() {
+            if path.is_empty() {
+                acc.entry(session.channel).or_default().visitors += 1;
+            }
+            path.push(session.channel);
             let a = acc.entry(session.channel).or_default();
             a.sessions += 1;
-            let goals: Vec<&Row> = session
-                .touches
-                .iter()
-                .zip(session.labels)
-                .filter(|(_, l)| journeys.is_goal(**l))
-                .map(|(t, _)| *t)
-                .collect();
-            if !goals.is_empty() {
-                a.conversions += 1;
-                a.revenue += goals.iter().filter_map(|t| table.revenue(t)).sum::<f64>();
-            }
-            if goals.is_empty() {
+            let goals = || {
+                session
+                    .touches
+                    .iter()
+                    .zip(session.labels)
+                    .filter(|(_, l)| journeys.is_goal(**l))
+                    .map(|(t, _)| *t)
+            };
+            if goals().next().is_none() {
                 continue;
             }
+            a.conversions += 1;
+            a.revenue += goals().filter_map(|t| table.revenue(t)).sum::<f64>();
             // Each conversion is credited over the sessions up to and including this one.
-            let path: Vec<Channel> = sessions[..=i].iter().map(|s| s.channel).collect();
             let weights = model.weights(path.len());
-            for goal in goals {
+            for goal in goals() {
                 for (channel, w) in path.iter().zip(&weights) {
                     let a = acc.entry(*channel).or_default();
                     a.credited += w;
