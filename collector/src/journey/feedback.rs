@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
+use super::paths::{add, add_rows};
 use super::{Channel, Journeys, Label, Rating, ratio, round4};
 use crate::event::Stage;
 use crate::feedback::{Band, Widget};
@@ -308,10 +309,7 @@ impl<'t> Counts<'t> {
             }
         }
         for (key, counts) in next.widgets {
-            let into = self.widgets.entry(key).or_default();
-            for (a, b) in into.iter_mut().zip(counts) {
-                *a += b;
-            }
+            add(self.widgets.entry(key).or_default(), &counts);
         }
         self.overall.merge(&next.overall);
         tallies(&mut self.by_touchpoint, next.by_touchpoint);
@@ -324,16 +322,14 @@ impl<'t> Counts<'t> {
                 *self.paths[side].entry(path).or_default() += n;
             }
         }
-        super::paths::add_counts(&mut self.passed, &next.passed);
-        for (a, b) in self.answers_in.iter_mut().zip(next.answers_in) {
-            *a += b;
-        }
+        add_rows(&mut self.passed, &next.passed);
+        add(&mut self.answers_in, &next.answers_in);
     }
 }
 
 pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
     let table = journeys.table();
-    let parts = journeys.fold_visitors(
+    let all = journeys.fold_visitors(
         || Counts::new(journeys.labels_len()),
         |counts, visitor| {
             let Counts {
@@ -422,14 +418,8 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
                 }
             }
         },
+        Counts::merge,
     );
-    let mut parts = parts.into_iter();
-    let mut all = parts
-        .next()
-        .unwrap_or_else(|| Counts::new(journeys.labels_len()));
-    for part in parts {
-        all.merge(part);
-    }
     let Counts {
         widgets,
         overall,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::paths::named_counts;
+use super::paths::{add, add_rows, named_counts};
 use super::{Count, EXIT, Journeys, Label, Other, Row, median_ms, ratio, top_k};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -41,23 +41,23 @@ pub struct NextAfterDrop {
 /// earliest one on ties).
 pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelResult {
     let n = steps.len();
-    let mut reached = vec![0u64; n];
-    let mut gaps: Vec<Vec<i64>> = vec![Vec::new(); n];
-    let mut next: Vec<Vec<u64>> = vec![vec![0; journeys.labels_len()]; n];
-    let mut next_exit = vec![0u64; n];
+    // Per step: visitors who reached it, the gaps from the step before, where the
+    // dropped ones went next (or exited); and two buffers for `best_attempt`.
+    let init = || {
+        (
+            vec![0u64; n],
+            vec![Vec::<i64>::new(); n],
+            vec![vec![0u64; journeys.labels_len()]; n],
+            vec![0u64; n],
+            [Vec::new(), Vec::new()],
+        )
+    };
+    let mut counts = init();
     // A step nobody took matches no touch.
     let wanted: Vec<Option<Label>> = steps.iter().map(|s| journeys.label_named(s)).collect();
     if wanted[0].is_some() {
-        let parts = journeys.fold_visitors(
-            || {
-                (
-                    vec![0u64; n],
-                    vec![Vec::<i64>::new(); n],
-                    vec![vec![0u64; journeys.labels_len()]; n],
-                    vec![0u64; n],
-                    [Vec::new(), Vec::new()],
-                )
-            },
+        counts = journeys.fold_visitors(
+            init,
             |(reached, gaps, next, next_exit, [matched, attempt]), visitor| {
                 let (touches, labels) = (visitor.touches(), visitor.labels());
                 if !best_attempt(touches, labels, &wanted, window_ms, matched, attempt) {
@@ -80,17 +80,19 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
                     }
                 }
             },
+            // In visitor order, so the gaps are as one pass would have them.
+            |(reached, gaps, next, next_exit, _),
+             (more_reached, more_gaps, more_next, more_exit, _)| {
+                add(reached, &more_reached);
+                add_rows(next, &more_next);
+                add(next_exit, &more_exit);
+                for (gaps, more) in gaps.iter_mut().zip(more_gaps) {
+                    gaps.extend(more);
+                }
+            },
         );
-        // In visitor order, so the gaps are as one pass would have them.
-        for (part_reached, part_gaps, part_next, part_exit, _) in parts {
-            super::paths::add_counts(std::slice::from_mut(&mut reached), &[part_reached]);
-            super::paths::add_counts(&mut next, &part_next);
-            super::paths::add_counts(std::slice::from_mut(&mut next_exit), &[part_exit]);
-            for (gaps, part) in gaps.iter_mut().zip(part_gaps) {
-                gaps.extend(part);
-            }
-        }
     }
+    let (reached, mut gaps, next, next_exit, _) = counts;
     let first = reached.first().copied().unwrap_or(0);
     FunnelResult {
         visitors: first,

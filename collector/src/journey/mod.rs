@@ -301,13 +301,14 @@ impl<'a> Journeys<'a> {
 
     /// Like [`Journeys::for_each_visitor`], split over the machine's cores: the visitors
     /// are cut into parts (in id order), each part folds into a state of its own from
-    /// `init`, and the states come back in visitor order, for the caller to merge. A small
-    /// table is one part.
+    /// `init`, and `merge` adds each part's state to the first one's, in visitor order.
+    /// A small table is one part.
     pub fn fold_visitors<S: Send>(
         &self,
         init: impl Fn() -> S + Sync,
         fold: impl Fn(&mut S, &Visitor<'a>) + Sync,
-    ) -> Vec<S> {
+        merge: impl Fn(&mut S, S),
+    ) -> S {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         let parts = self.table.parts(self.parts.unwrap_or(
             if self.table.rows().size_hint().0 < PARALLEL_FROM_ROWS {
@@ -323,20 +324,21 @@ impl<'a> Journeys<'a> {
             state
         };
         if parts.len() == 1 {
-            return vec![run(&parts[0])];
+            return run(&parts[0]);
         }
         std::thread::scope(|scope| {
             let running: Vec<_> = parts[1..]
                 .iter()
                 .map(|part| scope.spawn(move || run(part)))
                 .collect();
-            let mut states = vec![run(&parts[0])];
-            states.extend(
-                running
-                    .into_iter()
-                    .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
-            );
-            states
+            let mut state = run(&parts[0]);
+            for part in running {
+                merge(
+                    &mut state,
+                    part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                );
+            }
+            state
         })
     }
 

@@ -42,7 +42,7 @@ pub struct OtherPaths {
 
 /// The most frequent paths, most frequent first (ties: by path).
 pub fn paths(journeys: &Journeys, unit: Unit, limit: usize) -> PathsResult {
-    let parts = journeys.fold_visitors(
+    let (counts, _) = journeys.fold_visitors(
         || (PathCounts::default(), Vec::new()),
         |(counts, joined), visitor| match unit {
             Unit::Session => visitor.sessions().for_each(|s| counts.add(s.path, 1)),
@@ -56,12 +56,8 @@ pub fn paths(journeys: &Journeys, unit: Unit, limit: usize) -> PathsResult {
                 counts.add(joined, 1);
             }
         },
+        |(counts, _), (next, _)| counts.merge(next),
     );
-    let counts = parts
-        .into_iter()
-        .map(|(counts, _)| counts)
-        .reduce(PathCounts::merge)
-        .unwrap_or_default();
     let (top, other) = counts.top(limit, |a, b| {
         let names = |p: &[Label]| -> Vec<&str> {
             p.iter().map(|l| journeys.name(*l)).chain([EXIT]).collect()
@@ -88,12 +84,17 @@ pub fn paths(journeys: &Journeys, unit: Unit, limit: usize) -> PathsResult {
     }
 }
 
-/// Adds `from` into `into`, row by row (rows of equal lengths).
-pub(crate) fn add_counts(into: &mut [Vec<u64>], from: &[Vec<u64>]) {
+/// Adds `from` into `into`, count by count (of equal lengths).
+pub(crate) fn add(into: &mut [u64], from: &[u64]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
+/// [`add`], row by row.
+pub(crate) fn add_rows(into: &mut [Vec<u64>], from: &[Vec<u64>]) {
     for (into, from) in into.iter_mut().zip(from) {
-        for (a, b) in into.iter_mut().zip(from) {
-            *a += b;
-        }
+        add(into, from);
     }
 }
 
@@ -126,17 +127,14 @@ impl PathCounts {
             });
     }
 
-    /// The counts of both (the larger one absorbs the smaller).
-    fn merge(self, other: PathCounts) -> PathCounts {
-        let (mut into, from) = if self.table.len() >= other.table.len() {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        for &(at, len, n) in &from.table {
-            into.add(&from.labels[at..at + len], n);
+    /// Adds the counts of `other` (the larger of the two absorbs the smaller).
+    fn merge(&mut self, mut other: PathCounts) {
+        if other.table.len() > self.table.len() {
+            std::mem::swap(self, &mut other);
         }
-        into
+        for &(at, len, n) in &other.table {
+            self.add(&other.labels[at..at + len], n);
+        }
     }
 
     /// The `k` paths with the highest counts, highest first, ties in `order`, and what
@@ -204,18 +202,17 @@ pub fn explore(
     steps: usize,
     top: usize,
 ) -> ExploreResult {
-    let mut per_step: Vec<Vec<u64>> = vec![vec![0; journeys.labels_len()]; steps];
-    let mut ends = vec![0u64; steps];
-    let mut sessions = 0;
+    let init = || {
+        (
+            vec![vec![0u64; journeys.labels_len()]; steps],
+            vec![0u64; steps],
+            0u64,
+        )
+    };
+    let mut counts = init();
     if let Some(start) = journeys.label_named(start) {
-        let parts = journeys.fold_visitors(
-            || {
-                (
-                    vec![vec![0u64; journeys.labels_len()]; steps],
-                    vec![0u64; steps],
-                    0u64,
-                )
-            },
+        counts = journeys.fold_visitors(
+            init,
             |(per_step, ends, sessions), visitor| {
                 for session in visitor.sessions() {
                     let path = session.path;
@@ -237,13 +234,14 @@ pub fn explore(
                     }
                 }
             },
+            |(per_step, ends, sessions), (more_steps, more_ends, more_sessions)| {
+                add_rows(per_step, &more_steps);
+                add(ends, &more_ends);
+                *sessions += more_sessions;
+            },
         );
-        for (part_steps, part_ends, part_sessions) in parts {
-            add_counts(&mut per_step, &part_steps);
-            add_counts(std::slice::from_mut(&mut ends), &[part_ends]);
-            sessions += part_sessions;
-        }
     }
+    let (per_step, ends, sessions) = counts;
     ExploreResult {
         sessions,
         steps: per_step
@@ -307,13 +305,13 @@ pub fn transitions(
     // First, over the labels themselves (`None`: the exit): nodes per step (by label
     // index, the exit last), and links.
     let exit = journeys.labels_len();
-    let mut raw_nodes: Vec<Vec<u64>> = vec![vec![0; exit + 1]; steps];
-    let mut raw_links: HashMap<(usize, Label, Option<Label>), u64> = HashMap::default();
+    type Links = HashMap<(usize, Label, Option<Label>), u64>;
+    let init = || (vec![vec![0u64; exit + 1]; steps], Links::default());
+    let mut counts = init();
     let start = start.map(|s| journeys.label_named(s));
     if start != Some(None) {
-        type Links = HashMap<(usize, Label, Option<Label>), u64>;
-        let parts = journeys.fold_visitors(
-            || (vec![vec![0u64; exit + 1]; steps], Links::default()),
+        counts = journeys.fold_visitors(
+            init,
             |(raw_nodes, raw_links), visitor| {
                 for session in visitor.sessions() {
                     // The session's path from its alignment point.
@@ -337,14 +335,15 @@ pub fn transitions(
                     }
                 }
             },
+            |(raw_nodes, raw_links), (nodes, links)| {
+                add_rows(raw_nodes, &nodes);
+                for (link, n) in links {
+                    *raw_links.entry(link).or_default() += n;
+                }
+            },
         );
-        for (nodes, links) in parts {
-            add_counts(&mut raw_nodes, &nodes);
-            for (link, n) in links {
-                *raw_links.entry(link).or_default() += n;
-            }
-        }
     }
+    let (raw_nodes, raw_links) = counts;
     // The top labels of each step; the rest become `(other)`.
     let kept: Vec<Vec<bool>> = raw_nodes
         .iter()

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::feedback::{Scores, Tally};
+use super::paths::add;
 use super::{Channel, Journeys, Label, Touch, median_f64, median_ms, ratio, round4, visitor_hex};
 use crate::event::{EventKind, Stage};
 
@@ -40,59 +41,66 @@ struct StageCounts {
     staged_visitors: u64,
 }
 
-pub fn stages(journeys: &Journeys) -> StagesResult {
-    let parts = journeys.fold_visitors(StageCounts::default, |counts, visitor| {
-        let StageCounts {
-            reached,
-            converted,
-            in_stage,
-            ended,
-            staged_visitors,
-        } = counts;
-        let touches = visitor.touches();
-        // The first touch of each stage, as an index into `touches` (time order).
-        let mut first: [Option<usize>; 5] = [None; 5];
-        let mut last_stage = None;
-        for (i, touch) in touches.iter().enumerate() {
-            if let Some(stage) = touch.stage {
-                let s = stage as usize;
-                first[s].get_or_insert(i);
-                last_stage = Some(s);
-            }
+impl StageCounts {
+    /// Adds the counts of the next part of the visitors (in visitor order, so the times
+    /// in stages are as one pass would have them).
+    fn merge(&mut self, next: StageCounts) {
+        add(&mut self.reached, &next.reached);
+        add(&mut self.converted, &next.converted);
+        add(&mut self.ended, &next.ended);
+        for (into, more) in self.in_stage.iter_mut().zip(next.in_stage) {
+            into.extend(more);
         }
-        let Some(last_stage) = last_stage else {
-            return;
-        };
-        *staged_visitors += 1;
-        ended[last_stage] += 1;
-        for s in 0..5 {
-            let Some(at) = first[s] else { continue };
-            reached[s] += 1;
-            if s > 0 && first[s - 1].is_some_and(|prev| prev < at) {
-                converted[s] += 1;
-            }
-            // The next later stage reached: the earliest first touch of a later stage
-            // that comes after this stage's first touch.
-            let next = (s + 1..5)
-                .filter_map(|later| first[later])
-                .filter(|&j| j > at)
-                .min();
-            if let Some(j) = next {
-                in_stage[s].push(touches[j].ts - touches[at].ts);
-            }
-        }
-    });
-    // In visitor order, so the times are as one pass would have them.
-    let mut all = StageCounts::default();
-    for part in parts {
-        for s in 0..5 {
-            all.reached[s] += part.reached[s];
-            all.converted[s] += part.converted[s];
-            all.ended[s] += part.ended[s];
-            all.in_stage[s].extend(&part.in_stage[s]);
-        }
-        all.staged_visitors += part.staged_visitors;
+        self.staged_visitors += next.staged_visitors;
     }
+}
+
+pub fn stages(journeys: &Journeys) -> StagesResult {
+    let all = journeys.fold_visitors(
+        StageCounts::default,
+        |counts, visitor| {
+            let StageCounts {
+                reached,
+                converted,
+                in_stage,
+                ended,
+                staged_visitors,
+            } = counts;
+            let touches = visitor.touches();
+            // The first touch of each stage, as an index into `touches` (time order).
+            let mut first: [Option<usize>; 5] = [None; 5];
+            let mut last_stage = None;
+            for (i, touch) in touches.iter().enumerate() {
+                if let Some(stage) = touch.stage {
+                    let s = stage as usize;
+                    first[s].get_or_insert(i);
+                    last_stage = Some(s);
+                }
+            }
+            let Some(last_stage) = last_stage else {
+                return;
+            };
+            *staged_visitors += 1;
+            ended[last_stage] += 1;
+            for s in 0..5 {
+                let Some(at) = first[s] else { continue };
+                reached[s] += 1;
+                if s > 0 && first[s - 1].is_some_and(|prev| prev < at) {
+                    converted[s] += 1;
+                }
+                // The next later stage reached: the earliest first touch of a later stage
+                // that comes after this stage's first touch.
+                let next = (s + 1..5)
+                    .filter_map(|later| first[later])
+                    .filter(|&j| j > at)
+                    .min();
+                if let Some(j) = next {
+                    in_stage[s].push(touches[j].ts - touches[at].ts);
+                }
+            }
+        },
+        StageCounts::merge,
+    );
     let StageCounts {
         reached,
         converted,
@@ -178,7 +186,6 @@ impl TouchpointCounts {
     }
 
     fn merge(&mut self, next: TouchpointCounts) {
-        let add = |a: &mut Vec<u64>, b: &[u64]| a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
         add(&mut self.visitors, &next.visitors);
         add(&mut self.sessions, &next.sessions);
         add(&mut self.exits, &next.exits);
@@ -195,7 +202,7 @@ impl TouchpointCounts {
 
 pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
     let n = journeys.labels_len();
-    let parts = journeys.fold_visitors(
+    let all = journeys.fold_visitors(
         || TouchpointCounts::new(n),
         |c, visitor| {
             c.v += 1;
@@ -234,12 +241,8 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
                 }
             }
         },
+        TouchpointCounts::merge,
     );
-    let mut parts = parts.into_iter();
-    let mut all = parts.next().unwrap_or_else(|| TouchpointCounts::new(n));
-    for part in parts {
-        all.merge(part);
-    }
     let TouchpointCounts {
         visitors,
         sessions,
