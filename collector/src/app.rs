@@ -15,7 +15,6 @@ use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
 use crate::site::Sites;
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 use crate::visitor::Visitors;
 use crate::writer::Writer;
 
@@ -28,11 +27,10 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the embedded store in `settings.data` and starts the writer.
+    /// Opens the store `settings` name and starts the writer.
     /// Must be called inside a Tokio runtime.
     pub fn open(settings: &Settings) -> anyhow::Result<App> {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data)?);
-        App::with_store(settings, store)
+        App::with_store(settings, settings.store.open()?)
     }
 
     pub fn with_store(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<App> {
@@ -85,8 +83,10 @@ impl App {
 }
 
 /// At start: load every site's touches into the reports' cache, so that the first report
-/// does not wait for it. Every minute: forget idle rate-limit entries; every hour (and at
-/// start): delete raw events older than the retention period.
+/// does not wait for it. Every few seconds: reload the sites from the store (another
+/// collector sharing it may have created or changed one). Every minute: forget idle
+/// rate-limit entries; every hour (and at start): delete raw events older than the
+/// retention period.
 async fn maintain(state: AppState, retention: Option<Duration>) {
     let warm = state.clone();
     let warmed = tokio::task::spawn_blocking(move || {
@@ -102,9 +102,24 @@ async fn maintain(state: AppState, retention: Option<Duration>) {
             "Could not preload the reports' cache."
         );
     }
-    let mut minutes = tokio::time::interval(Duration::from_secs(60));
-    for minute in 0u64.. {
-        minutes.tick().await;
+    let mut ticks = tokio::time::interval(SITES_REFRESH);
+    let per_minute = (60 / SITES_REFRESH.as_secs()).max(1);
+    for tick in 0u64.. {
+        ticks.tick().await;
+        if tick > 0 {
+            let store = state.store.clone();
+            match tokio::task::spawn_blocking(move || store.sites()).await {
+                Ok(Ok(sites)) => state.sites.replace(sites),
+                Ok(Err(error)) => {
+                    tracing::warn!(error = format!("{error:#}"), "Could not reload the sites.")
+                }
+                Err(error) => tracing::error!(%error, "Reloading the sites panicked."),
+            }
+        }
+        if tick % per_minute != 0 {
+            continue;
+        }
+        let minute = tick / per_minute;
         state.rate_limits.forget_idle();
         if let (Some(retention), 0) = (retention, minute % 60) {
             let cutoff =
@@ -123,6 +138,10 @@ async fn maintain(state: AppState, retention: Option<Duration>) {
         }
     }
 }
+
+/// How often a collector reloads the sites from the store: how long a site created
+/// through one collector takes to be known to the others sharing the store.
+pub const SITES_REFRESH: Duration = Duration::from_secs(5);
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

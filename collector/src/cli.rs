@@ -2,7 +2,6 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
@@ -10,12 +9,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::app::{App, shutdown_signal};
 use crate::config::{
-    AccountArgs, Cli, Command, ReportArgs, Settings, TokenCommand, UserCommand, VisitorArgs,
-    VisitorCommand,
+    AccountArgs, Cli, Command, ReportArgs, Settings, StoreChoice, TokenCommand, UserCommand,
+    VisitorArgs, VisitorCommand,
 };
 use crate::privacy;
-use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 
 /// Runs the command line of this process; what `main` does.
 pub fn main() -> ExitCode {
@@ -64,7 +61,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    println!("Spur is running (data in {}).", settings.data.display());
+    println!("Spur is running (data in {}).", settings.store);
     println!("  Dashboard:  {base}/");
     println!(
         "  Demo shop:  {base}/demo/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn"
@@ -99,7 +96,7 @@ fn add_user(args: AccountArgs) -> anyhow::Result<()> {
     std::io::stdin().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']);
     crate::auth::check_password(password).map_err(anyhow::Error::msg)?;
-    let store = SqliteStore::open(&args.data)?;
+    let store = StoreChoice::from(args.store).open()?;
     store.set_user(&args.email, &crate::auth::hash_password(password)?)?;
     println!("{} can sign in.", args.email);
     Ok(())
@@ -107,7 +104,7 @@ fn add_user(args: AccountArgs) -> anyhow::Result<()> {
 
 /// `spur token create`: prints a new API token of an account.
 fn create_token(args: AccountArgs) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&args.data)?;
+    let store = StoreChoice::from(args.store).open()?;
     let (user, _) = store
         .user(&args.email)?
         .ok_or_else(|| anyhow::anyhow!("no account `{}` (spur user add)", args.email))?;
@@ -124,8 +121,8 @@ fn visitor(command: VisitorCommand) -> anyhow::Result<()> {
         VisitorCommand::Export(args) => (args, false),
         VisitorCommand::Delete(args) => (args, true),
     };
-    let VisitorArgs { data, site, who } = args;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data)?);
+    let VisitorArgs { store, site, who } = args;
+    let store = StoreChoice::from(store).open()?;
     let who = privacy::Who::parse(who.id.as_deref(), who.uid.as_deref())?;
     let visitor = privacy::resolve(store.as_ref(), &site, &who)?;
     let mut out = std::io::stdout().lock();
@@ -161,13 +158,13 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
         .date();
     let gap_ms = i64::from(args.session_gap_minutes) * 60 * 1000;
     let request = Request::parse(kind, &pairs, today, gap_ms)?;
-    let store = SqliteStore::open(&args.data)?;
+    let store = StoreChoice::from(args.store).open()?;
     anyhow::ensure!(
         store.sites()?.iter().any(|s| s.id == request.site),
         "site `{}` does not exist",
         request.site
     );
-    let report = reports::run(&store, &Default::default(), &request)?;
+    let report = reports::run(store.as_ref(), &Default::default(), &request)?;
     let mut out = std::io::stdout().lock();
     match args.format.as_str() {
         "json" => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,

@@ -52,9 +52,8 @@ pub enum TokenCommand {
 
 #[derive(Debug, Args)]
 pub struct AccountArgs {
-    /// Directory of the embedded database.
-    #[arg(long, env = "SPUR_DATA", default_value = "data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     #[arg(long)]
     pub email: String,
@@ -65,9 +64,8 @@ pub struct ReportArgs {
     /// paths, explore, transitions, funnel, stages, touchpoints, channels, referrals or visitor.
     pub report: String,
 
-    /// Directory of the embedded database.
-    #[arg(long, env = "SPUR_DATA", default_value = "data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// The site to report on.
     #[arg(long)]
@@ -105,9 +103,8 @@ pub enum VisitorCommand {
 
 #[derive(Debug, Args)]
 pub struct VisitorArgs {
-    /// Directory of the embedded database.
-    #[arg(long, env = "SPUR_DATA", default_value = "data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// The site the visitor visited.
     #[arg(long)]
@@ -136,9 +133,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SPUR_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Directory for the embedded database (created if missing).
-    #[arg(long, env = "SPUR_DATA", default_value = "data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Minutes of inactivity after which a visitor's session ends (1–1440).
     #[arg(long, env = "SPUR_SESSION_GAP_MINUTES", default_value_t = 30)]
@@ -179,11 +175,98 @@ pub struct ServeArgs {
     pub demo_account: bool,
 }
 
+/// Where events, sites and accounts are stored.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// `sqlite`: the embedded database in `--data`, for one collector process.
+    /// `clickhouse`: a ClickHouse server, shared by any number of collector processes.
+    #[arg(
+        long = "store",
+        env = "SPUR_STORE",
+        value_enum,
+        default_value = "sqlite"
+    )]
+    pub kind: StoreKind,
+
+    /// Directory of the embedded database (created if missing).
+    #[arg(long, env = "SPUR_DATA", default_value = "data")]
+    pub data: PathBuf,
+
+    /// ClickHouse's HTTP interface, with `--store clickhouse`. Credentials, if any, in the
+    /// URL (`http://user:password@host:8123/`).
+    #[arg(
+        long,
+        env = "SPUR_CLICKHOUSE_URL",
+        default_value = "http://127.0.0.1:8123/",
+        hide_env_values = true
+    )]
+    pub clickhouse_url: String,
+
+    /// The ClickHouse database Spur's tables live in (created if missing).
+    #[arg(long, env = "SPUR_CLICKHOUSE_DATABASE", default_value = "spur")]
+    pub clickhouse_database: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    Sqlite,
+    Clickhouse,
+}
+
+/// Which store to open, checked.
+#[derive(Debug, Clone)]
+pub enum StoreChoice {
+    Sqlite(PathBuf),
+    ClickHouse { url: String, database: String },
+}
+
+impl From<StoreArgs> for StoreChoice {
+    fn from(args: StoreArgs) -> StoreChoice {
+        match args.kind {
+            StoreKind::Sqlite => StoreChoice::Sqlite(args.data),
+            StoreKind::Clickhouse => StoreChoice::ClickHouse {
+                url: args.clickhouse_url,
+                database: args.clickhouse_database,
+            },
+        }
+    }
+}
+
+impl StoreChoice {
+    /// Opens the store, creating and migrating its schema if needed.
+    pub fn open(&self) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
+        Ok(match self {
+            StoreChoice::Sqlite(dir) => {
+                std::sync::Arc::new(crate::store::sqlite::SqliteStore::open(dir)?)
+            }
+            StoreChoice::ClickHouse { url, database } => std::sync::Arc::new(
+                crate::store::clickhouse::ClickHouseStore::open(url, database)?,
+            ),
+        })
+    }
+}
+
+impl std::fmt::Display for StoreChoice {
+    /// Where the data is, for people (no credentials).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreChoice::Sqlite(dir) => write!(f, "{}", dir.display()),
+            StoreChoice::ClickHouse { url, database } => {
+                let host = url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+                    .unwrap_or_else(|| "?".to_owned());
+                write!(f, "ClickHouse database {database} at {host}")
+            }
+        }
+    }
+}
+
 /// Settings the collector runs with, checked once at start-up.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
-    pub data: PathBuf,
+    pub store: StoreChoice,
     pub session_gap_ms: i64,
     pub queue_capacity: usize,
     pub rate_limit_ip: Option<Rate>,
@@ -217,7 +300,7 @@ impl TryFrom<ServeArgs> for Settings {
         }
         Ok(Settings {
             listen: args.listen,
-            data: args.data,
+            store: args.store.into(),
             session_gap_ms: i64::from(args.session_gap_minutes) * 60 * 1000,
             queue_capacity: args.queue_capacity,
             rate_limit_ip: Rate::per_second(args.rate_limit_ip),
@@ -237,7 +320,7 @@ impl Settings {
     pub fn with_data(data: impl Into<PathBuf>) -> Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data: data.into(),
+            store: StoreChoice::Sqlite(data.into()),
             session_gap_ms: crate::journey::DEFAULT_SESSION_GAP_MS,
             queue_capacity: 1024,
             rate_limit_ip: Rate::per_second(20),

@@ -3,6 +3,7 @@
 //! pages, and a headless Chromium driven through chromedriver (WebDriver).
 
 pub mod browser;
+pub mod clickhouse;
 pub mod pages;
 pub mod process;
 
@@ -15,7 +16,6 @@ use http_body_util::BodyExt;
 use spur::app::App;
 use spur::config::Settings;
 use spur::store::Store;
-use spur::store::sqlite::SqliteStore;
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
@@ -67,7 +67,7 @@ impl Server {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data).unwrap());
+        let store: Arc<dyn Store> = settings.store.open().unwrap();
         let app = App::with_store(&settings, store.clone()).unwrap();
         store
             .set_user(MARKETER, &spur::auth::hash_password(PASSWORD).unwrap())
@@ -117,7 +117,7 @@ impl Server {
                 Err(e) => panic!("cannot listen on {} again: {e}", self.addr),
             }
         };
-        self.store = Arc::new(SqliteStore::open(&self.settings.data).unwrap());
+        self.store = self.settings.store.open().unwrap();
         let app = App::with_store(&self.settings, self.store.clone()).unwrap();
         self.router = app.router.clone();
         self.serve(app, listener);

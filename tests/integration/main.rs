@@ -3,6 +3,7 @@
 
 mod access;
 mod browser;
+mod clickhouse;
 mod crash;
 mod dashboard;
 mod delivery;

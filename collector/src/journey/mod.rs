@@ -91,6 +91,36 @@ impl Default for Touch {
     }
 }
 
+impl Touch {
+    /// The engine's view of a stored event.
+    pub fn of(event: crate::event::Event) -> Touch {
+        let revenue = (event.kind == EventKind::Custom)
+            .then(|| revenue(event.props.as_deref()))
+            .flatten();
+        Touch {
+            visitor: event.visitor,
+            ts: event.ts,
+            id: event.id,
+            kind: event.kind,
+            touchpoint: event.touchpoint,
+            stage: event.stage,
+            url: event.url,
+            referrer: event.referrer,
+            utm_source: event.utm.source,
+            utm_medium: event.utm.medium,
+            device: event.device,
+            revenue,
+            props: event.props,
+        }
+    }
+}
+
+/// The `revenue` number of a custom event's properties.
+pub fn revenue(props: Option<&str>) -> Option<f64> {
+    let props: serde_json::Map<String, serde_json::Value> = serde_json::from_str(props?).ok()?;
+    props.get("revenue")?.as_f64()
+}
+
 /// Renames touchpoints before paths are built: `/product/*` → `product`.
 #[derive(Debug, Clone, Default)]
 pub struct Grouping {

@@ -45,10 +45,9 @@ impl TouchCache {
                 continue;
             }
             cached.deletions = Some(since.deletions);
-            let read = since.touches.len();
             cached.table.insert(since.touches);
             cached.last = since.last;
-            if read < READ_CHUNK {
+            if !since.more {
                 return Ok(());
             }
         }

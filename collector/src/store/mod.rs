@@ -1,14 +1,16 @@
 //! Storage: the [`Store`] trait and its embedded implementation, [`sqlite::SqliteStore`].
 //!
 //! A store is synchronous: the writer and the reports call it from blocking threads
-//! (`spawn_blocking`), never from an async task. A scale-out implementation (ClickHouse)
-//! implements the same trait; both must give identical reports on the same data.
+//! (`spawn_blocking`), never from an async task. The scale-out implementation,
+//! [`clickhouse::ClickHouseStore`], implements the same trait; both give identical
+//! reports on the same data (checked by `tests/integration/clickhouse.rs`).
 //!
 //! Invariants every implementation keeps:
 //! - `append` is atomic and durable: when it returns `Ok`, every event is committed.
 //! - `(site, id)` is unique: appending an event again is a no-op, counted as a duplicate.
 //! - `touches` returns every stored event of the site in `[from, to)` by collector time.
 
+pub mod clickhouse;
 pub mod sqlite;
 
 use crate::event::Event;
@@ -28,10 +30,11 @@ pub trait Store: Send + Sync + 'static {
     /// The journey engine's view of a site's events with `from_ms <= ts < to_ms`.
     fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>>;
 
-    /// Up to `limit` of the site's events stored after position `after` (0: from the
-    /// first), in storage order, with the position of the last one, and how many events
-    /// were ever deleted (a copy built from earlier answers is stale once that number
-    /// changes).
+    /// The site's events stored after position `after` (0: from the first), in storage
+    /// order, about `limit` of them (an implementation may end an answer early or late
+    /// to end it at a position), with the position to continue from, whether there are
+    /// more, and how many deletions ever happened (a copy built from earlier answers is
+    /// stale once that number changes).
     fn touches_since(&self, site: &str, after: i64, limit: usize) -> anyhow::Result<Since>;
 
     /// The secret salt for the visitor hash of UTC day `day` (days since the epoch),
@@ -81,6 +84,8 @@ pub struct Since {
     /// Where to continue from next time.
     pub last: i64,
     pub deletions: u64,
+    /// Whether more events were stored after `last` than this answer holds.
+    pub more: bool,
 }
 
 /// What an append did.

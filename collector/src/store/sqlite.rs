@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Appended, Since, Store};
 use crate::event::{Device, Event, EventKind, Stage, Utm};
-use crate::journey::Touch;
+use crate::journey::{Touch, revenue};
 use crate::site::Site;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the applied ones.
@@ -177,12 +177,6 @@ fn touch_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Touch> {
     })
 }
 
-/// The `revenue` number of a custom event's properties.
-fn revenue(props: Option<&str>) -> Option<f64> {
-    let props: serde_json::Map<String, serde_json::Value> = serde_json::from_str(props?).ok()?;
-    props.get("revenue")?.as_f64()
-}
-
 /// A poisoned lock only means another thread panicked mid-call; SQLite's own transaction
 /// rollback keeps the database consistent, so the connection is still usable.
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
@@ -307,6 +301,7 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(Since {
+            more: touches.len() == limit,
             touches,
             last,
             deletions,

@@ -1,0 +1,682 @@
+//! The scale-out store: ClickHouse, over its HTTP interface.
+//!
+//! Any number of collector processes can share one ClickHouse database: everything a
+//! report or a visitor id needs (events, sites, salts, secrets, accounts, the deletion
+//! count) lives there, none of it only in one process. Written against ClickHouse 18.16
+//! (Debian's package; no query parameters, no `DateTime64`, no lightweight deletes), which
+//! is also valid on current versions.
+//!
+//! Layout (see [`MIGRATIONS`]):
+//! - `events`: `ReplacingMergeTree`, partitioned by the month of `ts`, ordered by
+//!   `(site, id)`. The order makes the duplicate check of an append a primary-key lookup;
+//!   reports never scan by key — they read a site's events in insertion order into the
+//!   journey engine, which orders them by visitor and time itself.
+//! - `inserted_at`, set by the server when a block is written, is the position
+//!   [`Store::touches_since`] continues from. A reader only reads up to [`SETTLE_SECS`]
+//!   before the server's clock, so a block being written at that moment, whose
+//!   `inserted_at` is already taken, cannot be skipped when it becomes visible.
+//!
+//! Idempotency: `append` looks up which ids the site holds and inserts only the others,
+//! so an id delivered twice — to the same collector or to two — is stored once. Two
+//! collectors that receive the same id *at the same moment* (within one insert) can both
+//! store it: every read that returns events keeps one row per id (`LIMIT 1 BY id`,
+//! `FINAL`), and the table's engine merges them away in the background.
+//!
+//! Deletions are mutations (`ALTER TABLE … DELETE`), which ClickHouse applies in the
+//! background; a deletion returns only once its mutation is done, and then counts itself
+//! in `deletions`, so that every process's report cache starts over.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::{Appended, Since, Store};
+use crate::event::{Device, Event, EventKind, Stage, Utm};
+use crate::journey::Touch;
+use crate::site::Site;
+
+/// How many seconds before the server's clock a reader stops (see the module's text):
+/// more than a block's write takes.
+pub const SETTLE_SECS: u32 = 2;
+
+/// How long a deletion waits for its mutation before it reports an error.
+const MUTATION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Schema migrations, applied in order; `schema_migrations` lists the applied ones. Each
+/// statement is idempotent (`IF NOT EXISTS`), so processes starting together may both
+/// apply one. Never edit a released migration: append a new one.
+const MIGRATIONS: &[&[&str]] = &[&[
+    "CREATE TABLE IF NOT EXISTS events (
+        site         String,
+        id           String,
+        visitor      UInt64,
+        ts           Int64,
+        received_at  Int64,
+        kind         String,
+        touchpoint   String,
+        stage        Nullable(String),
+        url          String,
+        referrer     Nullable(String),
+        utm_source   Nullable(String),
+        utm_medium   Nullable(String),
+        utm_campaign Nullable(String),
+        utm_term     Nullable(String),
+        utm_content  Nullable(String),
+        props        Nullable(String),
+        device       String,
+        inserted_at  DateTime DEFAULT now()
+    ) ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(toDateTime(intDiv(ts, 1000)))
+    ORDER BY (site, id)",
+    // Sites, accounts and tokens: the row with the highest `version` of a key is current.
+    "CREATE TABLE IF NOT EXISTS sites (
+        id String, name String, allowed_origins String, created_at Int64, version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY id",
+    "CREATE TABLE IF NOT EXISTS salts (day Int64, salt String) ENGINE = MergeTree ORDER BY day",
+    "CREATE TABLE IF NOT EXISTS secrets (name String, value String)
+    ENGINE = MergeTree ORDER BY name",
+    "CREATE TABLE IF NOT EXISTS deletions (at DateTime DEFAULT now(), events UInt64)
+    ENGINE = MergeTree ORDER BY at",
+    "CREATE TABLE IF NOT EXISTS users (
+        email String, id Int64, password_hash String, created_at Int64, version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY email",
+    "CREATE TABLE IF NOT EXISTS tokens (
+        hash String, user_id Int64, kind String, expires_at Nullable(Int64), deleted UInt8,
+        version UInt64
+    ) ENGINE = ReplacingMergeTree(version) ORDER BY hash",
+]];
+
+/// The columns an [`Event`] is read from, in [`EventRow`]'s order.
+const EVENT_COLUMNS: &str = "site, id, visitor, ts, received_at, kind, touchpoint, stage, url, \
+    referrer, utm_source, utm_medium, utm_campaign, utm_term, utm_content, props, device";
+
+pub struct ClickHouseStore {
+    agent: ureq::Agent,
+    /// The HTTP interface, e.g. `http://127.0.0.1:8123/`.
+    url: String,
+    database: String,
+}
+
+impl ClickHouseStore {
+    /// Connects to the HTTP interface at `url`, creates `database` if needed and brings
+    /// its schema up to date.
+    pub fn open(url: &str, database: &str) -> anyhow::Result<ClickHouseStore> {
+        anyhow::ensure!(
+            !database.is_empty()
+                && database
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+            "the ClickHouse database name `{database}` must be letters, digits and _"
+        );
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(60)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let store = ClickHouseStore {
+            agent,
+            url: url.to_owned(),
+            database: database.to_owned(),
+        };
+        store
+            .run_in(None, &format!("CREATE DATABASE IF NOT EXISTS {database}"))
+            .with_context(|| format!("connecting to ClickHouse at {url}"))?;
+        store.migrate().context("migrating the ClickHouse schema")?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> anyhow::Result<()> {
+        self.run(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32)
+             ENGINE = MergeTree ORDER BY version",
+        )?;
+        #[derive(Deserialize)]
+        struct Applied {
+            version: u32,
+        }
+        let applied: Vec<Applied> = self.rows("SELECT version FROM schema_migrations")?;
+        let newest = applied.iter().map(|a| a.version).max().unwrap_or(0) as usize;
+        anyhow::ensure!(
+            newest <= MIGRATIONS.len(),
+            "the database has schema version {newest}, newer than this binary's {}",
+            MIGRATIONS.len()
+        );
+        for (index, statements) in MIGRATIONS.iter().enumerate().skip(newest) {
+            for sql in *statements {
+                self.run(sql)
+                    .with_context(|| format!("migration {}", index + 1))?;
+            }
+            if index == 0 {
+                // The demo site, as in the embedded store; version 0, so any change wins.
+                self.run(&format!(
+                    "INSERT INTO sites VALUES ('demo', 'Demo shop', '[]', {}, 0)",
+                    crate::event::now_ms()
+                ))?;
+            }
+            self.run(&format!(
+                "INSERT INTO schema_migrations VALUES ({})",
+                index + 1
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Runs one statement in the store's database; returns the answer's body.
+    fn run(&self, sql: &str) -> anyhow::Result<String> {
+        self.run_in(Some(&self.database), sql)
+    }
+
+    fn run_in(&self, database: Option<&str>, sql: &str) -> anyhow::Result<String> {
+        let mut request = self
+            .agent
+            .post(&self.url)
+            // 64-bit integers as JSON numbers, not strings.
+            .query("output_format_json_quote_64bit_integers", "0");
+        if let Some(database) = database {
+            request = request.query("database", database);
+        }
+        let mut answer = request
+            .send(sql)
+            .with_context(|| format!("sending a query to ClickHouse at {}", self.url))?;
+        let status = answer.status();
+        let body = answer
+            .body_mut()
+            .with_config()
+            .limit(u64::MAX)
+            .read_to_string()
+            .context("reading ClickHouse's answer")?;
+        if !status.is_success() {
+            let first_line = sql.lines().next().unwrap_or_default();
+            bail!(
+                "ClickHouse answered {status} to `{first_line}…`: {}",
+                body.trim()
+            );
+        }
+        Ok(body)
+    }
+
+    /// Runs a query and parses its rows.
+    fn rows<T: DeserializeOwned>(&self, sql: &str) -> anyhow::Result<Vec<T>> {
+        let body = self.run(&format!("{sql}\nFORMAT JSONEachRow"))?;
+        body.lines()
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                serde_json::from_str(line)
+                    .with_context(|| format!("a row ClickHouse sent: {line:.200}"))
+            })
+            .collect()
+    }
+
+    /// Sends rows (JSON objects, one per line) to `table`, which is a table's name and,
+    /// where some columns take their default, the list of the others (only with a list
+    /// does ClickHouse 18.16 compute the defaults of the missing ones).
+    fn insert(&self, table: &str, rows: String) -> anyhow::Result<()> {
+        let mut answer = self
+            .agent
+            .post(&self.url)
+            .query("database", &self.database)
+            .query("query", format!("INSERT INTO {table} FORMAT JSONEachRow"))
+            .send(rows)
+            .with_context(|| format!("sending rows to ClickHouse at {}", self.url))?;
+        if !answer.status().is_success() {
+            let status = answer.status();
+            let body = answer.body_mut().read_to_string().unwrap_or_default();
+            bail!(
+                "ClickHouse answered {status} to an insert into {table}: {}",
+                body.trim()
+            );
+        }
+        Ok(())
+    }
+
+    fn count(&self, sql: &str) -> anyhow::Result<u64> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: u64,
+        }
+        Ok(self.rows::<Count>(sql)?.first().map_or(0, |c| c.n))
+    }
+
+    /// Deletes the events `condition` selects; waits for ClickHouse to have done it, then
+    /// counts the deletion. Returns how many events were deleted.
+    fn delete_events(&self, condition: &str) -> anyhow::Result<usize> {
+        let n = self.count(&format!(
+            "SELECT uniqExact(site, id) AS n FROM events WHERE {condition}"
+        ))?;
+        if n == 0 {
+            return Ok(0);
+        }
+        self.run(&format!("ALTER TABLE events DELETE WHERE {condition}"))?;
+        self.await_mutations()?;
+        self.run(&format!("INSERT INTO deletions (events) VALUES ({n})"))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn await_mutations(&self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let pending = self.count(&format!(
+                "SELECT count() AS n FROM system.mutations
+                 WHERE database = {} AND table = 'events' AND is_done = 0",
+                quote(&self.database)
+            ))?;
+            if pending == 0 {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                started.elapsed() < MUTATION_TIMEOUT,
+                "ClickHouse has not applied a deletion after {MUTATION_TIMEOUT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A random value kept under `key` in `table` (`salts` or `secrets`): the smallest of
+    /// the values stored under it, so that processes creating one at the same moment
+    /// agree once both have written theirs (each waits a moment before reading back).
+    fn shared_random(&self, table: &str, column: &str, key: &str) -> anyhow::Result<[u8; 32]> {
+        #[derive(Deserialize)]
+        struct Value {
+            value: String,
+        }
+        let read = || -> anyhow::Result<Option<[u8; 32]>> {
+            let values: Vec<Value> = self.rows(&format!(
+                "SELECT min({column}) AS value FROM {table} WHERE {key} HAVING count() > 0"
+            ))?;
+            values.first().map(|v| unhex(&v.value)).transpose()
+        };
+        if let Some(value) = read()? {
+            return Ok(value);
+        }
+        let candidate: [u8; 32] = rand::random();
+        self.run(&format!(
+            "INSERT INTO {table} SELECT {}, {}",
+            key_value(key),
+            quote(&hex(&candidate))
+        ))?;
+        std::thread::sleep(Duration::from_millis(200));
+        read()?.context("a value just written is not there")
+    }
+}
+
+/// `name = 'x'` → `'x'`, `day = 3` → `3`: the value of a single-column key condition.
+fn key_value(key: &str) -> &str {
+    key.split_once(" = ").map_or(key, |(_, value)| value)
+}
+
+/// A ClickHouse string literal.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+fn unhex(s: &str) -> anyhow::Result<[u8; 32]> {
+    let mut out = [0u8; 32];
+    anyhow::ensure!(s.len() == 64, "a stored secret is not 32 bytes");
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16)?;
+    }
+    Ok(out)
+}
+
+/// The version of a row written now: later writes win.
+fn version() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// An account's id: derived from its email, so every process gives the same one.
+fn user_id(email: &str) -> i64 {
+    let digest = blake3::hash(email.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest.as_bytes()[..8]);
+    (u64::from_le_bytes(first) >> 1) as i64
+}
+
+#[derive(Deserialize)]
+struct EventRow {
+    site: String,
+    id: String,
+    visitor: u64,
+    ts: i64,
+    received_at: i64,
+    kind: String,
+    touchpoint: String,
+    stage: Option<String>,
+    url: String,
+    referrer: Option<String>,
+    utm_source: Option<String>,
+    utm_medium: Option<String>,
+    utm_campaign: Option<String>,
+    utm_term: Option<String>,
+    utm_content: Option<String>,
+    props: Option<String>,
+    device: String,
+}
+
+impl EventRow {
+    fn event(self) -> Event {
+        Event {
+            site: self.site,
+            id: self.id,
+            visitor: self.visitor,
+            ts: self.ts,
+            received_at: self.received_at,
+            // Only validated values are written; an unknown one means a newer binary
+            // wrote it, and it is read as a custom event.
+            kind: EventKind::parse(&self.kind).unwrap_or(EventKind::Custom),
+            touchpoint: self.touchpoint,
+            stage: self.stage.as_deref().and_then(Stage::parse),
+            url: self.url,
+            referrer: self.referrer,
+            utm: Utm {
+                source: self.utm_source,
+                medium: self.utm_medium,
+                campaign: self.utm_campaign,
+                term: self.utm_term,
+                content: self.utm_content,
+            },
+            props: self.props,
+            device: Device::parse(&self.device).unwrap_or(Device::Desktop),
+        }
+    }
+}
+
+/// One event as an insert row.
+fn event_json(e: &Event) -> serde_json::Value {
+    serde_json::json!({
+        "site": e.site, "id": e.id, "visitor": e.visitor, "ts": e.ts,
+        "received_at": e.received_at, "kind": e.kind.as_str(), "touchpoint": e.touchpoint,
+        "stage": e.stage.map(|s| s.as_str()), "url": e.url, "referrer": e.referrer,
+        "utm_source": e.utm.source, "utm_medium": e.utm.medium,
+        "utm_campaign": e.utm.campaign, "utm_term": e.utm.term,
+        "utm_content": e.utm.content, "props": e.props, "device": e.device.as_str(),
+    })
+}
+
+impl Store for ClickHouseStore {
+    fn append(&self, batches: &[Vec<Event>]) -> anyhow::Result<Vec<Appended>> {
+        // Which of these ids each site holds already: one primary-key lookup per site.
+        let mut sites: Vec<&str> = batches.iter().flatten().map(|e| e.site.as_str()).collect();
+        sites.sort_unstable();
+        sites.dedup();
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let mut held: Vec<(&str, Vec<Id>)> = Vec::new();
+        for site in sites {
+            let mut ids = String::new();
+            for e in batches.iter().flatten().filter(|e| e.site == site) {
+                if !ids.is_empty() {
+                    ids.push(',');
+                }
+                ids.push_str(&quote(&e.id));
+            }
+            let found: Vec<Id> = self.rows(&format!(
+                "SELECT DISTINCT id FROM events WHERE site = {} AND id IN ({ids})",
+                quote(site)
+            ))?;
+            held.push((site, found));
+        }
+        let mut stored: hashbrown::HashSet<(&str, &str)> = hashbrown::HashSet::new();
+        for (site, ids) in &held {
+            stored.extend(ids.iter().map(|id| (*site, id.id.as_str())));
+        }
+        let mut rows = String::new();
+        let mut outcomes = Vec::with_capacity(batches.len());
+        for events in batches {
+            let mut inserted = 0;
+            for e in events {
+                if stored.insert((&e.site, &e.id)) {
+                    rows.push_str(&event_json(e).to_string());
+                    rows.push('\n');
+                    inserted += 1;
+                }
+            }
+            outcomes.push(Appended {
+                inserted,
+                duplicates: events.len() - inserted,
+            });
+        }
+        if !rows.is_empty() {
+            // One insert: ClickHouse has written it (to disk, not yet fsynced by default;
+            // see the README's deployment notes) when it answers.
+            self.insert(&format!("events ({EVENT_COLUMNS})"), rows)?;
+        }
+        Ok(outcomes)
+    }
+
+    fn sites(&self) -> anyhow::Result<Vec<Site>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+            name: String,
+            allowed_origins: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT id, argMax(name, version) AS name,
+                    argMax(allowed_origins, version) AS allowed_origins
+             FROM sites GROUP BY id ORDER BY id",
+        )?;
+        rows.into_iter()
+            .map(|row| {
+                let allowed_origins = serde_json::from_str(&row.allowed_origins)
+                    .with_context(|| format!("allowed_origins of site {}", row.id))?;
+                Ok(Site {
+                    id: row.id,
+                    name: row.name,
+                    allowed_origins,
+                })
+            })
+            .collect()
+    }
+
+    fn put_site(&self, site: &Site) -> anyhow::Result<()> {
+        let row = serde_json::json!({
+            "id": site.id, "name": site.name,
+            "allowed_origins": serde_json::to_string(&site.allowed_origins)?,
+            "created_at": crate::event::now_ms(), "version": version(),
+        });
+        self.insert("sites", row.to_string())
+    }
+
+    fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>> {
+        let rows: Vec<EventRow> = self.rows(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events FINAL
+             WHERE site = {} AND ts >= {from_ms} AND ts < {to_ms}",
+            quote(site)
+        ))?;
+        Ok(rows.into_iter().map(|r| Touch::of(r.event())).collect())
+    }
+
+    fn touches_since(&self, site: &str, after: i64, limit: usize) -> anyhow::Result<Since> {
+        let deletions = self.count("SELECT count() AS n FROM deletions")?;
+        // How many events each second holds, up to the settled horizon: the answer ends
+        // at a second's end, so that the next one starts at the next second.
+        #[derive(Deserialize)]
+        struct Second {
+            at: i64,
+            n: usize,
+        }
+        let seconds: Vec<Second> = self.rows(&format!(
+            "SELECT toInt64(inserted_at) AS at, count() AS n FROM events
+             WHERE site = {} AND inserted_at > toDateTime({after})
+               AND inserted_at <= now() - {SETTLE_SECS}
+             GROUP BY at ORDER BY at",
+            quote(site)
+        ))?;
+        let mut upto = after;
+        let mut taken = 0;
+        for second in &seconds {
+            if taken > 0 && taken + second.n > limit {
+                break;
+            }
+            taken += second.n;
+            upto = second.at;
+        }
+        let more = seconds.last().is_some_and(|s| s.at > upto);
+        if upto == after {
+            return Ok(Since {
+                touches: Vec::new(),
+                last: after,
+                deletions,
+                more: false,
+            });
+        }
+        let rows: Vec<EventRow> = self.rows(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE site = {} AND inserted_at > toDateTime({after})
+               AND inserted_at <= toDateTime({upto})
+             ORDER BY inserted_at, id LIMIT 1 BY id",
+            quote(site)
+        ))?;
+        Ok(Since {
+            touches: rows.into_iter().map(|r| Touch::of(r.event())).collect(),
+            last: upto,
+            deletions,
+            more,
+        })
+    }
+
+    fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]> {
+        let salt = self.shared_random("salts", "salt", &format!("day = {day}"))?;
+        // Tomorrow's salt is made today, so that processes never race for it at midnight.
+        self.shared_random("salts", "salt", &format!("day = {}", day + 1))?;
+        self.run(&format!("ALTER TABLE salts DELETE WHERE day < {day}"))?;
+        Ok(salt)
+    }
+
+    fn secret(&self, name: &str) -> anyhow::Result<[u8; 32]> {
+        self.shared_random("secrets", "value", &format!("name = {}", quote(name)))
+    }
+
+    fn visitor_events(&self, site: &str, visitor: u64) -> anyhow::Result<Vec<Event>> {
+        let rows: Vec<EventRow> = self.rows(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events FINAL
+             WHERE site = {} AND visitor = {visitor} ORDER BY ts, id",
+            quote(site)
+        ))?;
+        Ok(rows.into_iter().map(EventRow::event).collect())
+    }
+
+    fn delete_visitor(&self, site: &str, visitor: u64) -> anyhow::Result<usize> {
+        self.delete_events(&format!("site = {} AND visitor = {visitor}", quote(site)))
+    }
+
+    fn delete_before(&self, ts_ms: i64) -> anyhow::Result<usize> {
+        let before = self.count(&format!(
+            "SELECT uniqExact(site, id) AS n FROM events WHERE ts < {ts_ms}"
+        ))?;
+        if before == 0 {
+            return Ok(0);
+        }
+        // Whole months before the cutoff's month go by partition; the rest by a mutation.
+        #[derive(Deserialize)]
+        struct Partition {
+            partition: String,
+        }
+        let old: Vec<Partition> = self.rows(&format!(
+            "SELECT DISTINCT partition FROM system.parts
+             WHERE database = {} AND table = 'events' AND active
+               AND toUInt32(partition) < toYYYYMM(toDateTime(intDiv({ts_ms}, 1000)))",
+            quote(&self.database)
+        ))?;
+        for p in &old {
+            self.run(&format!(
+                "ALTER TABLE events DROP PARTITION {}",
+                p.partition
+            ))?;
+        }
+        let rest = self.delete_events(&format!("ts < {ts_ms}"))?;
+        if rest == 0 && !old.is_empty() {
+            self.run(&format!("INSERT INTO deletions (events) VALUES ({before})"))?;
+        }
+        Ok(usize::try_from(before).unwrap_or(usize::MAX))
+    }
+
+    fn set_user(&self, email: &str, password_hash: &str) -> anyhow::Result<()> {
+        let row = serde_json::json!({
+            "email": email, "id": user_id(email), "password_hash": password_hash,
+            "created_at": crate::event::now_ms(), "version": version(),
+        });
+        self.insert("users", row.to_string())
+    }
+
+    fn user(&self, email: &str) -> anyhow::Result<Option<(i64, String)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: i64,
+            password_hash: String,
+        }
+        let rows: Vec<Row> = self.rows(&format!(
+            "SELECT any(id) AS id, argMax(password_hash, version) AS password_hash
+             FROM users WHERE email = {} HAVING count() > 0",
+            quote(email)
+        ))?;
+        Ok(rows.into_iter().next().map(|r| (r.id, r.password_hash)))
+    }
+
+    fn add_token(
+        &self,
+        user: i64,
+        hash: &[u8; 32],
+        kind: &str,
+        expires_at: Option<i64>,
+    ) -> anyhow::Result<()> {
+        let row = serde_json::json!({
+            "hash": hex(hash), "user_id": user, "kind": kind, "expires_at": expires_at,
+            "deleted": 0, "version": version(),
+        });
+        self.insert("tokens", row.to_string())
+    }
+
+    fn token_user(&self, hash: &[u8; 32], now_ms: i64) -> anyhow::Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            email: String,
+        }
+        let rows: Vec<Row> = self.rows(&format!(
+            "SELECT any(email) AS email FROM users WHERE id IN (
+                 SELECT user_id FROM (
+                     SELECT argMax(user_id, version) AS user_id,
+                            argMax(expires_at, version) AS expires_at,
+                            argMax(deleted, version) AS deleted
+                     FROM tokens WHERE hash = {} GROUP BY hash)
+                 WHERE deleted = 0 AND (isNull(expires_at) OR expires_at > {now_ms}))
+             HAVING count() > 0",
+            quote(&hex(hash))
+        ))?;
+        Ok(rows.into_iter().next().map(|r| r.email))
+    }
+
+    fn delete_token(&self, hash: &[u8; 32]) -> anyhow::Result<()> {
+        let row = serde_json::json!({
+            "hash": hex(hash), "user_id": 0, "kind": "", "expires_at": null,
+            "deleted": 1, "version": version(),
+        });
+        self.insert("tokens", row.to_string())
+    }
+}

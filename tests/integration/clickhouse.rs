@@ -1,0 +1,538 @@
+//! The scale-out store against a real ClickHouse server (started by the harness):
+//! the same reports as the embedded store on the golden dataset, idempotent ingestion,
+//! deletions, and two collector processes sharing one database.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use spur::event::{Device, Event, EventKind, Stage, Utm};
+use spur::reports::{self, Kind, Request, cache::TouchCache};
+use spur::store::Store;
+use spur::store::clickhouse::{ClickHouseStore, SETTLE_SECS};
+use spur::store::sqlite::SqliteStore;
+use spur_tests::clickhouse;
+use spur_tests::process::{SpurProcess, free_port, get_with, http_client, post};
+
+fn golden(path: &str) -> serde_json::Value {
+    let text = spur_tests::fixture(&format!("golden/{path}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The golden dataset as the collector stores events.
+fn golden_events() -> Vec<Event> {
+    let string = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    golden("events.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| Event {
+            site: string(&e["site"]).unwrap(),
+            id: string(&e["id"]).unwrap(),
+            visitor: e["visitor"].as_u64().unwrap(),
+            ts: e["ts"].as_i64().unwrap(),
+            received_at: e["ts"].as_i64().unwrap(),
+            kind: EventKind::parse(e["kind"].as_str().unwrap()).unwrap(),
+            touchpoint: string(&e["touchpoint"]).unwrap(),
+            stage: e["stage"].as_str().and_then(Stage::parse),
+            url: string(&e["url"]).unwrap(),
+            referrer: string(&e["referrer"]),
+            utm: Utm {
+                source: string(&e["utm_source"]),
+                medium: string(&e["utm_medium"]),
+                campaign: string(&e["utm_campaign"]),
+                term: None,
+                content: None,
+            },
+            props: (!e["props"].is_null()).then(|| e["props"].to_string()),
+            device: Device::parse(e["device"].as_str().unwrap()).unwrap(),
+        })
+        .collect()
+}
+
+/// Every golden query, as (file name, request).
+fn golden_requests() -> Vec<(String, Request, serde_json::Value)> {
+    let dir = spur_tests::repo_root().join("tests/fixtures/golden/expected");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|file| {
+            let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
+            let expected = golden(&format!("expected/{name}.json"));
+            let kind = Kind::parse(name.split('_').next().unwrap()).unwrap();
+            let pairs: Vec<(String, String)> = expected["query"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect();
+            let request = Request::parse(kind, &pairs, "2026-10-07".parse().unwrap(), 1_800_000)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, request, expected["result"].clone())
+        })
+        .collect()
+}
+
+/// Every golden report from `store`, read through a fresh report cache.
+fn all_reports(store: &dyn Store) -> BTreeMap<String, serde_json::Value> {
+    let cache = TouchCache::default();
+    golden_requests()
+        .into_iter()
+        .map(|(name, request, _)| {
+            let report = reports::run(store, &cache, &request).unwrap();
+            (name, serde_json::to_value(report).unwrap())
+        })
+        .collect()
+}
+
+/// Waits until what ClickHouse holds now is past the horizon its readers stop at.
+fn settle() {
+    std::thread::sleep(Duration::from_secs(u64::from(SETTLE_SECS) + 1));
+}
+
+fn open(test: &str) -> ClickHouseStore {
+    ClickHouseStore::open(&clickhouse::server().url, &clickhouse::database(test)).unwrap()
+}
+
+#[test]
+fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
+    let events = golden_events();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path()).unwrap();
+    let ch = open("golden");
+    // In the writer's way: several appends of several batches.
+    for chunk in events.chunks(64) {
+        let batches: Vec<Vec<Event>> = chunk.chunks(16).map(<[Event]>::to_vec).collect();
+        // The dataset repeats some ids on purpose: both stores count them the same.
+        assert_eq!(
+            ch.append(&batches).unwrap(),
+            sqlite.append(&batches).unwrap()
+        );
+    }
+    // Delivered again, in other batches: every event is a duplicate.
+    let again = ch
+        .append(&events.chunks(50).map(<[Event]>::to_vec).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|o| o.inserted).sum::<usize>(),
+        0,
+        "{again:?}"
+    );
+    assert_eq!(
+        again.iter().map(|o| o.duplicates).sum::<usize>(),
+        events.len()
+    );
+    settle();
+
+    let from_sqlite = all_reports(&sqlite);
+    let from_clickhouse = all_reports(&ch);
+    assert!(from_sqlite.len() >= 20, "{} reports", from_sqlite.len());
+    let mut differ = Vec::new();
+    for (name, report) in &from_sqlite {
+        if from_clickhouse[name] != *report {
+            differ.push(format!(
+                "{name}:\n  sqlite     {report}\n  clickhouse {}",
+                from_clickhouse[name]
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    // And both are the independent computation's figures (not merely equal to each other).
+    let canonical = |mut json: serde_json::Value| {
+        let object = json.as_object_mut().unwrap();
+        for key in ["site", "from", "to", "report"] {
+            object.remove(key);
+        }
+        for session in object
+            .get_mut("sessions")
+            .and_then(|s| s.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
+            for touch in session["touches"].as_array_mut().into_iter().flatten() {
+                touch.as_object_mut().unwrap().remove("url");
+            }
+        }
+        json
+    };
+    for (name, _, expected) in golden_requests() {
+        assert_eq!(
+            canonical(from_clickhouse[&name].clone()),
+            expected,
+            "{name}"
+        );
+    }
+
+    // Ratings too (the golden dataset has none): widgets shown, answered and dismissed,
+    // with comments; then every kind of report, with its default options, for the
+    // golden week.
+    let ratings: Vec<Event> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Pageview)
+        .step_by(7)
+        .enumerate()
+        .map(|(i, e)| {
+            let (widget, outcome, score) = match i % 4 {
+                0 => ("nps", "answered", Some(i % 11)),
+                1 => ("csat", "answered", Some(1 + i % 5)),
+                2 => ("ces", "dismissed", None),
+                _ => ("thumbs", "answered", Some(i % 2)),
+            };
+            let mut props = serde_json::json!({ "widget": widget, "outcome": outcome });
+            if let Some(score) = score {
+                props["score"] = score.into();
+                props["comment"] =
+                    format!("delivery was {} Lieferung", ["fast", "slow"][i % 2]).into();
+            }
+            Event {
+                id: format!("rating-{i:08}"),
+                ts: e.ts + 30_000,
+                kind: EventKind::Feedback,
+                touchpoint: "after-delivery".into(),
+                props: Some(props.to_string()),
+                ..e.clone()
+            }
+        })
+        .collect();
+    assert!(ratings.len() > 20);
+    sqlite.append(std::slice::from_ref(&ratings)).unwrap();
+    ch.append(&[ratings]).unwrap();
+    settle();
+    let every_kind = |store: &dyn Store| -> Vec<serde_json::Value> {
+        let cache = TouchCache::default();
+        Kind::ALL
+            .iter()
+            .filter_map(|kind| {
+                let pairs = [
+                    ("site", "demo"),
+                    ("from", "2026-10-01"),
+                    ("to", "2026-10-08"),
+                ]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()));
+                // Kinds that need more (a visitor, a start) are in the golden queries.
+                let request =
+                    Request::parse(*kind, &pairs, "2026-10-07".parse().unwrap(), 1_800_000).ok()?;
+                Some(serde_json::to_value(reports::run(store, &cache, &request).unwrap()).unwrap())
+            })
+            .collect()
+    };
+    let kinds = every_kind(&sqlite);
+    assert!(kinds.len() >= 8, "{} kinds", kinds.len());
+    assert!(
+        kinds
+            .iter()
+            .any(|r| r["report"] == "feedback" && r.to_string().contains("Lieferung")),
+        "the feedback report lacks the ratings"
+    );
+    assert_eq!(every_kind(&ch), kinds);
+
+    // One visitor's events, and a time window, read the same.
+    let visitor = events[0].visitor;
+    let exported = |store: &dyn Store| store.visitor_events("demo", visitor).unwrap();
+    assert!(!exported(&sqlite).is_empty());
+    assert_eq!(exported(&sqlite), exported(&ch));
+    let window = |store: &dyn Store| {
+        let mut ids: Vec<String> = store
+            .touches("demo", 1_791_200_000_000, 1_791_300_000_000)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert!(!window(&sqlite).is_empty());
+    assert_eq!(window(&sqlite), window(&ch));
+
+    // Deletions: a visitor's data, then everything before a moment; the reports follow
+    // (the caches start over) and stay equal.
+    let sqlite_cache = TouchCache::default();
+    let ch_cache = TouchCache::default();
+    let (_, stages, _) = golden_requests()
+        .into_iter()
+        .find(|(name, ..)| name == "stages")
+        .unwrap();
+    let before = reports::run(&ch, &ch_cache, &stages).unwrap();
+    let deleted = sqlite.delete_visitor("demo", visitor).unwrap();
+    assert!(deleted > 0);
+    assert_eq!(ch.delete_visitor("demo", visitor).unwrap(), deleted);
+    assert!(ch.visitor_events("demo", visitor).unwrap().is_empty());
+    let cutoff = 1_791_250_000_000;
+    let old = sqlite.delete_before(cutoff).unwrap();
+    assert!(old > 0);
+    assert_eq!(ch.delete_before(cutoff).unwrap(), old);
+    assert_eq!(ch.touches("demo", 0, cutoff).unwrap().len(), 0);
+    let after_sqlite = reports::run(&sqlite, &sqlite_cache, &stages).unwrap();
+    let after_ch = reports::run(&ch, &ch_cache, &stages).unwrap();
+    assert_eq!(
+        serde_json::to_value(&after_ch).unwrap(),
+        serde_json::to_value(&after_sqlite).unwrap()
+    );
+    assert_ne!(
+        serde_json::to_value(&after_ch).unwrap(),
+        serde_json::to_value(&before).unwrap(),
+        "the deletions changed nothing in the report"
+    );
+}
+
+#[test]
+fn sites_accounts_tokens_salts_and_secrets_are_shared_through_the_store() {
+    let database = clickhouse::database("shared");
+    let url = &clickhouse::server().url;
+    let a = ClickHouseStore::open(url, &database).unwrap();
+    // A second process opening the same database: migrations are not applied twice.
+    let b = ClickHouseStore::open(url, &database).unwrap();
+    assert_eq!(b.sites().unwrap().len(), 1, "the demo site, once");
+
+    let site = spur::site::Site {
+        id: "shop".into(),
+        name: "Shop".into(),
+        allowed_origins: vec!["https://shop.example".into()],
+    };
+    a.put_site(&site).unwrap();
+    let renamed = spur::site::Site {
+        name: "Shop (renamed)".into(),
+        ..site
+    };
+    b.put_site(&renamed).unwrap();
+    let sites = a.sites().unwrap();
+    assert_eq!(
+        sites
+            .iter()
+            .map(|s| (&s.id[..], &s.name[..]))
+            .collect::<Vec<_>>(),
+        [("demo", "Demo shop"), ("shop", "Shop (renamed)")]
+    );
+
+    a.set_user("ann@shop.example", "hash-1").unwrap();
+    b.set_user("ann@shop.example", "hash-2").unwrap();
+    let (id, hash) = a.user("ann@shop.example").unwrap().unwrap();
+    assert_eq!(hash, "hash-2");
+    assert_eq!(a.user("bob@shop.example").unwrap(), None);
+    let token = [7u8; 32];
+    a.add_token(id, &token, "session", Some(2_000)).unwrap();
+    assert_eq!(
+        b.token_user(&token, 1_999).unwrap().as_deref(),
+        Some("ann@shop.example")
+    );
+    assert_eq!(b.token_user(&token, 2_000).unwrap(), None, "expired");
+    assert_eq!(b.token_user(&[8u8; 32], 0).unwrap(), None);
+    b.delete_token(&token).unwrap();
+    assert_eq!(a.token_user(&token, 0).unwrap(), None, "deleted");
+
+    // Text that needs quoting goes in and comes out as it was.
+    let hostile = "it's \\' OR 1=1 -- \"ü\"\n\t\0 {}";
+    let event = Event {
+        site: "shop".into(),
+        id: "hostile-0000000001".into(),
+        visitor: u64::MAX,
+        ts: 1_791_157_800_000,
+        received_at: 1_791_157_800_000,
+        kind: EventKind::Custom,
+        touchpoint: hostile.into(),
+        stage: Some(Stage::Advocacy),
+        url: format!("https://shop.example/?q={hostile}"),
+        referrer: Some(hostile.into()),
+        utm: Utm {
+            source: Some(hostile.into()),
+            ..Utm::default()
+        },
+        props: Some(serde_json::json!({ "note": hostile, "revenue": 1.5 }).to_string()),
+        device: Device::Tablet,
+    };
+    a.append(&[vec![event.clone()]]).unwrap();
+    assert_eq!(b.visitor_events("shop", u64::MAX).unwrap(), [event.clone()]);
+    assert_eq!(
+        a.delete_visitor("shop", u64::MAX).unwrap(),
+        1,
+        "deleted by a condition on the hostile site"
+    );
+    assert!(b.visitor_events("shop", u64::MAX).unwrap().is_empty());
+    assert_eq!(a.user(hostile).unwrap(), None);
+
+    assert_eq!(a.secret("key").unwrap(), b.secret("key").unwrap());
+    assert_ne!(a.secret("key").unwrap(), a.secret("other").unwrap());
+    let today = a.daily_salt(20_000).unwrap();
+    assert_eq!(b.daily_salt(20_000).unwrap(), today);
+    // Tomorrow's salt was made with today's, and is another one.
+    let tomorrow = b.daily_salt(20_001).unwrap();
+    assert_ne!(tomorrow, today);
+    assert_eq!(a.daily_salt(20_001).unwrap(), tomorrow);
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// The batches of a little shop's day: `visitors` visitors (each with the first-party id
+/// of a consented visitor) walking landing → product → cart, some buying.
+fn shop_traffic(visitors: usize) -> Vec<String> {
+    let now = now_ms();
+    (0..visitors)
+        .map(|v| {
+            let mut events = vec![
+                ("pageview", "landing", "awareness", "https://shop.example/demo/?utm_source=newsletter&utm_medium=email"),
+                ("pageview", "product", "consideration", "https://shop.example/demo/product.html"),
+            ];
+            if v % 2 == 0 {
+                events.push(("click", "add-to-cart", "purchase", "https://shop.example/demo/product.html"));
+            }
+            if v % 4 == 0 {
+                events.push(("custom", "purchase", "purchase", "https://shop.example/demo/checkout.html"));
+            }
+            let events: Vec<_> = events
+                .iter()
+                .enumerate()
+                .map(|(i, (kind, name, stage, url))| {
+                    serde_json::json!({
+                        "id": format!("{v:016x}{i:016x}"), "ts": now - 60_000 + i as i64 * 1_000,
+                        "type": kind, "url": url, "name": name, "stage": stage,
+                        "props": if *name == "purchase" { serde_json::json!({"revenue": 20 + v % 7}) } else { serde_json::Value::Null },
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "v": 1, "site": "demo", "sent_at": now, "uid": format!("{v:032x}"),
+                "events": events,
+            })
+            .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_collectors_on_one_clickhouse_report_what_one_collector_reports() {
+    let url = clickhouse::server().url.clone();
+    let shared = clickhouse::database("two");
+    let single = clickhouse::database("one");
+    let dir = tempfile::tempdir().unwrap();
+    let spur = env!("CARGO_BIN_EXE_spur-under-test");
+    let args = |database: &str| {
+        [
+            "--store",
+            "clickhouse",
+            "--clickhouse-url",
+            &url,
+            "--clickhouse-database",
+            database,
+            "--rate-limit-ip",
+            "0",
+            "--rate-limit-site",
+            "0",
+        ]
+        .map(str::to_owned)
+    };
+    let start = |database: &str, name: &str| {
+        let args = args(database);
+        let data = dir.path().join(name);
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            SpurProcess::start(spur, &data, free_port(), &args).await
+        }
+    };
+    let a = start(&shared, "a").await;
+    let b = start(&shared, "b").await;
+    let one = start(&single, "one").await;
+
+    // The load generator: eight clients; each batch goes to A or B in turn, and to the
+    // single collector. A tenth of the batches is delivered a second time, to the other
+    // collector of the pair (a re-send after a lost answer).
+    let traffic = shop_traffic(400);
+    let client = http_client();
+    let mut tasks = Vec::new();
+    for (worker, chunk) in traffic.chunks(50).enumerate() {
+        let chunk = chunk.to_vec();
+        let urls = [
+            a.url("/api/v1/events"),
+            b.url("/api/v1/events"),
+            one.url("/api/v1/events"),
+        ];
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            for (i, body) in chunk.iter().enumerate() {
+                let pair = (worker + i) % 2;
+                for url in [&urls[pair], &urls[2]] {
+                    let (status, answer) = post(&client, url, &[], body.clone()).await.unwrap();
+                    assert_eq!(status, 202, "{answer:?}");
+                }
+                if i % 10 == 0 {
+                    let (status, answer) = post(&client, &urls[1 - pair], &[], body.clone())
+                        .await
+                        .unwrap();
+                    assert_eq!(status, 202);
+                    let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+                    // Accepted (a 2xx settles the batch) and known: nothing stored again.
+                    assert_eq!(answer["duplicates"], answer["accepted"], "{answer}");
+                    assert!(answer["duplicates"].as_u64().unwrap() > 0, "{answer}");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(u64::from(SETTLE_SECS) + 1)).await;
+
+    // Reports, through each collector's API with an account made in its store.
+    let token = |database: &str| {
+        let store = ClickHouseStore::open(&url, database).unwrap();
+        store
+            .set_user(
+                spur_tests::MARKETER,
+                &spur::auth::hash_password(spur_tests::PASSWORD).unwrap(),
+            )
+            .unwrap();
+        let (user, _) = store.user(spur_tests::MARKETER).unwrap().unwrap();
+        let token = spur::auth::new_token();
+        store
+            .add_token(user, &spur::auth::token_hash(&token), "api", None)
+            .unwrap();
+        token
+    };
+    let (shared_token, single_token) = (token(&shared), token(&single));
+    let queries = [
+        "overview",
+        "paths",
+        "funnel&steps=landing,product,add-to-cart,purchase",
+        "stages",
+        "touchpoints",
+        "channels",
+        "explore&start=product",
+    ];
+    for query in queries {
+        let (report, params) = query.split_once('&').unwrap_or((query, ""));
+        let path = format!("/api/v1/reports/{report}?site=demo&{params}");
+        let mut answers = Vec::new();
+        for (collector, token) in [
+            (&a, &shared_token),
+            (&b, &shared_token),
+            (&one, &single_token),
+        ] {
+            let auth = format!("Bearer {token}");
+            let (status, body) =
+                get_with(&client, &collector.url(&path), &[("authorization", &auth)])
+                    .await
+                    .unwrap();
+            assert_eq!(status, 200, "{path}: {body:?}");
+            answers.push(serde_json::from_slice::<serde_json::Value>(&body).unwrap());
+        }
+        assert_eq!(answers[0], answers[1], "{path}: A and B differ");
+        assert_eq!(
+            answers[0], answers[2],
+            "{path}: the pair and the single collector differ"
+        );
+        if report == "overview" {
+            assert_eq!(answers[0]["totals"]["visitors"], 400, "{}", answers[0]);
+            assert_eq!(answers[0]["totals"]["conversions"], 100, "{}", answers[0]);
+        }
+    }
+    // Every event stored once in the shared database.
+    let store = ClickHouseStore::open(&url, &shared).unwrap();
+    let stored = store.touches("demo", 0, i64::MAX).unwrap();
+    let expected: usize = 400 * 2 + 200 + 100;
+    assert_eq!(stored.len(), expected);
+    drop((a, b, one));
+}
