@@ -12,6 +12,10 @@
 //! 5. the server's peak resident memory, and a check that every acknowledged event is
 //!    stored (the `/metrics` stored count equals the events the 202s accepted).
 //!
+//! With `--clickhouse-url http://127.0.0.1:8123/` the collector stores into ClickHouse
+//! (a new database `spur_bench_<pid>`, dropped at the end) instead of SQLite, and (5)
+//! also counts the events ClickHouse holds.
+//!
 //! Payloads are realistic and reproducible (fixed seed): page views with UTM parameters,
 //! touchpoint clicks, custom purchases with revenue, and rating-widget answers, each with a
 //! unique id, sent as `text/plain` with a browser user agent, as the tracker sends them.
@@ -41,6 +45,9 @@ struct Args {
     /// Events per batch in the batch phases.
     #[arg(long, default_value_t = 20)]
     batch: usize,
+    /// Run the collector on ClickHouse at this URL instead of the embedded store.
+    #[arg(long)]
+    clickhouse_url: Option<String>,
     /// `cargo bench` passes `--bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -310,11 +317,18 @@ async fn run(args: Args) {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_spur"))
+    let database = format!("spur_bench_{}", std::process::id());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spur"));
+    command
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data")
         .arg(data.path())
-        .args(["--rate-limit-ip", "0", "--rate-limit-site", "0"])
+        .args(["--rate-limit-ip", "0", "--rate-limit-site", "0"]);
+    if let Some(url) = &args.clickhouse_url {
+        command.args(["--store", "clickhouse", "--clickhouse-url", url]);
+        command.args(["--clickhouse-database", &database]);
+    }
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -386,6 +400,13 @@ async fn run(args: Args) {
         (single.requests as f64 / single.seconds) / (reference.requests as f64 / reference.seconds)
     );
     println!("peak RSS of spur: {:.0} MB", peak_rss_mb(server.0.id()));
+    if let Some(url) = &args.clickhouse_url {
+        use spur::store::Store;
+        let store = spur::store::clickhouse::ClickHouseStore::open(url, &database).unwrap();
+        let rows = store.touches("demo", 0, i64::MAX).unwrap().len();
+        println!("events in ClickHouse: {rows}");
+        store.drop_database().unwrap();
+    }
     println!(
         "acknowledged events {acknowledged}, stored {in_store}: {}",
         if in_store == acknowledged {

@@ -15,6 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use spur::event::{Device, Event, EventKind, Stage, Utm};
 use spur::reports::{self, Kind, Request, cache::TouchCache};
+use spur::store::clickhouse::{ClickHouseStore, SETTLE_SECS};
 use spur::store::{Store, sqlite::SqliteStore};
 
 #[derive(Parser)]
@@ -25,6 +26,10 @@ struct Args {
     /// Runs per report; the median is printed.
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// Store the events in ClickHouse at this URL (a new database, dropped at the end)
+    /// instead of SQLite: the first report then loads them from ClickHouse.
+    #[arg(long)]
+    clickhouse_url: Option<String>,
     /// `cargo bench` passes `--bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -252,7 +257,21 @@ fn ms(d: Duration) -> f64 {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let dir = tempfile::tempdir()?;
-    let store = SqliteStore::open(dir.path())?;
+    let clickhouse = match &args.clickhouse_url {
+        Some(url) => Some(ClickHouseStore::open(
+            url,
+            &format!("spur_bench_{}", std::process::id()),
+        )?),
+        None => None,
+    };
+    let sqlite;
+    let store: &dyn Store = match &clickhouse {
+        Some(store) => store,
+        None => {
+            sqlite = SqliteStore::open(dir.path())?;
+            &sqlite
+        }
+    };
     {
         let started = Instant::now();
         let mut pending: Vec<Vec<Event>> = Vec::new();
@@ -274,6 +293,10 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!("memory after storing: {}", resident_mb());
+    if clickhouse.is_some() {
+        // What was just inserted is read once it is past the readers' horizon.
+        std::thread::sleep(Duration::from_secs(u64::from(SETTLE_SECS) + 1));
+    }
 
     let cache = TouchCache::default();
     let today = jiff::civil::date(2026, 11, 30);
@@ -289,7 +312,7 @@ fn main() -> anyhow::Result<()> {
         Request::parse(kind, &pairs, today, 30 * 60 * 1000).expect("a valid query")
     };
     let started = Instant::now();
-    reports::run(&store, &cache, &request(Kind::Stages, &[]))?;
+    reports::run(store, &cache, &request(Kind::Stages, &[]))?;
     println!(
         "first report (loads the site into the cache): {:.0} ms; memory {}",
         ms(started.elapsed()),
@@ -363,7 +386,7 @@ fn main() -> anyhow::Result<()> {
         let mut times = Vec::new();
         for _ in 0..args.runs.max(1) {
             let started = Instant::now();
-            let report = reports::run(&store, &cache, request)?;
+            let report = reports::run(store, &cache, request)?;
             times.push(ms(started.elapsed()));
             std::hint::black_box(report);
         }
@@ -376,5 +399,8 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!("\nmemory at the end: {}", resident_mb());
+    if let Some(store) = &clickhouse {
+        store.drop_database()?;
+    }
     Ok(())
 }

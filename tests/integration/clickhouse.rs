@@ -344,7 +344,10 @@ fn sites_accounts_tokens_salts_and_secrets_are_shared_through_the_store() {
         device: Device::Tablet,
     };
     a.append(&[vec![event.clone()]]).unwrap();
-    assert_eq!(b.visitor_events("shop", u64::MAX).unwrap(), [event.clone()]);
+    assert_eq!(
+        b.visitor_events("shop", u64::MAX).unwrap(),
+        std::slice::from_ref(&event)
+    );
     assert_eq!(
         a.delete_visitor("shop", u64::MAX).unwrap(),
         1,

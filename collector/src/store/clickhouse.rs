@@ -128,6 +128,12 @@ impl ClickHouseStore {
         Ok(store)
     }
 
+    /// Drops the store's database with everything in it (for benchmarks and tests).
+    pub fn drop_database(&self) -> anyhow::Result<()> {
+        self.run_in(None, &format!("DROP DATABASE IF EXISTS {}", self.database))?;
+        Ok(())
+    }
+
     fn migrate(&self) -> anyhow::Result<()> {
         self.run(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32)
@@ -218,6 +224,9 @@ impl ClickHouseStore {
             .agent
             .post(&self.url)
             .query("database", &self.database)
+            // Into a Distributed table: answer once every shard has the rows, so that an
+            // acknowledged event is stored and readable (a no-op for a local table).
+            .query("insert_distributed_sync", "1")
             .query("query", format!("INSERT INTO {table} FORMAT JSONEachRow"))
             .send(rows)
             .with_context(|| format!("sending rows to ClickHouse at {}", self.url))?;
@@ -274,17 +283,23 @@ impl ClickHouseStore {
         }
     }
 
-    /// A random value kept under `key` in `table` (`salts` or `secrets`): the smallest of
-    /// the values stored under it, so that processes creating one at the same moment
-    /// agree once both have written theirs (each waits a moment before reading back).
-    fn shared_random(&self, table: &str, column: &str, key: &str) -> anyhow::Result<[u8; 32]> {
+    /// A random value kept in `table` (`salts` or `secrets`: a key column, then the value
+    /// column) under the key `key` (an SQL literal): the smallest of the values stored
+    /// under it, so that processes creating one at the same moment agree once both have
+    /// written theirs (each waits a moment before reading back).
+    fn shared_random(&self, table: &str, key: &str) -> anyhow::Result<[u8; 32]> {
+        let (key_column, value_column) = match table {
+            "salts" => ("day", "salt"),
+            _ => ("name", "value"),
+        };
         #[derive(Deserialize)]
         struct Value {
             value: String,
         }
         let read = || -> anyhow::Result<Option<[u8; 32]>> {
             let values: Vec<Value> = self.rows(&format!(
-                "SELECT min({column}) AS value FROM {table} WHERE {key} HAVING count() > 0"
+                "SELECT min({value_column}) AS value FROM {table}
+                 WHERE {key_column} = {key} HAVING count() > 0"
             ))?;
             values.first().map(|v| unhex(&v.value)).transpose()
         };
@@ -293,18 +308,12 @@ impl ClickHouseStore {
         }
         let candidate: [u8; 32] = rand::random();
         self.run(&format!(
-            "INSERT INTO {table} SELECT {}, {}",
-            key_value(key),
+            "INSERT INTO {table} VALUES ({key}, {})",
             quote(&hex(&candidate))
         ))?;
         std::thread::sleep(Duration::from_millis(200));
         read()?.context("a value just written is not there")
     }
-}
-
-/// `name = 'x'` → `'x'`, `day = 3` → `3`: the value of a single-column key condition.
-fn key_value(key: &str) -> &str {
-    key.split_once(" = ").map_or(key, |(_, value)| value)
 }
 
 /// A ClickHouse string literal.
@@ -562,15 +571,15 @@ impl Store for ClickHouseStore {
     }
 
     fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]> {
-        let salt = self.shared_random("salts", "salt", &format!("day = {day}"))?;
+        let salt = self.shared_random("salts", &day.to_string())?;
         // Tomorrow's salt is made today, so that processes never race for it at midnight.
-        self.shared_random("salts", "salt", &format!("day = {}", day + 1))?;
+        self.shared_random("salts", &(day + 1).to_string())?;
         self.run(&format!("ALTER TABLE salts DELETE WHERE day < {day}"))?;
         Ok(salt)
     }
 
     fn secret(&self, name: &str) -> anyhow::Result<[u8; 32]> {
-        self.shared_random("secrets", "value", &format!("name = {}", quote(name)))
+        self.shared_random("secrets", &quote(name))
     }
 
     fn visitor_events(&self, site: &str, visitor: u64) -> anyhow::Result<Vec<Event>> {
@@ -678,5 +687,35 @@ impl Store for ClickHouseStore {
             "deleted": 1, "version": version(),
         });
         self.insert("tokens", row.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_literals_are_quoted() {
+        assert_eq!(quote("plain"), "'plain'");
+        assert_eq!(quote(r"it's \ 'x'"), r"'it\'s \\ \'x\''");
+        assert_eq!(quote("nul\0"), r"'nul\0'");
+        // A value cannot end the literal early: every quote inside is escaped.
+        let quoted = quote(r"\' OR 1=1 --");
+        assert_eq!(quoted, r"'\\\' OR 1=1 --'");
+    }
+
+    #[test]
+    fn secrets_round_trip_as_hex() {
+        let value: [u8; 32] = std::array::from_fn(|i| (i * 37) as u8);
+        assert_eq!(unhex(&hex(&value)).unwrap(), value);
+        assert!(unhex("abc").is_err());
+        assert!(unhex(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn account_ids_depend_on_the_email_only() {
+        assert_eq!(user_id("ann@shop.example"), user_id("ann@shop.example"));
+        assert_ne!(user_id("ann@shop.example"), user_id("bob@shop.example"));
+        assert!(user_id("ann@shop.example") >= 0);
     }
 }
