@@ -86,7 +86,17 @@ pub enum EventKind {
     Custom,
     /// A rating widget was shown, answered or dismissed (see [`crate::feedback`]).
     Feedback,
+    /// How a page view went, sent once when the page is left: visible and focused
+    /// time (`ms`) and the deepest scroll (`scroll`, percent). Not a touch: it is in no
+    /// path or session, only in the touchpoint scorecard.
+    Engagement,
+    /// A sign that a touchpoint does not work: a rage click, a dead click, a
+    /// JavaScript error or a failed form (its name, see [`FRICTION`]). A touch.
+    Friction,
 }
+
+/// The names a friction event may have.
+pub const FRICTION: [&str; 4] = ["rage-click", "dead-click", "error", "form-error"];
 
 impl EventKind {
     pub fn as_str(self) -> &'static str {
@@ -95,6 +105,8 @@ impl EventKind {
             EventKind::Click => "click",
             EventKind::Custom => "custom",
             EventKind::Feedback => "feedback",
+            EventKind::Engagement => "engagement",
+            EventKind::Friction => "friction",
         }
     }
 
@@ -104,6 +116,8 @@ impl EventKind {
             "click" => EventKind::Click,
             "custom" => EventKind::Custom,
             "feedback" => EventKind::Feedback,
+            "engagement" => EventKind::Engagement,
+            "friction" => EventKind::Friction,
             _ => return None,
         })
     }

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use super::{auth, error, events, reports, sites, visitors};
 use crate::event::{Device, Stage};
 use crate::ingest::wire;
-use crate::journey::{Channel, Count, Other, funnel, paths, people};
+use crate::journey::{Channel, Count, Other, experiments, funnel, health, paths, people};
 use crate::privacy;
 
 #[derive(OpenApi)]
@@ -38,6 +38,10 @@ use crate::privacy;
         paths::ExploreStep, paths::TransitionsResult, paths::Node, paths::Link,
         funnel::FunnelResult, funnel::FunnelStep, funnel::NextAfterDrop,
         people::StagesResult, people::StageRow, people::TouchpointsResult,
+        experiments::ExperimentsResult, experiments::Experiment,
+        experiments::Variant, experiments::Comparison,
+        experiments::Verdict, health::Health, health::Rising,
+        health::StageHealth,
         people::TouchpointRow, people::ChannelsResult, people::ChannelRow, people::Attribution,
         people::AttributedRow, people::Model, people::ReferralsResult, people::CodeRow,
         people::TimelineResult, people::TimelineSession, people::TimelineTouch,

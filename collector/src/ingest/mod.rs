@@ -26,6 +26,8 @@ pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_PROPS: usize = 20;
 pub const MAX_PROP_KEY_LEN: usize = 64;
 pub const MAX_PROP_VALUE_LEN: usize = 256;
+/// The most visible time one engagement event may report (a day).
+pub const MAX_ENGAGED_MS: u64 = 24 * 3600 * 1000;
 /// How far an event may lie before its batch's send time: a week of being offline.
 pub const MAX_EVENT_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
 /// How far an event may lie after its batch's send time (clock jitter within a page).
@@ -200,7 +202,10 @@ fn event_from_wire(
         return Err(("ts", "is more than 7 days older than the batch's sent_at"));
     }
     let kind = EventKind::parse(&event.kind)
-        .ok_or(("type", "must be one of pageview, click, custom, feedback"))?;
+        .ok_or((
+        "type",
+        "must be one of pageview, click, custom, feedback, engagement, friction",
+    ))?;
 
     if event.url.len() > MAX_URL_LEN {
         return Err(("url", "is longer than 2048 bytes"));
@@ -223,10 +228,19 @@ fn event_from_wire(
         ))?),
     };
     let touchpoint = match (kind, name) {
+        (EventKind::Friction, Some(name)) if !crate::event::FRICTION.contains(&name.as_str()) => {
+            return Err((
+                "name",
+                "must be one of rage-click, dead-click, error, form-error for friction",
+            ));
+        }
         (_, Some(name)) => name,
-        (EventKind::Pageview, None) => truncate(url.path(), MAX_NAME_LEN),
+        (EventKind::Pageview | EventKind::Engagement, None) => truncate(url.path(), MAX_NAME_LEN),
         (_, None) => {
-            return Err(("name", "is required for click, custom and feedback events"));
+            return Err((
+                "name",
+                "is required for click, custom, feedback and friction events",
+            ));
         }
     };
     let stage = match event.stage {
@@ -246,6 +260,17 @@ fn event_from_wire(
         (EventKind::Feedback, Some(props)) => {
             crate::feedback::Answer::from_props(&props).map_err(|m| ("props", m))?;
             Some(check_props(&props, crate::feedback::MAX_COMMENT_CHARS)?)
+        }
+        (EventKind::Engagement, props) => {
+            let props = props.unwrap_or_default();
+            let whole = |key: &str, max: u64| props.get(key).and_then(|v| v.as_u64()).is_some_and(|n| n <= max);
+            if !whole("ms", MAX_ENGAGED_MS) || !whole("scroll", 100) {
+                return Err((
+                    "props",
+                    "engagement needs ms (0 to 86400000) and scroll (0 to 100), whole numbers",
+                ));
+            }
+            Some(check_props(&props, MAX_PROP_VALUE_LEN)?)
         }
         (_, None) => None,
         (_, Some(props)) => Some(check_props(&props, MAX_PROP_VALUE_LEN)?),

@@ -175,8 +175,8 @@ fn good_events_survive_a_bad_neighbour_but_an_all_bad_batch_is_refused() {
     assert_eq!(err.code(), "invalid_event");
     assert_eq!(
         err.to_string(),
-        "events[0].type: must be one of pageview, click, custom, feedback \
-         (and every other event of the batch is invalid too)"
+        "events[0].type: must be one of pageview, click, custom, feedback, engagement, \
+         friction (and every other event of the batch is invalid too)"
     );
 }
 
@@ -200,13 +200,67 @@ fn click_and_custom_events_need_a_name() {
         Rejected {
             index: 2,
             field: "name",
-            reason: "is required for click, custom and feedback events"
+            reason: "is required for click, custom, feedback and friction events"
         }
     );
     assert_eq!(
         rejected.to_string(),
-        "events[2].name: is required for click, custom and feedback events"
+        "events[2].name: is required for click, custom, feedback and friction events"
     );
+}
+
+#[test]
+fn engagement_and_friction_events_are_checked() {
+    let with = |event: serde_json::Value| {
+        let mut batch: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
+        let mut first = batch["events"][0].clone();
+        for (k, v) in event.as_object().unwrap() {
+            first[k] = v.clone();
+        }
+        batch["events"] = serde_json::json!([first]);
+        batch.to_string()
+    };
+    // An engagement event without a name is the page's (its URL path), like a page view.
+    let mut engaged = with(serde_json::json!({
+        "type": "engagement", "props": {"ms": 12500, "scroll": 80, "xp:checkout": "green"}
+    }));
+    let mut batch: serde_json::Value = serde_json::from_str(&engaged).unwrap();
+    batch["events"][0].as_object_mut().unwrap().remove("name");
+    engaged = batch.to_string();
+    let events = ingest(&engaged).unwrap();
+    assert_eq!(events[0].kind, EventKind::Engagement);
+    assert_eq!(events[0].touchpoint, "/demo/");
+    for props in [
+        serde_json::json!({"ms": 1}),
+        serde_json::json!({"scroll": 1}),
+        serde_json::json!({"ms": -1, "scroll": 5}),
+        serde_json::json!({"ms": 1.5, "scroll": 5}),
+        serde_json::json!({"ms": 86_400_001u64, "scroll": 5}),
+        serde_json::json!({"ms": 5, "scroll": 101}),
+    ] {
+        let body = with(serde_json::json!({"type": "engagement", "props": props}));
+        assert_eq!(rejection_or_refusal(&body), "props", "{props}");
+    }
+    let events = ingest(&with(serde_json::json!({
+        "type": "friction", "name": "rage-click", "props": {"target": "add-to-cart"}
+    })))
+    .unwrap();
+    assert_eq!(
+        (events[0].kind, &events[0].touchpoint[..]),
+        (EventKind::Friction, "rage-click")
+    );
+    let body = with(serde_json::json!({"type": "friction", "name": "slow"}));
+    assert_eq!(rejection_or_refusal(&body), "name");
+}
+
+/// The field of the only event's rejection (a batch of one bad event is refused as a
+/// whole, with the same detail).
+fn rejection_or_refusal(body: &str) -> &'static str {
+    match ingest_checked(body) {
+        Ok(checked) => checked.rejected[0].field,
+        Err(IngestError::InvalidEvent(rejected)) => rejected[0].field,
+        Err(other) => panic!("{other}"),
+    }
 }
 
 #[test]

@@ -33,7 +33,8 @@ pub struct WireEvent {
     pub id: String,
     /// When the event happened, on the client's clock (ms since the epoch).
     pub ts: i64,
-    /// `pageview`, `click` or `custom`; parsed by validation so the error can name it.
+    /// `pageview`, `click`, `custom`, `feedback`, `engagement` or `friction`; parsed by
+    /// validation so the error can name it.
     #[serde(rename = "type")]
     pub kind: String,
     pub url: String,

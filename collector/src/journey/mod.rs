@@ -18,8 +18,10 @@
 //! - results do not depend on the order touches arrive in, nor on duplicates.
 
 pub mod channel;
+pub mod experiments;
 pub mod feedback;
 pub mod funnel;
+pub mod health;
 pub mod overview;
 pub mod paths;
 pub mod people;
@@ -385,8 +387,13 @@ impl<'a> Journeys<'a> {
             // Nobody did what does not occur.
             return;
         }
+        // Engagement events say how a page view went; they are not touches.
         let mut rows = rows
-            .filter(|r| self.range.contains(&r.ts) && filters.device.is_none_or(|d| r.device == d))
+            .filter(|r| {
+                self.range.contains(&r.ts)
+                    && filters.device.is_none_or(|d| r.device == d)
+                    && r.kind != EventKind::Engagement
+            })
             .peekable();
         let mut ratings = ratings.iter().peekable();
         let mut pending: Vec<&Rating> = Vec::new();

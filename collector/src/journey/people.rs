@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::feedback::{Scores, Tally};
+use super::health::{Health, Rising, StageHealth};
 use super::paths::add;
 use super::{Channel, Journeys, Label, Touch, median_f64, median_ms, ratio, round4, visitor_hex};
 use crate::event::{EventKind, Stage};
@@ -128,6 +129,13 @@ pub fn stages(journeys: &Journeys) -> StagesResult {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TouchpointsResult {
     pub touchpoints: Vec<TouchpointRow>,
+    /// Engagement and friction per stage (of the page).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageHealth>,
+    /// The pages whose friction per page view rose most from the first half of the
+    /// period to the second.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub friction_rising: Vec<Rising>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -147,6 +155,9 @@ pub struct TouchpointRow {
     /// The answers of the rating widgets placed at this touchpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ratings: Option<Scores>,
+    /// Engagement and friction of its page views (sites that send them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
 }
 
 /// What [`touchpoints`] counts per label, per part of the visitors.
@@ -253,6 +264,11 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
         ratings,
         ..
     } = all;
+    let health = super::health::health(journeys);
+    let mut by_label = health
+        .as_ref()
+        .map(|h| h.by_label.clone())
+        .unwrap_or_default();
     // By name, then (stably) by visitors.
     let mut order: Vec<usize> = (0..n)
         .filter(|&i| visitors[i] > 0 || !ratings[i].is_empty())
@@ -269,10 +285,16 @@ pub fn touchpoints(journeys: &Journeys) -> TouchpointsResult {
             exits: exits[i],
             exit_rate: ratio(exits[i] as f64, sessions[i] as f64),
             ratings: (!ratings[i].is_empty()).then(|| ratings[i].scores()),
+            health: by_label.get_mut(i).and_then(Option::take),
         })
         .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.visitors));
-    TouchpointsResult { touchpoints: rows }
+    let (stages, friction_rising) = health.map_or_else(Default::default, |h| (h.stages, h.rising));
+    TouchpointsResult {
+        touchpoints: rows,
+        stages,
+        friction_rising,
+    }
 }
 
 /// How a conversion's credit is split over the sessions that led to it.

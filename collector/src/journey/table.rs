@@ -81,6 +81,34 @@ struct Detail {
     shared: Option<Text>,
     /// The `revenue` number property of a custom event.
     revenue: Option<f64>,
+    /// An engagement event's visible time (ms) and deepest scroll (percent).
+    engagement: Option<(u32, u8)>,
+    /// The experiment variants the event carries (`xp:<experiment>` props), as
+    /// `experiment=variant` lines in experiment order.
+    variants: Option<Text>,
+}
+
+/// The prefix of the props that name an experiment's variant: `{"xp:checkout": "green"}`.
+pub const VARIANT_PREFIX: &str = "xp:";
+
+/// The `(experiment, variant)` pairs of an event's props, by experiment.
+pub fn variants_of(props: &str) -> Vec<(String, String)> {
+    if !props.contains("\"xp:") {
+        return Vec::new();
+    }
+    let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(props)
+    else {
+        return Vec::new();
+    };
+    // A map: ordered by key, so by experiment.
+    map.into_iter()
+        .filter_map(|(k, v)| {
+            let experiment = k.strip_prefix(VARIANT_PREFIX)?;
+            let variant = v.as_str()?;
+            (!experiment.is_empty() && !variant.is_empty())
+                .then(|| (experiment.to_owned(), variant.to_owned()))
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -122,6 +150,8 @@ pub struct Table {
     ratings: Vec<Rating>,
     /// The channel of each (url, referrer, utm source, utm medium) seen.
     channels: HashMap<[Option<Text>; 4], Channel>,
+    /// Whether an engagement or friction event was added (the scorecard reads them).
+    health: bool,
 }
 
 impl Table {
@@ -197,7 +227,31 @@ impl Table {
 
     /// Keeps what few reports read of an event; returns where.
     fn detail(&mut self, touch: &Touch) -> u32 {
+        let engagement = (touch.kind == EventKind::Engagement)
+            .then(|| {
+                let props: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(touch.props.as_deref()?).ok()?;
+                let ms = u32::try_from(props.get("ms")?.as_u64()?).ok()?;
+                let scroll = u8::try_from(props.get("scroll")?.as_u64()?.min(100)).ok()?;
+                Some((ms, scroll))
+            })
+            .flatten();
+        if matches!(touch.kind, EventKind::Engagement | EventKind::Friction) {
+            self.health = true;
+        }
         let texts = &mut self.texts;
+        let variants = touch.props.as_deref().map(variants_of).and_then(|pairs| {
+            let mut lines = String::new();
+            for (experiment, variant) in pairs {
+                if !lines.is_empty() {
+                    lines.push('\n');
+                }
+                lines.push_str(&experiment);
+                lines.push('=');
+                lines.push_str(&variant);
+            }
+            (!lines.is_empty()).then(|| texts.intern(&lines))
+        });
         let url = texts.intern(&touch.url);
         self.details.push(Detail {
             id_at: self.ids.len(),
@@ -211,6 +265,8 @@ impl Table {
                 .map(|c| texts.intern(&c)),
             shared: people::shared_code(touch).map(|c| texts.intern(&c)),
             revenue: touch.revenue,
+            engagement,
+            variants,
         });
         self.ids.push_str(&touch.id);
         u32::try_from(self.details.len() - 1).expect("fewer than 4 billion events")
@@ -340,6 +396,28 @@ impl Table {
 
     pub fn revenue(&self, row: &Row) -> Option<f64> {
         self.detail_of(row).revenue
+    }
+
+    /// An engagement event's visible time (ms) and deepest scroll (percent).
+    pub fn engagement(&self, row: &Row) -> Option<(u32, u8)> {
+        self.detail_of(row).engagement
+    }
+
+    /// The experiment variants a touch carries: `experiment=variant` lines.
+    pub fn variants(&self, row: &Row) -> Option<&str> {
+        self.detail_of(row).variants.map(|t| self.text(t))
+    }
+
+    /// The experiment variants a rating carries.
+    pub fn rating_variants(&self, rating: &Rating) -> Option<&str> {
+        self.details[rating.detail as usize]
+            .variants
+            .map(|t| self.text(t))
+    }
+
+    /// Whether any engagement or friction event was ever added.
+    pub fn has_health(&self) -> bool {
+        self.health
     }
 
     /// Every rating, by (visitor, ts, id).

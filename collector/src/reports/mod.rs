@@ -119,10 +119,11 @@ pub enum Kind {
     Referrals,
     Visitor,
     Feedback,
+    Experiments,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Overview,
         Kind::Paths,
         Kind::Explore,
@@ -134,6 +135,7 @@ impl Kind {
         Kind::Referrals,
         Kind::Visitor,
         Kind::Feedback,
+        Kind::Experiments,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -149,6 +151,7 @@ impl Kind {
             Kind::Referrals => "referrals",
             Kind::Visitor => "visitor",
             Kind::Feedback => "feedback",
+            Kind::Experiments => "experiments",
         }
     }
 
@@ -163,7 +166,11 @@ impl Kind {
             Kind::Explore => &["start", "direction", "steps", "top"],
             Kind::Transitions => &["start", "steps", "top"],
             Kind::Funnel => &["steps", "window"],
-            Kind::Overview | Kind::Stages | Kind::Touchpoints | Kind::Referrals => &[],
+            Kind::Overview
+            | Kind::Stages
+            | Kind::Touchpoints
+            | Kind::Referrals
+            | Kind::Experiments => &[],
             Kind::Channels => &["model"],
             Kind::Visitor => &["id"],
             Kind::Feedback => &["widget", "band", "themes", "limit"],
@@ -229,6 +236,7 @@ pub enum Options {
         id: u64,
     },
     Feedback(journey::feedback::Options),
+    Experiments,
 }
 
 impl Request {
@@ -361,6 +369,7 @@ impl Request {
                 },
             },
             Kind::Referrals => Options::Referrals,
+            Kind::Experiments => Options::Experiments,
             Kind::Feedback => Options::Feedback(journey::feedback::Options {
                 widget: get("widget")
                     .map(|w| {
@@ -454,6 +463,7 @@ pub enum ReportResult {
     Referrals(people::ReferralsResult),
     Visitor(people::TimelineResult),
     Feedback(Box<journey::feedback::FeedbackResult>),
+    Experiments(journey::experiments::ExperimentsResult),
 }
 
 /// Runs a report over the touches of `request.site`, read through `cache`.
@@ -495,6 +505,10 @@ pub fn compute(table: &journey::Table, request: &Request) -> Report {
         Options::Feedback(options) => {
             ReportResult::Feedback(Box::new(journey::feedback::feedback(&journeys, options)))
         }
+        Options::Experiments => ReportResult::Experiments(journey::experiments::experiments(
+            &journeys,
+            &request.rules.goal,
+        )),
     };
     Report {
         site: request.site.clone(),

@@ -176,6 +176,9 @@ impl Table {
                         opt(t.median_position),
                         t.exits.to_string(),
                         t.exit_rate.to_string(),
+                        opt(t.health.as_ref().and_then(|h| h.median_engaged_ms)),
+                        opt(t.health.as_ref().and_then(|h| h.median_scroll)),
+                        opt(t.health.as_ref().map(|h| h.friction_rate)),
                     ]);
                 }
                 vec![
@@ -186,6 +189,44 @@ impl Table {
                     "median_position",
                     "exits",
                     "exit_rate",
+                    "median_engaged_ms",
+                    "median_scroll",
+                    "friction_rate",
+                ]
+            }
+            ReportResult::Experiments(r) => {
+                for e in &r.experiments {
+                    for v in &e.variants {
+                        let c = v.comparison.as_ref();
+                        rows.push(vec![
+                            e.experiment.clone(),
+                            v.variant.clone(),
+                            (v.variant == e.control).to_string(),
+                            v.visitors.to_string(),
+                            v.conversions.to_string(),
+                            v.conversion_rate.to_string(),
+                            v.ratings.to_string(),
+                            opt(v.satisfaction),
+                            opt(c.map(|c| c.difference)),
+                            opt(c.and_then(|c| c.interval).map(|i| i[0])),
+                            opt(c.and_then(|c| c.interval).map(|i| i[1])),
+                            c.map(|c| c.text.clone()).unwrap_or_default(),
+                        ]);
+                    }
+                }
+                vec![
+                    "experiment",
+                    "variant",
+                    "control",
+                    "visitors",
+                    "conversions",
+                    "conversion_rate",
+                    "ratings",
+                    "satisfaction",
+                    "difference",
+                    "interval_low",
+                    "interval_high",
+                    "verdict",
                 ]
             }
             ReportResult::Channels(r) => {
