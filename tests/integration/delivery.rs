@@ -23,7 +23,9 @@ const PATIENCE: Duration = Duration::from_secs(60);
 const DUPLICATES: &str = "spur_ingest_events_total{outcome=\"duplicate\"}";
 
 /// A test page named `name` (also its page-view touchpoint) whose tracker sends to
-/// `api`. `attrs` go on the script tag, `script` runs before the tracker loads.
+/// `api`. `attrs` go on the script tag, `script` runs before the tracker loads. These
+/// pages count exactly what they track, so automatic engagement and friction events are
+/// off (they are tested in `capture.rs`).
 fn page(name: &str, api: &str, attrs: &str, script: &str) -> Page {
     let html = format!(
         r#"<!doctype html>
@@ -69,7 +71,7 @@ window.spur = window.spur || {{ q: [] }};
 }});
 {script}
 </script>
-<script async src="/spur.js" data-site="demo" data-api="{api}" {attrs}></script>
+<script async src="/spur.js" data-site="demo" data-api="{api}" data-exclude="engagement friction" {attrs}></script>
 </head>
 <body data-touchpoint="{name}">
 <p id="status">loaded</p>

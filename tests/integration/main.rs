@@ -3,6 +3,7 @@
 
 mod access;
 mod browser;
+mod capture;
 mod clickhouse;
 mod crash;
 mod dashboard;

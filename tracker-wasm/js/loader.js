@@ -52,6 +52,48 @@ var host;
     w.doNotTrack == "1";
   var queue = (old && old.q) || [];
   var ready = false;
+  // Automatic capture, unless the script tag opts out: data-exclude="outbound download
+  // engagement friction" (any of them); data-downloads="pdf,zip" replaces the list of
+  // file extensions that make a link a download.
+  var off = (s.getAttribute("data-exclude") || "").split(/[\s,]+/);
+  var auto = function (k) {
+    return off.indexOf(k) < 0;
+  };
+  var exts = (
+    s.getAttribute("data-downloads") ||
+    "pdf,zip,gz,7z,rar,dmg,exe,msi,pkg,apk,doc,docx,xls,xlsx,ppt,pptx,odt,csv,txt,epub,mp3,mp4,mov"
+  )
+    .toLowerCase()
+    .split(",");
+  // Experiment variants the visitor was shown: experiment -> variant, kept for later
+  // pages (in localStorage, unless in quiet mode); every event carries them.
+  var xp = {};
+  try {
+    xp = (!quiet && JSON.parse(localStorage.getItem("spur:xp"))) || {};
+  } catch (e) {}
+  // As props: {"xp:<experiment>": variant}.
+  var lines = function () {
+    var p = {};
+    for (var k in xp) p["xp:" + k] = xp[k];
+    return p;
+  };
+  var variant = function (e, v) {
+    e = String(e).trim();
+    v = String(v).trim();
+    if (!e || !v || e.length > 60 || v.length > 100 || xp[e] == v) return;
+    xp[e] = v;
+    try {
+      quiet || localStorage.setItem("spur:xp", JSON.stringify(xp));
+    } catch (x) {}
+    if (ready) call("variants", [lines()]);
+  };
+  // `data-variant="experiment:variant"` on the page or any element.
+  var marked = function () {
+    [].forEach.call(d.querySelectorAll("[data-variant]"), function (el) {
+      var m = /^([^:]+):(.+)$/.exec(el.getAttribute("data-variant"));
+      if (m) variant(m[1], m[2]);
+    });
+  };
   // A call into the module; whatever it throws stays here.
   var call = function (name, args) {
     try {
@@ -64,6 +106,7 @@ var host;
     // Only the public calls reach the module, whatever a stub queued.
     if (name == "track" || name == "flush" || name == "consent") call(name, args);
     if (name == "feedback") widgets("open", args);
+    if (name == "variant") variant(args[0], args[1]);
   };
   // The widget module, fetched the first time a page needs it: spur-widgets.js runs
   // `spur._w(its wasm_bindgen)`; its events go to the tracker's `rated` export.
@@ -95,6 +138,8 @@ var host;
   // Widgets declared in the page's markup (now, or after a route change).
   var scan = function () {
     if (d.querySelector("[data-spur-feedback]")) widgets("scan", []);
+    marked();
+    failed();
   };
   var api_fn = function (name) {
     return function () {
@@ -106,7 +151,29 @@ var host;
     track: api_fn("track"),
     flush: api_fn("flush"),
     consent: api_fn("consent"),
-    feedback: api_fn("feedback")
+    feedback: api_fn("feedback"),
+    variant: api_fn("variant"),
+    // A link to `url` (default: this page) carrying a new referral code of this
+    // visitor (`spur_ref`), recorded as a `share` event; `url` itself when not tracking.
+    shareLink: function (url) {
+      url = url || location.href;
+      try {
+        if (!ready) return url;
+        var b = new Uint8Array(8);
+        crypto.getRandomValues(b);
+        var code = [].map
+          .call(b, function (x) {
+            return (x + 256).toString(16).slice(1);
+          })
+          .join("");
+        var l = new URL(url, location.href);
+        l.searchParams.set("spur_ref", code);
+        call("track", ["share", { code: code }]);
+        return l.href;
+      } catch (e) {
+        return url;
+      }
+    }
   });
   spur.q = queue;
   if (!w.WebAssembly) return;
@@ -206,17 +273,74 @@ var host;
   var listen = function (target, type, f, capture) {
     target.addEventListener(type, f, capture);
   };
+  // What an element is, for friction events: its touchpoint, else its tag, id and first
+  // class (never its text: no user data).
+  var describe = function (el) {
+    var tp = el.closest && el.closest("[data-touchpoint]:not(body):not(html)");
+    if (tp) return attr(tp, "data-touchpoint");
+    var c = typeof el.className == "string" && el.className.trim().split(/\s+/)[0];
+    return (el.tagName || "").toLowerCase() + (el.id ? "#" + el.id : c ? "." + c : "");
+  };
+  var friction = function (name, el, message, source) {
+    // 1 rage-click, 2 dead-click, 3 error, 4 form-error.
+    if (auto("friction")) call("observed", [name, { target: el && describe(el), message: message, source: source }]);
+  };
+  // Failed forms, as the site marks them: an element given `data-spur-failed`.
+  var failed = function () {
+    [].forEach.call(d.querySelectorAll("[data-spur-failed]"), function (el) {
+      if (!el._spur) friction(4, el);
+      el._spur = 1;
+    });
+  };
+  // Engagement of the current page view: visible and focused time, deepest scroll.
+  var shown, since, depth, sent, page;
+  var active = function () {
+    return !d.hidden && d.hasFocus();
+  };
+  var clock = function () {
+    var now = Date.now();
+    if (since) shown += now - since;
+    since = active() ? now : 0;
+  };
+  var scrolled = function () {
+    var h = Math.max(d.documentElement.scrollHeight, d.body ? d.body.scrollHeight : 0);
+    var p = h <= innerHeight ? 100 : Math.round(((scrollY + innerHeight) / h) * 100);
+    depth = Math.max(depth, Math.min(100, p));
+  };
+  var fresh = function () {
+    shown = depth = 0;
+    sent = false;
+    since = active() ? Date.now() : 0;
+    // Address, touchpoint and stage of this page view.
+    page = [location.href, host.page_attr("data-touchpoint"), host.page_attr("data-stage")];
+    scrolled();
+  };
+  var engaged = function () {
+    if (sent || !auto("engagement")) return;
+    clock();
+    sent = true;
+    call("observed", [0, { ms: Math.round(shown), scroll: depth }].concat(page));
+  };
+  var left = false;
+  // Rage clicks: three clicks on one element within a second (once per burst).
+  var rage = { el: null, at: [], told: false };
   var nav = function () {
     // After the router's own listeners and DOM updates (the page's touchpoint
     // attributes may change with the route).
     setTimeout(function () {
+      // A new page view: the last one's engagement first (it names its own address).
+      var moved = location.href != page[0];
+      if (moved) engaged();
       call("navigated", []);
+      if (moved) fresh();
       scan();
     }, 0);
   };
+  marked();
   wasm_bindgen({ module_or_path: new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src) })
     .then(function () {
-      if (!wasm_bindgen.start(site, api, quiet)) return;
+      if (!wasm_bindgen.start(site, api, quiet, lines())) return;
+      fresh();
       // Capture phase: the page's own handlers cannot stop the click from being seen.
       // <body>/<html> carry the page's touchpoint, not a clickable one.
       listen(
@@ -224,19 +348,89 @@ var host;
         "click",
         function (e) {
           var t = e.target;
-          var el = t && t.closest && t.closest("[data-touchpoint]:not(body):not(html)");
+          if (!t || !t.closest) return;
+          var el = t.closest("[data-touchpoint]:not(body):not(html)");
+          var stage = attr(t.closest("[data-stage]"), "data-stage");
+          var a = t.closest("a[href]");
+          var sh = t.closest("[data-spur-share]");
           if (el) {
-            call("click", [attr(el, "data-touchpoint"), attr(el.closest("[data-stage]"), "data-stage")]);
+            call("click", [attr(el, "data-touchpoint"), stage]);
+          } else if (a && /^https?:$/.test(a.protocol)) {
+            // Downloads and outbound links, as touchpoints.
+            var file = a.pathname.split("/").pop();
+            var ext = file.indexOf(".") > 0 && file.split(".").pop().toLowerCase();
+            if (auto("download") && (a.hasAttribute("download") || exts.indexOf(ext) >= 0)) {
+              call("click", ["download:" + decodeURIComponent(file), stage]);
+            } else if (auto("outbound") && a.host != location.host) {
+              call("click", ["outbound:" + a.hostname, stage]);
+            }
+          }
+          if (sh) {
+            var link = spur.shareLink(attr(sh, "data-spur-share") || location.href);
+            sh.setAttribute("data-spur-link", link);
+            n.clipboard && n.clipboard.writeText(link)["catch"](function () {});
+          }
+          // Rage clicks.
+          var now = Date.now();
+          if (t != rage.el || now - rage.at[rage.at.length - 1] > 1000) rage = { el: t, at: [], told: false };
+          rage.at.push(now);
+          if (rage.at.length >= 3 && now - rage.at[rage.at.length - 3] <= 1000 && !rage.told) {
+            rage.told = true;
+            friction(1, t);
+          }
+          // Dead clicks: something that looks clickable, and nothing changes (the page,
+          // the address, the focus) within 1.5 s. Links to other pages do not count.
+          var i = t.closest("button,[role=button],[role=link],input[type=submit],input[type=button],summary,[onclick],a[href]");
+          var away = a && a.href.split("#")[0] != location.href.split("#")[0];
+          if (!i && getComputedStyle(t).cursor == "pointer") i = t;
+          if (i && !away && !sh && w.MutationObserver && auto("friction")) {
+            var changed = false;
+            var href = location.href;
+            var focus = d.activeElement;
+            var mo = new MutationObserver(function () {
+              changed = true;
+            });
+            mo.observe(d.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+            setTimeout(function () {
+              mo.disconnect();
+              if (!changed && !left && location.href == href && d.activeElement == focus) friction(2, i);
+            }, 1500);
           }
         },
         true
       );
       listen(d, "visibilitychange", function () {
+        clock();
+        if (d.hidden) engaged();
         call("hidden", [d.hidden]);
       });
       listen(w, "pagehide", function () {
+        left = true;
+        engaged();
         call("pagehide", []);
       });
+      listen(w, "focus", clock);
+      listen(w, "blur", clock);
+      listen(w, "scroll", scrolled, { passive: true });
+      // JavaScript errors: the message (cut) and the script's address without its query;
+      // at most ten a page.
+      var errors = 0;
+      var error = function (message, source) {
+        if (message && errors++ < 10) friction(3, null, String(message).slice(0, 200), (source || "").split(/[?#]/)[0]);
+      };
+      listen(w, "error", function (e) {
+        error(e.message, e.filename);
+      });
+      listen(w, "unhandledrejection", function (e) {
+        var r = e.reason;
+        error((r && r.message) || r, r && r.stack && location.href);
+      });
+      w.MutationObserver &&
+        new MutationObserver(failed).observe(d.documentElement, {
+          subtree: true,
+          attributes: true,
+          attributeFilter: ["data-spur-failed"]
+        });
       listen(w, "online", function () {
         call("online", []);
       });

@@ -84,6 +84,40 @@ pub fn feedback(touchpoint: &str, stage: Option<String>, props: &JsValue) -> Opt
     Some(event)
 }
 
+/// An event the loader describes whole. `what` 0: an `engagement` (props `ms` and
+/// `scroll`, for the page view of `url` with its touchpoint `name` and `stage` as they
+/// were then: a route change has already replaced them when it is sent); 1 to 4: a
+/// `friction` event named [`FRICTION`]`[what - 1]` (props `target`, `message`,
+/// `source`; at the current address). `None` for any other number.
+pub fn observed(
+    what: u8,
+    props: &JsValue,
+    url: Option<String>,
+    name: Option<String>,
+    stage: Option<String>,
+) -> Option<Event> {
+    let (kind, name) = match what {
+        0 => (
+            Kind::Engagement,
+            name.and_then(|n| clean(&n, MAX_NAME_CHARS)),
+        ),
+        _ => (
+            Kind::Friction,
+            Some((*FRICTION.get(usize::from(what) - 1)?).into()),
+        ),
+    };
+    let mut url = url.or_else(current_url)?;
+    truncate_bytes(&mut url, MAX_URL_BYTES);
+    let mut event = new_event(kind, url);
+    event.name = name;
+    event.stage = stage.and_then(|s| Stage::parse(&s)).or_else(page_stage);
+    event.props = read_props(props, MAX_PROP_VALUE_CHARS);
+    Some(event)
+}
+
+/// The names of friction events (the collector accepts only these).
+const FRICTION: [&str; 4] = ["rage-click", "dead-click", "error", "form-error"];
+
 fn new_event(kind: Kind, url: String) -> Event {
     Event {
         id: new_id(),
@@ -133,7 +167,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Keeps string, finite number and boolean values of a plain object's own enumerable
 /// properties, at most [`MAX_PROPS`] of them; anything else is skipped, never an error.
-fn read_props(value: &JsValue, max_value_chars: usize) -> Props {
+pub(crate) fn read_props(value: &JsValue, max_value_chars: usize) -> Props {
     let mut props = Vec::new();
     if !value.is_object() || Array::is_array(value) {
         return Props(props);

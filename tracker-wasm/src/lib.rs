@@ -36,9 +36,35 @@ use wasm_bindgen::prelude::*;
 /// sent or stored before `consent(true)` (`data-consent="required"`, Global Privacy
 /// Control or Do Not Track; the loader decides). `false`: nothing was started (no
 /// site, no page address, or already started), and the loader installs nothing.
+///
+/// `variants`: the experiment variants the visitor was shown (from `data-variant` and
+/// earlier pages) as props, `{"xp:<experiment>": variant}`, carried by every event from
+/// the first page view on.
 #[wasm_bindgen]
-pub fn start(site: String, api: String, quiet: bool) -> bool {
-    tracker::start(site, &api, quiet)
+pub fn start(site: String, api: String, quiet: bool, variants: JsValue) -> bool {
+    tracker::start(site, &api, quiet, variants)
+}
+
+/// What the loader observed. `what` 0: an `engagement`, when a page view is left
+/// (props `ms`, its visible and focused time, and `scroll`, its deepest scroll in
+/// percent; `url`, `name` and `stage` of that page view); 1 to 4: a friction event —
+/// rage-click, dead-click, error, form-error — with props `target`, `message`, `source`.
+#[wasm_bindgen]
+pub fn observed(
+    what: u8,
+    props: JsValue,
+    url: Option<String>,
+    name: Option<String>,
+    stage: Option<String>,
+) {
+    tracker::observed(what, &props, url, name, stage);
+}
+
+/// `spur.variant(experiment, variant)` and `data-variant`: every variant the visitor
+/// was shown so far, as props `{"xp:<experiment>": variant}` (the loader keeps them).
+#[wasm_bindgen]
+pub fn variants(props: JsValue) {
+    tracker::variants(props);
 }
 
 /// `spur.track(name, props)`: a custom event; `props` is an optional plain object.

@@ -88,6 +88,10 @@ struct Tracker {
     /// Without it, the `visibilitychange` that follows `pagehide` would send the same
     /// events a second time.
     gone: bool,
+    /// The experiment variants the visitor was shown (from `data-variant` and
+    /// `spur.variant`, kept by the loader) as props, `{"xp:<experiment>": variant}`:
+    /// every event recorded carries them.
+    variants: JsValue,
 }
 
 /// Where the queue is kept between page loads.
@@ -104,7 +108,7 @@ enum Persistence {
 /// Starts tracking: opens the storage and records the first page view. `quiet`: wait
 /// for consent (see the module docs). `false` if there is no site or page address, or
 /// a tracker already runs.
-pub fn start(site: String, api: &str, quiet: bool) -> bool {
+pub fn start(site: String, api: &str, quiet: bool, variants: JsValue) -> bool {
     let Some(url) = capture::current_url().filter(|_| !site.is_empty()) else {
         return false;
     };
@@ -130,6 +134,7 @@ pub fn start(site: String, api: &str, quiet: bool) -> bool {
             timers: 0,
             saving: None,
             gone: false,
+            variants,
         });
         Some(())
     });
@@ -151,6 +156,25 @@ pub fn click(touchpoint: &str, stage: Option<String>) {
     if let Some(event) = capture::click(touchpoint, stage) {
         with(|t| t.record(event));
     }
+}
+
+/// An engagement or friction event the loader observed (see [`capture::observed`]).
+pub fn observed(
+    what: u8,
+    props: &JsValue,
+    url: Option<String>,
+    name: Option<String>,
+    stage: Option<String>,
+) {
+    if let Some(event) = capture::observed(what, props, url, name, stage) {
+        with(|t| t.record(event));
+    }
+}
+
+/// The experiment variants the visitor was shown now, all of them (see `variants` in
+/// [`Tracker`]).
+pub fn variants(props: JsValue) {
+    with(|t| t.variants = props);
 }
 
 /// The page was hidden (`true`) or is visible again.
@@ -344,7 +368,12 @@ impl Tracker {
         self.record(event);
     }
 
-    fn record(&mut self, event: Event) {
+    fn record(&mut self, mut event: Event) {
+        for prop in capture::read_props(&self.variants, capture::MAX_PROP_VALUE_CHARS).0 {
+            if event.props.0.len() < capture::MAX_PROPS {
+                event.props.0.push(prop);
+            }
+        }
         // Encoded once, here: the JSON is what storage keeps and what bounds a batch.
         // (Wire types always serialise; only a page that broke `JSON.stringify` could
         // make this fail, and then the event is not captured.)

@@ -129,6 +129,10 @@ pub enum Kind {
     Custom,
     /// A rating widget shown, answered or dismissed.
     Feedback,
+    /// How a page view went (visible time, deepest scroll), once, when it is left.
+    Engagement,
+    /// A rage click, a dead click, a JavaScript error or a failed form.
+    Friction,
 }
 
 impl Kind {
@@ -138,6 +142,8 @@ impl Kind {
             Kind::Click => "click",
             Kind::Custom => "custom",
             Kind::Feedback => "feedback",
+            Kind::Engagement => "engagement",
+            Kind::Friction => "friction",
         }
     }
 }

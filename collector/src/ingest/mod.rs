@@ -201,8 +201,7 @@ fn event_from_wire(
     if lead < -MAX_EVENT_AGE_MS {
         return Err(("ts", "is more than 7 days older than the batch's sent_at"));
     }
-    let kind = EventKind::parse(&event.kind)
-        .ok_or((
+    let kind = EventKind::parse(&event.kind).ok_or((
         "type",
         "must be one of pageview, click, custom, feedback, engagement, friction",
     ))?;
@@ -263,7 +262,12 @@ fn event_from_wire(
         }
         (EventKind::Engagement, props) => {
             let props = props.unwrap_or_default();
-            let whole = |key: &str, max: u64| props.get(key).and_then(|v| v.as_u64()).is_some_and(|n| n <= max);
+            let whole = |key: &str, max: u64| {
+                props
+                    .get(key)
+                    .and_then(|v| v.as_u64())
+                    .is_some_and(|n| n <= max)
+            };
             if !whole("ms", MAX_ENGAGED_MS) || !whole("scroll", 100) {
                 return Err((
                     "props",

@@ -322,12 +322,24 @@ mod tests {
     }
 
     fn purchase(visitor: u64, minute: i64) -> Touch {
-        touch(visitor, minute, EventKind::Custom, "purchase", r#"{"revenue":10}"#)
+        touch(
+            visitor,
+            minute,
+            EventKind::Custom,
+            "purchase",
+            r#"{"revenue":10}"#,
+        )
     }
 
     fn rated(visitor: u64, minute: i64, widget: &str, score: u8) -> Touch {
         let props = format!(r#"{{"widget":"{widget}","outcome":"answered","score":{score}}}"#);
-        touch(visitor, minute, EventKind::Feedback, "after-purchase", &props)
+        touch(
+            visitor,
+            minute,
+            EventKind::Feedback,
+            "after-purchase",
+            &props,
+        )
     }
 
     /// The fixture, with its figures worked out by hand:
@@ -409,7 +421,11 @@ mod tests {
             panic!("{checkout:?}");
         };
         assert_eq!(
-            (control.visitors, control.conversions, control.conversion_rate),
+            (
+                control.visitors,
+                control.conversions,
+                control.conversion_rate
+            ),
             (1000, 100, 0.1)
         );
         assert_eq!((control.ratings, control.satisfaction), (4, Some(0.0)));
@@ -439,13 +455,23 @@ mod tests {
         let [a, b] = &headline.variants[..] else {
             panic!("{headline:?}");
         };
-        assert_eq!((a.visitors, a.conversions, a.conversion_rate), (50, 2, 0.04));
-        assert_eq!((b.visitors, b.conversions, b.conversion_rate), (50, 3, 0.06));
+        assert_eq!(
+            (a.visitors, a.conversions, a.conversion_rate),
+            (50, 2, 0.04)
+        );
+        assert_eq!(
+            (b.visitors, b.conversions, b.conversion_rate),
+            (50, 3, 0.06)
+        );
         let comparison = b.comparison.as_ref().unwrap();
         assert_eq!(comparison.difference, 0.02);
         assert_eq!(comparison.interval, Some([-0.1129, 0.1529]));
         assert_eq!(comparison.verdict, Verdict::NotEnoughData);
-        assert!(comparison.text.starts_with("Not enough data yet"), "{}", comparison.text);
+        assert!(
+            comparison.text.starts_with("Not enough data yet"),
+            "{}",
+            comparison.text
+        );
     }
 
     #[test]

@@ -131,8 +131,8 @@ pub fn health(journeys: &Journeys) -> Option<Found> {
                     continue;
                 };
                 let stage = row.stage.and_then(stage_index);
-                for counts in std::iter::once(&mut pages[label.index()])
-                    .chain(stage.map(|i| &mut stages[i]))
+                for counts in
+                    std::iter::once(&mut pages[label.index()]).chain(stage.map(|i| &mut stages[i]))
                 {
                     counts.engaged_ms.push(i64::from(ms));
                     counts.scroll.push(i64::from(scroll));
@@ -301,7 +301,13 @@ mod tests {
         let stages: Vec<(Stage, u64, u64)> = result
             .stages
             .iter()
-            .map(|s| (s.stage, s.health.page_views, s.health.rage_clicks + s.health.errors))
+            .map(|s| {
+                (
+                    s.stage,
+                    s.health.page_views,
+                    s.health.rage_clicks + s.health.errors,
+                )
+            })
             .collect();
         assert_eq!(
             stages,

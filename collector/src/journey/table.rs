@@ -96,8 +96,7 @@ pub fn variants_of(props: &str) -> Vec<(String, String)> {
     if !props.contains("\"xp:") {
         return Vec::new();
     }
-    let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(props)
-    else {
+    let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(props) else {
         return Vec::new();
     };
     // A map: ordered by key, so by experiment.

@@ -1,0 +1,263 @@
+//! Automatic capture in a real headless Chromium: outbound links, downloads, engagement
+//! (scroll depth), friction (rage and dead clicks, errors, failed forms), experiment
+//! variants and share links each produce exactly the expected event, and the page keeps
+//! working.
+
+use std::time::Duration;
+
+use spur::event::EventKind;
+use spur_tests::Server;
+use spur_tests::browser::{Browser, eval, until};
+use spur_tests::pages::{Page, Pages};
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn lab(api: &str) -> Page {
+    let html = format!(
+        r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>lab</title>
+<script>
+window.errors = [];
+addEventListener("error", function (e) {{ errors.push(e.message); }});
+// Links and the download are followed by nobody: the page stays.
+document.addEventListener("click", function (e) {{
+  if (e.target.closest("a")) e.preventDefault();
+}});
+// A bug in the page's own code.
+window.fail = function () {{ setTimeout(function () {{ null.boom42(); }}); }};
+</script>
+<script async src="/spur.js" data-site="demo" data-api="{api}"></script>
+<style>body {{ margin: 0; }} #tall {{ height: 4000px; }}</style>
+</head>
+<body data-touchpoint="lab" data-stage="consideration" data-variant="checkout:green">
+<button id="buy" data-touchpoint="buy">Buy</button> <span id="bought">0</span>
+<button id="nothing">Nothing happens</button>
+<a id="out" href="https://partner.example/offer?id=7">Partner</a>
+<a id="pdf" href="/files/Price%20list.pdf">Price list</a>
+<button id="share" data-spur-share>Share</button>
+<form id="signup" data-touchpoint="signup"><input name="email"></form>
+<div id="tall"></div>
+<script>
+document.getElementById("buy").addEventListener("click", function () {{
+  var b = document.getElementById("bought");
+  b.textContent = String(Number(b.textContent) + 1);
+}});
+</script>
+</body></html>"#
+    );
+    Page::new("/lab.html", html)
+}
+
+/// Every stored event as (kind, touchpoint, props), in time order.
+fn stored(server: &Server) -> Vec<(EventKind, String, serde_json::Value)> {
+    let mut touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
+    touches.sort_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
+    touches
+        .into_iter()
+        .map(|t| {
+            let props = t.props.as_deref().map_or(serde_json::Value::Null, |p| {
+                serde_json::from_str(p).unwrap()
+            });
+            (t.kind, t.touchpoint, props)
+        })
+        .collect()
+}
+
+/// Waits until exactly one stored event of `kind` named `name` exists (and no second one
+/// follows within a moment); returns its props.
+async fn exactly_one(server: &Server, kind: EventKind, name: &str) -> serde_json::Value {
+    let matching = || {
+        stored(server)
+            .into_iter()
+            .filter(|(k, n, _)| *k == kind && n == name)
+            .map(|(_, _, p)| p)
+            .collect::<Vec<_>>()
+    };
+    until(&format!("a {kind:?} event {name}"), PATIENCE, || {
+        !matching().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let found = matching();
+    assert_eq!(
+        found.len(),
+        1,
+        "{kind:?} {name}: {found:?}\nall: {:?}",
+        stored(server)
+    );
+    found.into_iter().next().unwrap()
+}
+
+async fn flush(browser: &Browser) {
+    eval(browser, "spur.flush(); return 1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_automatic_capture_produces_exactly_its_event() {
+    let server = Server::start().await;
+    let api = format!("http://{}", server.addr);
+    let pages = Pages::start(vec![lab(&api)]).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&pages.url("/lab.html")).await.unwrap();
+    let view = exactly_one(&server, EventKind::Pageview, "lab").await;
+    // The page's variant is on its first event already.
+    assert_eq!(view["xp:checkout"], "green", "{view}");
+
+    // A variant set from code: every later event carries both.
+    eval(&browser, "spur.variant('hero', 'b'); return 1").await;
+
+    // Three quick clicks on a button that works: one rage click, no dead click; the
+    // page's own handler saw all three.
+    for _ in 0..3 {
+        browser.click("#buy").await;
+    }
+    flush(&browser).await;
+    let rage = exactly_one(&server, EventKind::Friction, "rage-click").await;
+    assert_eq!(rage["target"], "buy");
+    assert_eq!(rage["xp:checkout"], "green");
+    assert_eq!(rage["xp:hero"], "b");
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.getElementById('bought').textContent"
+        )
+        .await,
+        "3"
+    );
+
+    // A click on a button that does nothing: a dead click, after 1.5 s of no change.
+    browser.click("#nothing").await;
+    tokio::time::sleep(Duration::from_millis(1_800)).await;
+    flush(&browser).await;
+    let dead = exactly_one(&server, EventKind::Friction, "dead-click").await;
+    assert_eq!(dead["target"], "button#nothing");
+
+    // An error thrown by the page: message and source, no query string.
+    eval(&browser, "fail(); return 1").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    flush(&browser).await;
+    let error = exactly_one(&server, EventKind::Friction, "error").await;
+    assert!(
+        error["message"].as_str().unwrap().contains("boom42"),
+        "{error}"
+    );
+    let source = error["source"].as_str().unwrap();
+    assert!(source.ends_with("/lab.html"), "{error}");
+
+    // A failed form, as the site marks it.
+    eval(
+        &browser,
+        "document.getElementById('signup').setAttribute('data-spur-failed', ''); return 1",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    flush(&browser).await;
+    let form = exactly_one(&server, EventKind::Friction, "form-error").await;
+    assert_eq!(form["target"], "signup");
+
+    // An outbound link and a download, as touchpoints.
+    browser.click("#out").await;
+    browser.click("#pdf").await;
+    flush(&browser).await;
+    exactly_one(&server, EventKind::Click, "outbound:partner.example").await;
+    exactly_one(&server, EventKind::Click, "download:Price list.pdf").await;
+
+    // A share link: the button gets it (and the clipboard, where allowed), a `share`
+    // event carries its code, and code and link agree.
+    browser.click("#share").await;
+    let link = eval(
+        &browser,
+        "return document.getElementById('share').getAttribute('data-spur-link')",
+    )
+    .await;
+    let link = url::Url::parse(link.as_str().unwrap()).unwrap();
+    let code = link
+        .query_pairs()
+        .find(|(k, _)| k == "spur_ref")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(code.len(), 16);
+    assert_eq!(link.path(), "/lab.html");
+    let from_code = eval(
+        &browser,
+        "var u = new URL(spur.shareLink('https://shop.example/p?x=1#top')); \
+         return [u.origin + u.pathname, u.searchParams.get('x'), u.hash, u.searchParams.get('spur_ref').length]",
+    )
+    .await;
+    assert_eq!(
+        from_code,
+        serde_json::json!(["https://shop.example/p", "1", "#top", 16])
+    );
+    flush(&browser).await;
+    let shares: Vec<String> = {
+        until("two share events", PATIENCE, || {
+            stored(&server)
+                .iter()
+                .filter(|(k, n, _)| *k == EventKind::Custom && n == "share")
+                .count()
+                == 2
+        })
+        .await;
+        stored(&server)
+            .into_iter()
+            .filter(|(k, n, _)| *k == EventKind::Custom && n == "share")
+            .map(|(_, _, p)| p["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(shares.contains(&code), "{shares:?} lacks {code}");
+
+    // Scrolling to 80 %, then a route change: the page view's engagement, once, with
+    // its own address and touchpoint; then the new page view.
+    eval(
+        &browser,
+        "window.scrollTo(0, document.documentElement.scrollHeight * 0.8 - innerHeight); return 1",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    eval(
+        &browser,
+        "history.pushState({}, '', '/lab.html?step=2'); return 1",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    flush(&browser).await;
+    let engagement = exactly_one(&server, EventKind::Engagement, "lab").await;
+    let scroll = engagement["scroll"].as_u64().unwrap();
+    assert!((80..=82).contains(&scroll), "{engagement}");
+    assert!(engagement["ms"].as_u64().unwrap() > 1_000, "{engagement}");
+    assert_eq!(engagement["xp:hero"], "b");
+
+    // Nothing else: the page view, 3 clicks, 4 friction events, 2 links, 2 shares, one
+    // engagement, and the second page view.
+    until("the second page view", PATIENCE, || {
+        stored(&server)
+            .iter()
+            .filter(|(k, _, _)| *k == EventKind::Pageview)
+            .count()
+            == 2
+    })
+    .await;
+    let kinds: Vec<EventKind> = stored(&server).into_iter().map(|(k, _, _)| k).collect();
+    let count = |kind| kinds.iter().filter(|k| **k == kind).count();
+    assert_eq!(
+        [
+            count(EventKind::Pageview),
+            count(EventKind::Click),
+            count(EventKind::Friction),
+            count(EventKind::Custom),
+            count(EventKind::Engagement),
+        ],
+        [2, 5, 4, 2, 1],
+        "{:?}",
+        stored(&server)
+    );
+    // The page's own error handler saw its error; the tracker threw nothing of its own.
+    assert_eq!(
+        eval(&browser, "return errors").await,
+        serde_json::json!([
+            "Uncaught TypeError: Cannot read properties of null (reading 'boom42')"
+        ])
+    );
+    browser.close().await;
+}
