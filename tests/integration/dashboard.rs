@@ -658,3 +658,147 @@ async fn the_dashboard_speaks_german() {
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }
+
+/// Experiments: visitors carrying variants, some buying; the page lists each variant
+/// with the API's figures and verdict; the touchpoints page shows engagement and
+/// friction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_experiments_page_shows_each_variant_with_its_verdict() {
+    let server = Server::start().await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    for n in 0..12u64 {
+        let variant = if n % 2 == 0 { "control" } else { "green" };
+        let xp = json!({ "xp:checkout": variant });
+        let mut events = vec![
+            json!({"id": format!("xp-{n:02}-00-000000000000"), "ts": now - 60_000, "type": "pageview",
+                   "url": "https://shop.example/demo/", "name": "landing", "props": xp}),
+            json!({"id": format!("xp-{n:02}-01-000000000000"), "ts": now - 50_000, "type": "engagement",
+                   "url": "https://shop.example/demo/", "name": "landing",
+                   "props": {"ms": 4000 + 1000 * n, "scroll": 50, "xp:checkout": variant}}),
+        ];
+        if n % 3 == 0 {
+            events.push(json!({"id": format!("xp-{n:02}-02-000000000000"), "ts": now - 40_000,
+                "type": "custom", "url": "https://shop.example/demo/checkout.html", "name": "purchase",
+                "props": {"revenue": 20, "xp:checkout": variant}}));
+        }
+        if n == 5 {
+            events.push(
+                json!({"id": format!("xp-{n:02}-03-000000000000"), "ts": now - 55_000,
+                "type": "friction", "url": "https://shop.example/demo/", "name": "rage-click",
+                "props": {"target": "add-to-cart"}}),
+            );
+        }
+        let batch = json!({"v": 1, "site": "demo", "sent_at": now,
+            "uid": format!("experiment-visitor-{n:02}"), "events": events});
+        let reply = server.post_events("text/plain", batch.to_string()).await;
+        assert_eq!(reply.status, 202, "{:?}", reply.json());
+    }
+    let range = range();
+    let api = server
+        .get(&format!("/api/v1/reports/experiments?{range}"))
+        .await
+        .json();
+    let variants = &api["experiments"][0]["variants"];
+    assert_eq!(variants[0]["visitors"], 6, "{api}");
+    let expected: Vec<Value> = variants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            json!([
+                v["variant"],
+                v["visitors"].to_string(),
+                v["conversions"].to_string()
+            ])
+        })
+        .collect();
+    let browser = signed_in(&server).await;
+    browser
+        .client
+        .goto(&server.url(&format!(
+            "/dashboard/report.html?report=experiments&{range}"
+        )))
+        .await
+        .unwrap();
+    let shown = "return [].map.call(document.querySelectorAll('#report-body tr'), function (r) {
+        return [r.cells[1].textContent.replace(' (control)', ''), r.cells[2].textContent, r.cells[3].textContent]; });";
+    eventually("the experiments table", PATIENCE, || async {
+        eval(&browser, shown).await == Value::Array(expected.clone())
+    })
+    .await;
+    let verdict = eval(
+        &browser,
+        "return document.querySelector('#report-body tr:last-child td:last-child').textContent",
+    )
+    .await;
+    assert!(
+        verdict.as_str().unwrap() == "Not enough data yet",
+        "{verdict}"
+    );
+    let summary = eval(
+        &browser,
+        "return document.getElementById('report-summary').textContent",
+    )
+    .await;
+    assert!(
+        summary
+            .as_str()
+            .unwrap()
+            .contains("checkout: Not enough data yet: green has 6"),
+        "{summary}"
+    );
+    browser.screenshots("dashboard-experiments").await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+
+    // The scorecard's engagement and friction.
+    browser
+        .client
+        .goto(&server.url(&format!(
+            "/dashboard/report.html?report=touchpoints&{range}"
+        )))
+        .await
+        .unwrap();
+    let landing = "return [].map.call(document.querySelectorAll('#report-body tr'), function (r) {
+        return [].map.call(r.cells, function (c) { return c.textContent; }); })
+        .filter(function (r) { return r[0] === 'landing'; })[0] || null;";
+    eventually("the landing row", PATIENCE, || async {
+        !eval(&browser, landing).await.is_null()
+    })
+    .await;
+    let row = eval(&browser, landing).await;
+    let cells: Vec<&str> = row
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    // Median of 4 … 15 s is 9.5 s (shown rounded); scroll 50 %; one rage click in 12
+    // views.
+    let touchpoints = server
+        .get(&format!("/api/v1/reports/touchpoints?{range}"))
+        .await
+        .json();
+    let health = touchpoints["touchpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["touchpoint"] == "landing")
+        .map(|t| t["health"].clone())
+        .unwrap();
+    assert_eq!(
+        (
+            &health["median_engaged_ms"],
+            &health["median_scroll"],
+            &health["rage_clicks"]
+        ),
+        (&json!(9500), &json!(50), &json!(1)),
+        "{health}"
+    );
+    assert_eq!(
+        &cells[cells.len() - 3..],
+        ["10 s", "50%", "0.08"],
+        "{cells:?}"
+    );
+    browser.screenshots("dashboard-touchpoints-health").await;
+    browser.close().await;
+}

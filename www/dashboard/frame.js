@@ -13,6 +13,7 @@
     ["/dashboard/report.html?report=touchpoints", "Touchpoints"],
     ["/dashboard/report.html?report=channels", "Channels"],
     ["/dashboard/report.html?report=referrals", "Referrals"],
+    ["/dashboard/report.html?report=experiments", "Experiments"],
     ["/dashboard/feedback.html", "Feedback"],
     ["/dashboard/sites.html", "Sites"]
   ];

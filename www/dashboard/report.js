@@ -1,4 +1,5 @@
-// The table-and-chart report pages (Stages, Touchpoints, Channels, Referrals): one page,
+// The table-and-chart report pages (Stages, Touchpoints, Channels, Referrals,
+// Experiments): one page,
 // report.html?report=<name>, and REPORTS below says how to show each report. Filters live in the URL (?site=&from=&to=&device=&channel=&stage=&segment=, plus
 // the report's own), so a view can be shared; every table sorts by a click on its
 // header and exports CSV. Names come from tracked pages: the DOM is built with
@@ -67,10 +68,19 @@
         { label: "Converters who passed it", value: function (t) { return t.conversion_share; }, num: true, text: pct },
         { label: "Median position", value: function (t) { return t.median_position; }, num: true, text: function (v) { return v === null || v === undefined ? "—" : decimal.format(v); } },
         { label: "Exit rate (sessions ending here)", value: function (t) { return t.exit_rate; }, num: true, text: pct },
-        { label: "Ratings", value: function (t) { return ratings(t.ratings); } }
+        { label: "Ratings", value: function (t) { return ratings(t.ratings); } },
+        { label: "Engaged time (median)", value: function (t) { return t.health ? t.health.median_engaged_ms : null; }, num: true, text: duration },
+        { label: "Scroll depth (median)", value: function (t) { return t.health && t.health.median_scroll !== null ? t.health.median_scroll / 100 : null; }, num: true, text: pct },
+        { label: "Friction per view", value: function (t) { return t.health ? t.health.friction_rate : null; }, num: true, text: function (v) { return v === null || v === undefined ? "—" : decimal.format(v); } }
       ],
       measure: "visitors",
-      summary: function (r) { return r.touchpoints.length + " touchpoints."; }
+      summary: function (r) {
+        var rising = (r.friction_rising || []).map(function (p) {
+          return p.touchpoint + " (" + decimal.format(p.before) + " → " + decimal.format(p.after) + ")";
+        });
+        return r.touchpoints.length + " touchpoints." +
+          (rising.length ? " Friction rose most on: " + rising.join(", ") + "." : "");
+      }
     },
     channels: {
       title: "Channels & attribution",
@@ -124,6 +134,65 @@
       return r.codes.length + " shared codes · longest chain " + r.max_depth + " referrals deep · " +
         decimal.format(r.spread) + " new visitors per referrer";
     }
+  };
+
+  REPORTS.experiments = {
+    title: "Experiments",
+    description: "Per experiment and variant: the visitors who saw it, how many reached the goal afterwards, how satisfied they were, and the difference from the control with an interval that stays valid however often you look.",
+    guidance: ["No experiment in this range. Mark a page or element with", " ", { code: "data-variant=\"experiment:variant\"" },
+      " ", "or call", " ", { code: "spur.variant(experiment, variant)" }, "."],
+    fields: [["goal", "Goal (a touchpoint)", null]],
+    params: { goal: "purchase" },
+    rows: function (r) {
+      var rows = [];
+      r.experiments.forEach(function (e) {
+        e.variants.forEach(function (v) {
+          var c = v.comparison;
+          rows.push({
+            key: e.experiment + " · " + v.variant, experiment: e.experiment,
+            variant: v.variant + (v.variant === e.control && v.variant !== "control" ? " (control)" : ""),
+            visitors: v.visitors, conversions: v.conversions, conversion_rate: v.conversion_rate,
+            satisfaction: v.satisfaction, difference: c ? c.difference : null,
+            // Below the sample a verdict needs, the interval says nothing yet.
+            interval: c && c.verdict !== "not_enough_data" && c.interval, verdict: c ? VERDICTS[c.verdict] : ""
+          });
+        });
+      });
+      return rows;
+    },
+    key: "key",
+    columns: [
+      { label: "Experiment", value: function (v) { return v.experiment; } },
+      { label: "Variant", value: function (v) { return v.variant; } },
+      { label: "Visitors", value: function (v) { return v.visitors; }, num: true },
+      { label: "Conversions", value: function (v) { return v.conversions; }, num: true },
+      { label: "Conversion rate", value: function (v) { return v.conversion_rate; }, num: true, text: pct },
+      { label: "Satisfied (high ratings)", value: function (v) { return v.satisfaction; }, num: true, text: pct },
+      { label: "Difference to control", value: function (v) { return v.difference; }, num: true, text: function (d) {
+        return d === null || d === undefined ? "—" : (d > 0 ? "+" : "") + decimal.format(d * 100) + " pts";
+      } },
+      { label: "95 % interval", value: function (v) {
+        return v.interval ? decimal.format(v.interval[0] * 100) + " to " + decimal.format(v.interval[1] * 100) + " pts" : "";
+      } },
+      { label: "Verdict", value: function (v) { return v.verdict; } }
+    ],
+    measure: "visitors",
+    // Each comparison's verdict in words, then the method.
+    summary: function (r) {
+      var said = [];
+      r.experiments.forEach(function (e) {
+        e.variants.forEach(function (v) {
+          if (v.comparison) said.push(e.experiment + ": " + v.comparison.text);
+        });
+      });
+      return said.concat([r.method]).join(" ");
+    }
+  };
+  var VERDICTS = {
+    not_enough_data: "Not enough data yet",
+    better: "Better",
+    worse: "Worse",
+    no_difference_yet: "No difference yet"
   };
 
   var els = {};
@@ -279,10 +348,11 @@
       var label = el("label", "", f[1]);
       label.htmlFor = f[0];
       field.appendChild(label);
-      var select = el("select");
+      // A choice, or (without options) free text.
+      var select = el(f[2] ? "select" : "input");
       select.id = f[0];
       select.name = f[0];
-      f[2].forEach(function (o) {
+      (f[2] || []).forEach(function (o) {
         var option = el("option", "", o[1]);
         option.value = o[0];
         select.appendChild(option);
