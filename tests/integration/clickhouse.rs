@@ -323,6 +323,27 @@ fn sites_accounts_tokens_salts_and_secrets_are_shared_through_the_store() {
     b.delete_token(&token).unwrap();
     assert_eq!(a.token_user(&token, 0).unwrap(), None, "deleted");
 
+    // A writer's largest chunk (10 000 events) in one append, and again: all new, then
+    // all duplicates.
+    let many: Vec<Event> = (0..10_000)
+        .map(|i| Event {
+            site: "shop".into(),
+            id: format!("bulk-{i:059}"),
+            visitor: i,
+            ts: 1_791_157_800_000,
+            received_at: 1_791_157_800_000,
+            kind: EventKind::Pageview,
+            touchpoint: "landing".into(),
+            stage: None,
+            url: "https://shop.example/".into(),
+            referrer: None,
+            utm: Utm::default(),
+            props: None,
+            device: Device::Desktop,
+        })
+        .collect();
+    assert_eq!(a.append(&[many.clone()]).unwrap()[0].inserted, 10_000);
+    assert_eq!(b.append(&[many]).unwrap()[0].duplicates, 10_000);
     // Text that needs quoting goes in and comes out as it was.
     let hostile = "it's \\' OR 1=1 -- \"ü\"\n\t\0 {}";
     let event = Event {

@@ -42,6 +42,10 @@ use crate::site::Site;
 /// more than a block's write takes.
 pub const SETTLE_SECS: u32 = 2;
 
+/// Ids per duplicate lookup: far below the 256 KiB a query may have (ids are at most 64
+/// characters).
+const LOOKUP_IDS: usize = 2_000;
+
 /// How long a deletion waits for its mutation before it reports an error.
 const MUTATION_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -195,11 +199,9 @@ impl ClickHouseStore {
             .read_to_string()
             .context("reading ClickHouse's answer")?;
         if !status.is_success() {
-            let first_line = sql.lines().next().unwrap_or_default();
-            bail!(
-                "ClickHouse answered {status} to `{first_line}…`: {}",
-                body.trim()
-            );
+            let start: String = sql.trim().chars().take(80).collect();
+            let answer: String = body.trim().chars().take(500).collect();
+            bail!("ClickHouse answered {status} to `{start}…`: {answer}");
         }
         Ok(body)
     }
@@ -437,17 +439,26 @@ impl Store for ClickHouseStore {
         }
         let mut held: Vec<(&str, Vec<Id>)> = Vec::new();
         for site in sites {
-            let mut ids = String::new();
-            for e in batches.iter().flatten().filter(|e| e.site == site) {
-                if !ids.is_empty() {
-                    ids.push(',');
+            let of_site: Vec<&Event> = batches
+                .iter()
+                .flatten()
+                .filter(|e| e.site == site)
+                .collect();
+            let mut found = Vec::new();
+            // In slices: a query is at most 256 KiB (`max_query_size`).
+            for slice in of_site.chunks(LOOKUP_IDS) {
+                let mut ids = String::new();
+                for e in slice {
+                    if !ids.is_empty() {
+                        ids.push(',');
+                    }
+                    ids.push_str(&quote(&e.id));
                 }
-                ids.push_str(&quote(&e.id));
+                found.extend(self.rows::<Id>(&format!(
+                    "SELECT DISTINCT id FROM events WHERE site = {} AND id IN ({ids})",
+                    quote(site)
+                ))?);
             }
-            let found: Vec<Id> = self.rows(&format!(
-                "SELECT DISTINCT id FROM events WHERE site = {} AND id IN ({ids})",
-                quote(site)
-            ))?;
             held.push((site, found));
         }
         let mut stored: hashbrown::HashSet<(&str, &str)> = hashbrown::HashSet::new();
