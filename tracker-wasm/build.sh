@@ -10,7 +10,8 @@
 # npm, pinned in tracker-wasm/package-lock.json).
 #
 # Steps: npm ci (when needed) -> dependency guard -> cargo build (profile `wasm`)
-# -> wasm-bindgen --target no-modules -> wasm-opt -Oz -> one IIFE of glue + loader,
+# -> wasm-bindgen --target no-modules -> wasm-opt -Oz -> short import and export names
+# (js/names.js) -> one IIFE of glue + loader,
 # with the wasm's hash in its URL -> esbuild --minify -> sizes.
 set -euo pipefail
 
@@ -98,7 +99,11 @@ mkdir -p "$pkg"
 bindgen() {
   wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp" --out-name "$2" "$out/$1.wasm"
   "$bin/wasm-opt" -Oz --converge "${features[@]}" --strip-debug --strip-producers \
-    --strip-target-features "$tmp/$2_bg.wasm" -o "$pkg/$2.wasm"
+    --strip-target-features "$tmp/$2_bg.wasm" -o "$tmp/$2_opt.wasm"
+  # Short import and export names, in the module and in its glue (js/names.js says why).
+  "$bin/wasm-opt" "${features[@]}" --minify-imports-and-exports-and-modules \
+    "$tmp/$2_opt.wasm" -o "$pkg/$2.wasm" >"$tmp/$2.names.json"
+  node "$here/js/names.js" "$tmp/$2.names.json" "$tmp/$2.js"
 }
 bindgen spur_widgets spur-widgets
 bindgen spur_tracker spur
