@@ -29,6 +29,10 @@ pub struct Health {
     pub form_errors: u64,
     /// Friction events per page view (0 without page views).
     pub friction_rate: f64,
+    /// Rage clicks, dead clicks and errors per page view.
+    pub rage_click_rate: f64,
+    pub dead_click_rate: f64,
+    pub error_rate: f64,
 }
 
 /// A page whose friction rose within the period.
@@ -72,6 +76,9 @@ impl Counts {
             errors: self.friction[2],
             form_errors: self.friction[3],
             friction_rate: super::ratio(friction as f64, self.page_views as f64),
+            rage_click_rate: super::ratio(self.friction[0] as f64, self.page_views as f64),
+            dead_click_rate: super::ratio(self.friction[1] as f64, self.page_views as f64),
+            error_rate: super::ratio(self.friction[2] as f64, self.page_views as f64),
         }
     }
 
@@ -273,6 +280,9 @@ mod tests {
                 errors: 1,
                 form_errors: 0,
                 friction_rate: 1.5,
+                rage_click_rate: 0.5,
+                dead_click_rate: 0.5,
+                error_rate: 0.5,
             }
         );
         assert_eq!(
@@ -287,6 +297,9 @@ mod tests {
                 errors: 0,
                 form_errors: 1,
                 friction_rate: 0.5,
+                rage_click_rate: 0.0,
+                dead_click_rate: 0.0,
+                error_rate: 0.0,
             }
         );
         assert_eq!(
