@@ -11,12 +11,9 @@ use spur::store::Store;
 use spur::store::clickhouse::{ClickHouseStore, SETTLE_SECS};
 use spur::store::sqlite::SqliteStore;
 use spur_tests::clickhouse;
-use spur_tests::process::{SpurProcess, free_port, get_with, http_client, post};
 
-fn golden(path: &str) -> serde_json::Value {
-    let text = spur_tests::fixture(&format!("golden/{path}"));
-    serde_json::from_str(&text).unwrap()
-}
+use crate::golden::{canonical_json, golden, requests};
+use spur_tests::process::{SpurProcess, free_port, get_with, http_client, post};
 
 /// The golden dataset as the collector stores events.
 fn golden_events() -> Vec<Event> {
@@ -49,37 +46,10 @@ fn golden_events() -> Vec<Event> {
         .collect()
 }
 
-/// Every golden query, as (file name, request).
-fn golden_requests() -> Vec<(String, Request, serde_json::Value)> {
-    let dir = spur_tests::repo_root().join("tests/fixtures/golden/expected");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|file| {
-            let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
-            let expected = golden(&format!("expected/{name}.json"));
-            let kind = Kind::parse(name.split('_').next().unwrap()).unwrap();
-            let pairs: Vec<(String, String)> = expected["query"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-                .collect();
-            let request = Request::parse(kind, &pairs, "2026-10-07".parse().unwrap(), 1_800_000)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-            (name, request, expected["result"].clone())
-        })
-        .collect()
-}
-
 /// Every golden report from `store`, read through a fresh report cache.
 fn all_reports(store: &dyn Store) -> BTreeMap<String, serde_json::Value> {
     let cache = TouchCache::default();
-    golden_requests()
+    requests()
         .into_iter()
         .map(|(name, request, _)| {
             let report = reports::run(store, &cache, &request).unwrap();
@@ -141,26 +111,9 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
     // And both are the independent computation's figures (not merely equal to each other).
-    let canonical = |mut json: serde_json::Value| {
-        let object = json.as_object_mut().unwrap();
-        for key in ["site", "from", "to", "report"] {
-            object.remove(key);
-        }
-        for session in object
-            .get_mut("sessions")
-            .and_then(|s| s.as_array_mut())
-            .into_iter()
-            .flatten()
-        {
-            for touch in session["touches"].as_array_mut().into_iter().flatten() {
-                touch.as_object_mut().unwrap().remove("url");
-            }
-        }
-        json
-    };
-    for (name, _, expected) in golden_requests() {
+    for (name, _, expected) in requests() {
         assert_eq!(
-            canonical(from_clickhouse[&name].clone()),
+            canonical_json(from_clickhouse[&name].clone()),
             expected,
             "{name}"
         );
@@ -251,7 +204,7 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
     // (the caches start over) and stay equal.
     let sqlite_cache = TouchCache::default();
     let ch_cache = TouchCache::default();
-    let (_, stages, _) = golden_requests()
+    let (_, stages, _) = requests()
         .into_iter()
         .find(|(name, ..)| name == "stages")
         .unwrap();
@@ -342,7 +295,10 @@ fn sites_accounts_tokens_salts_and_secrets_are_shared_through_the_store() {
             device: Device::Desktop,
         })
         .collect();
-    assert_eq!(a.append(&[many.clone()]).unwrap()[0].inserted, 10_000);
+    assert_eq!(
+        a.append(std::slice::from_ref(&many)).unwrap()[0].inserted,
+        10_000
+    );
     assert_eq!(b.append(&[many]).unwrap()[0].duplicates, 10_000);
     // Text that needs quoting goes in and comes out as it was.
     let hostile = "it's \\' OR 1=1 -- \"ü\"\n\t\0 {}";

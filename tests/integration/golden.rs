@@ -7,7 +7,7 @@ use spur::event::{Device, EventKind, Stage};
 use spur::journey::{Table, Touch};
 use spur::reports::{self, Kind, Request};
 
-fn golden(path: &str) -> serde_json::Value {
+pub(crate) fn golden(path: &str) -> serde_json::Value {
     let path = spur_tests::repo_root()
         .join("tests/fixtures/golden")
         .join(path);
@@ -42,7 +42,11 @@ fn touches() -> Vec<Touch> {
 /// The report as the oracle writes it: the result alone, without what is only
 /// presentation (the echo of the query, URLs in the timeline).
 fn canonical(report: &reports::Report) -> serde_json::Value {
-    let mut json = serde_json::to_value(report).unwrap();
+    canonical_json(serde_json::to_value(report).unwrap())
+}
+
+/// [`canonical`] of a report already turned into JSON.
+pub(crate) fn canonical_json(mut json: serde_json::Value) -> serde_json::Value {
     let object = json.as_object_mut().unwrap();
     for key in ["site", "from", "to", "report"] {
         object.remove(key);
@@ -57,48 +61,51 @@ fn canonical(report: &reports::Report) -> serde_json::Value {
     json
 }
 
-#[test]
-fn every_report_matches_the_independent_computation() {
-    let table = Table::of(touches());
+/// Every golden query: its file's name, the request, and the oracle's result.
+pub(crate) fn requests() -> Vec<(String, Request, serde_json::Value)> {
     let dir = spur_tests::repo_root().join("tests/fixtures/golden/expected");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    assert!(files.len() >= 20, "{} expected files", files.len());
+    files
+        .iter()
+        .map(|file| {
+            let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
+            let expected = golden(&format!("expected/{name}.json"));
+            let kind = Kind::parse(name.split('_').next().unwrap()).unwrap();
+            let pairs: Vec<(String, String)> = expected["query"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect();
+            let today = "2026-10-07".parse().unwrap();
+            let request = Request::parse(kind, &pairs, today, 30 * 60 * 1000)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, request, expected["result"].clone())
+        })
+        .collect()
+}
+
+#[test]
+fn every_report_matches_the_independent_computation() {
+    let table = Table::of(touches());
+    let requests = requests();
+    assert!(requests.len() >= 20, "{} expected files", requests.len());
     let mut failures = Vec::new();
-    for file in &files {
-        let name = file
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .trim_end_matches(".json");
-        let expected = golden(&format!("expected/{name}.json"));
-        let kind = Kind::parse(name.split('_').next().unwrap()).unwrap();
-        let pairs: Vec<(String, String)> = expected["query"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-            .collect();
-        let today = "2026-10-07".parse().unwrap();
-        let request = Request::parse(kind, &pairs, today, 30 * 60 * 1000)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let got = canonical(&reports::compute(&table, &request));
-        if got != expected["result"] {
-            failures.push(format!(
-                "{name}:\n  expected {}\n  got      {}",
-                expected["result"], got
-            ));
+    for (name, request, expected) in &requests {
+        let got = canonical(&reports::compute(&table, request));
+        if got != *expected {
+            failures.push(format!("{name}:\n  expected {expected}\n  got      {got}"));
         }
     }
     assert!(
         failures.is_empty(),
         "{} of {} reports differ:\n{}",
         failures.len(),
-        files.len(),
+        requests.len(),
         failures.join("\n")
     );
 }
