@@ -125,7 +125,13 @@ async fn maintain(state: AppState, retention: Option<Duration>) {
             let cutoff =
                 crate::event::now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
             let store = state.store.clone();
-            match tokio::task::spawn_blocking(move || store.delete_before(cutoff)).await {
+            let cache = state.clone();
+            let deleting = move || {
+                let deleted = store.delete_before(cutoff);
+                cache.touches.changed();
+                deleted
+            };
+            match tokio::task::spawn_blocking(deleting).await {
                 Ok(Ok(0)) => {}
                 Ok(Ok(deleted)) => {
                     tracing::info!(deleted, "Deleted events past the retention period.")

@@ -76,7 +76,9 @@ pub async fn delete(
     let (site, who) = authorize(&app, &headers, params)?;
     let deleted = super::blocking(move || {
         let visitor = privacy::resolve(app.store.as_ref(), &site, &who)?;
-        app.store.delete_visitor(&site, visitor)
+        let deleted = app.store.delete_visitor(&site, visitor);
+        app.touches.changed();
+        deleted
     })
     .await?;
     Ok(Json(serde_json::json!({ "deleted": deleted })))

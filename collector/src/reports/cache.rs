@@ -3,9 +3,12 @@
 //! of the whole range from the store.
 //!
 //! Invariants: a site's copy holds exactly the site's stored events as of its last
-//! refresh, in the engine's compact [`Table`]; any deletion in the store (a visitor's data, retention), by
-//! this process or another, makes the next refresh start over, so deleted data never
-//! reaches a report.
+//! refresh, in the engine's compact [`Table`]; any deletion in the store (a visitor's
+//! data, retention), by this process or another, makes the next refresh start over, so
+//! deleted data never reaches a report after it. A store may say how long a copy can go
+//! without asking ([`Store::refresh_every`]: ClickHouse, one second); a deletion by
+//! this process ([`TouchCache::changed`]) makes the next read ask at once, one by
+//! another process is seen within that time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -30,13 +33,23 @@ struct SiteTouches {
     /// The store position of the last touch read.
     last: i64,
     deletions: Option<u64>,
+    /// When the store was last asked, for [`Store::refresh_every`].
+    asked: Option<std::time::Instant>,
 }
 
 impl TouchCache {
     /// Brings the site's copy up to date with the store.
     pub fn refresh(&self, store: &dyn Store, site: &str) -> anyhow::Result<()> {
         let entry = self.entry(site);
+        let every = store.refresh_every();
+        if !every.is_zero() {
+            let cached = entry.read().unwrap_or_else(|e| e.into_inner());
+            if cached.asked.is_some_and(|at| at.elapsed() < every) {
+                return Ok(());
+            }
+        }
         let mut cached = entry.write().unwrap_or_else(|e| e.into_inner());
+        cached.asked = Some(std::time::Instant::now());
         loop {
             let since = store.touches_since(site, cached.last, READ_CHUNK)?;
             if cached.deletions.is_some_and(|d| d != since.deletions) {
@@ -50,6 +63,16 @@ impl TouchCache {
             if !since.more {
                 return Ok(());
             }
+        }
+    }
+
+    /// This process changed the store in a way a copy must not miss (a deletion): the
+    /// next read of every site asks the store again, whatever
+    /// [`Store::refresh_every`] says.
+    pub fn changed(&self) {
+        let sites = self.sites.lock().unwrap_or_else(|e| e.into_inner());
+        for entry in sites.values() {
+            entry.write().unwrap_or_else(|e| e.into_inner()).asked = None;
         }
     }
 

@@ -37,6 +37,13 @@ pub trait Store: Send + Sync + 'static {
     /// stale once that number changes).
     fn touches_since(&self, site: &str, after: i64, limit: usize) -> anyhow::Result<Since>;
 
+    /// How long a copy of a site's touches may go without asking [`Store::touches_since`]
+    /// again: zero for a store where asking costs little; a store whose answers lag
+    /// anyway (ClickHouse) saves a round trip and a scan per report.
+    fn refresh_every(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
     /// The secret salt for the visitor hash of UTC day `day` (days since the epoch),
     /// created on first use; salts of earlier days are deleted, so yesterday's visitor
     /// ids can no longer be recomputed from an IP address and user agent.
