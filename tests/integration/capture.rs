@@ -35,6 +35,7 @@ window.fail = function () {{ setTimeout(function () {{ null.boom42(); }}); }};
 <a id="out" href="https://partner.example/offer?id=7">Partner</a>
 <a id="pdf" href="/files/Price%20list.pdf">Price list</a>
 <button id="share" data-spur-share>Share</button>
+<svg width="60" height="20"><a id="svg-link" href="lab.html#svg"><text x="0" y="15">SVG link</text></a></svg>
 <form id="signup" data-touchpoint="signup"><input name="email"></form>
 <div id="tall"></div>
 <script>
@@ -154,6 +155,9 @@ async fn each_automatic_capture_produces_exactly_its_event() {
     flush(&browser).await;
     let form = exactly_one(&server, EventKind::Friction, "form-error").await;
     assert_eq!(form["target"], "signup");
+
+    // A link inside an SVG (no `pathname`, an object for `href`): nothing, and no error.
+    browser.click("#svg-link text").await;
 
     // An outbound link and a download, as touchpoints.
     browser.click("#out").await;

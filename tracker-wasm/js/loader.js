@@ -270,8 +270,17 @@ var host;
   });
 
   // --- listeners ----------------------------------------------------------------
+  // Every listener and observer callback of ours: whatever the page's DOM makes it throw
+  // (an SVG link has no `pathname`, a detached node no style) stays here.
+  var safe = function (f) {
+    return function (e) {
+      try {
+        f(e);
+      } catch (x) {}
+    };
+  };
   var listen = function (target, type, f, capture) {
-    target.addEventListener(type, f, capture);
+    target.addEventListener(type, safe(f), capture);
   };
   // What an element is, for friction events: its touchpoint, else its tag, id and first
   // class (never its text: no user data).
@@ -327,14 +336,14 @@ var host;
   var nav = function () {
     // After the router's own listeners and DOM updates (the page's touchpoint
     // attributes may change with the route).
-    setTimeout(function () {
+    setTimeout(safe(function () {
       // A new page view: the last one's engagement first (it names its own address).
       var moved = location.href != page[0];
       if (moved) engaged();
       call("navigated", []);
       if (moved) fresh();
       scan();
-    }, 0);
+    }), 0);
   };
   marked();
   wasm_bindgen({ module_or_path: new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src) })
@@ -391,10 +400,10 @@ var host;
               changed = true;
             });
             mo.observe(d.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
-            setTimeout(function () {
+            setTimeout(safe(function () {
               mo.disconnect();
               if (!changed && !left && location.href == href && d.activeElement == focus) friction(2, i);
-            }, 1500);
+            }), 1500);
           }
         },
         true
@@ -426,7 +435,7 @@ var host;
         error((r && r.message) || r, r && r.stack && location.href);
       });
       w.MutationObserver &&
-        new MutationObserver(failed).observe(d.documentElement, {
+        new MutationObserver(safe(failed)).observe(d.documentElement, {
           subtree: true,
           attributes: true,
           attributeFilter: ["data-spur-failed"]
