@@ -172,19 +172,27 @@ impl Browser {
 
     /// A real left click with the mouse at (`x`, `y`) in the viewport.
     pub async fn click_at(&self, x: f64, y: f64) {
+        self.clicks_at(x, y, 1).await;
+    }
+
+    /// `n` real left clicks in a row at (`x`, `y`), as one sequence of input actions (so
+    /// they are as quick as a person's, whatever the WebDriver round trips cost).
+    pub async fn clicks_at(&self, x: f64, y: f64, n: usize) {
         use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
-        let mouse = MouseActions::new("mouse".into())
-            .then(PointerAction::MoveTo {
-                duration: None,
-                x,
-                y,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
-            });
+        let mut mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        });
+        for _ in 0..n {
+            mouse = mouse
+                .then(PointerAction::Down {
+                    button: MOUSE_BUTTON_LEFT,
+                })
+                .then(PointerAction::Up {
+                    button: MOUSE_BUTTON_LEFT,
+                });
+        }
         self.client.perform_actions(mouse).await.unwrap();
     }
 

@@ -109,9 +109,14 @@ async fn each_automatic_capture_produces_exactly_its_event() {
 
     // Three quick clicks on a button that works: one rage click, no dead click; the
     // page's own handler saw all three.
-    for _ in 0..3 {
-        browser.click("#buy").await;
-    }
+    let at = eval(
+        &browser,
+        "var r = document.getElementById('buy').getBoundingClientRect(); \
+         return [r.left + r.width / 2, r.top + r.height / 2]",
+    )
+    .await;
+    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    browser.clicks_at(x, y, 3).await;
     flush(&browser).await;
     let rage = exactly_one(&server, EventKind::Friction, "rage-click").await;
     assert_eq!(rage["target"], "buy");
