@@ -42,6 +42,9 @@ use crate::site::Site;
 /// more than a block's write takes.
 pub const SETTLE_SECS: u32 = 2;
 
+/// The fewest rows one [`Store::touches_since`] answer holds when more are there.
+const MIN_READ_ROWS: usize = 500_000;
+
 /// Ids per duplicate lookup: far below the 256 KiB a query may have (ids are at most 64
 /// characters).
 const LOOKUP_IDS: usize = 2_000;
@@ -208,14 +211,56 @@ impl ClickHouseStore {
 
     /// Runs a query and parses its rows.
     fn rows<T: DeserializeOwned>(&self, sql: &str) -> anyhow::Result<Vec<T>> {
-        let body = self.run(&format!("{sql}\nFORMAT JSONEachRow"))?;
-        body.lines()
-            .filter(|line| !line.is_empty())
-            .map(|line| {
-                serde_json::from_str(line)
-                    .with_context(|| format!("a row ClickHouse sent: {line:.200}"))
-            })
-            .collect()
+        let mut rows = Vec::new();
+        self.rows_each(sql, |row| rows.push(row))?;
+        Ok(rows)
+    }
+
+    /// Runs a query and hands each row to `each` as it arrives: a large answer is never
+    /// held whole, as text or as rows.
+    fn rows_each<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        mut each: impl FnMut(T),
+    ) -> anyhow::Result<()> {
+        use std::io::BufRead;
+        let sql = format!("{sql}\nFORMAT JSONEachRow");
+        let mut answer = self
+            .agent
+            .post(&self.url)
+            .query("output_format_json_quote_64bit_integers", "0")
+            .query("database", &self.database)
+            .send(sql.as_str())
+            .with_context(|| format!("sending a query to ClickHouse at {}", self.url))?;
+        if !answer.status().is_success() {
+            let status = answer.status();
+            let body = answer.body_mut().read_to_string().unwrap_or_default();
+            let start: String = sql.trim().chars().take(80).collect();
+            let body: String = body.trim().chars().take(500).collect();
+            bail!("ClickHouse answered {status} to `{start}…`: {body}");
+        }
+        let mut reader =
+            std::io::BufReader::new(answer.body_mut().with_config().limit(u64::MAX).reader());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader
+                .read_line(&mut line)
+                .context("reading ClickHouse's answer")?
+                == 0
+            {
+                return Ok(());
+            }
+            let text = line.trim_end();
+            if text.is_empty() {
+                continue;
+            }
+            // An error after the rows started is sent as text in their place.
+            each(
+                serde_json::from_str(text)
+                    .with_context(|| format!("a row ClickHouse sent: {text:.200}"))?,
+            );
+        }
     }
 
     /// Sends rows (JSON objects, one per line) to `table`, which is a table's name and,
@@ -524,15 +569,23 @@ impl Store for ClickHouseStore {
     }
 
     fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>> {
-        let rows: Vec<EventRow> = self.rows(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events FINAL
-             WHERE site = {} AND ts >= {from_ms} AND ts < {to_ms}",
-            quote(site)
-        ))?;
-        Ok(rows.into_iter().map(|r| Touch::of(r.event())).collect())
+        let mut touches = Vec::new();
+        self.rows_each(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events FINAL
+                 WHERE site = {} AND ts >= {from_ms} AND ts < {to_ms}",
+                quote(site)
+            ),
+            |row: EventRow| touches.push(Touch::of(row.event())),
+        )?;
+        Ok(touches)
     }
 
     fn touches_since(&self, site: &str, after: i64, limit: usize) -> anyhow::Result<Since> {
+        // Rows are stored by (site, id), not by insertion: every read by `inserted_at`
+        // reads most of the site's granules, so fewer, larger reads load a site faster
+        // (10 M events: 84 s in reads of 50 000 rows).
+        let limit = limit.max(MIN_READ_ROWS);
         let deletions = self.count("SELECT count() AS n FROM deletions")?;
         // How many events each second holds, up to the settled horizon: the answer ends
         // at a second's end, so that the next one starts at the next second.
@@ -566,15 +619,19 @@ impl Store for ClickHouseStore {
                 more: false,
             });
         }
-        let rows: Vec<EventRow> = self.rows(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events
-             WHERE site = {} AND inserted_at > toDateTime({after})
-               AND inserted_at <= toDateTime({upto})
-             ORDER BY inserted_at, id LIMIT 1 BY id",
-            quote(site)
-        ))?;
+        let mut touches = Vec::with_capacity(taken);
+        self.rows_each(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events
+                 WHERE site = {} AND inserted_at > toDateTime({after})
+                   AND inserted_at <= toDateTime({upto})
+                 ORDER BY inserted_at, id LIMIT 1 BY id",
+                quote(site)
+            ),
+            |row: EventRow| touches.push(Touch::of(row.event())),
+        )?;
         Ok(Since {
-            touches: rows.into_iter().map(|r| Touch::of(r.event())).collect(),
+            touches,
             last: upto,
             deletions,
             more,
