@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use spur::event::{Device, Event, EventKind, Stage, Utm};
 use spur::reports::{self, Kind, Request, cache::TouchCache};
-use spur::store::clickhouse::{ClickHouseStore, SETTLE_SECS};
+use spur::store::clickhouse::ClickHouseStore;
 use spur::store::{Store, sqlite::SqliteStore};
 
 #[derive(Parser)]
@@ -293,9 +293,9 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!("memory after storing: {}", resident_mb());
-    if clickhouse.is_some() {
+    if let Some(store) = &clickhouse {
         // What was just inserted is read once it is past the readers' horizon.
-        std::thread::sleep(Duration::from_secs(u64::from(SETTLE_SECS) + 1));
+        store.settled()?;
     }
 
     let cache = TouchCache::default();

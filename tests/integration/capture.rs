@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use spur::event::EventKind;
 use spur_tests::Server;
-use spur_tests::browser::{Browser, eval, until};
+use spur_tests::browser::{Browser, eval, eventually, until};
 use spur_tests::pages::{Page, Pages};
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -23,6 +23,7 @@ addEventListener("error", function (e) {{ errors.push(e.message); }});
 document.addEventListener("click", function (e) {{
   if (e.target.closest("a")) e.preventDefault();
 }});
+addEventListener("scroll", function () {{ window.scrolled = true; }});
 // A bug in the page's own code.
 window.fail = function () {{ setTimeout(function () {{ null.boom42(); }}); }};
 </script>
@@ -64,8 +65,9 @@ fn stored(server: &Server) -> Vec<(EventKind, String, serde_json::Value)> {
         .collect()
 }
 
-/// Waits until exactly one stored event of `kind` named `name` exists (and no second one
-/// follows within a moment); returns its props.
+/// Waits until exactly one stored event of `kind` named `name` exists (the tracker's
+/// batch timer sends within a second of capture; no second one may follow within a
+/// moment); returns its props.
 async fn exactly_one(server: &Server, kind: EventKind, name: &str) -> serde_json::Value {
     let matching = || {
         stored(server)
@@ -133,15 +135,11 @@ async fn each_automatic_capture_produces_exactly_its_event() {
 
     // A click on a button that does nothing: a dead click, after 1.5 s of no change.
     browser.click("#nothing").await;
-    tokio::time::sleep(Duration::from_millis(1_800)).await;
-    flush(&browser).await;
     let dead = exactly_one(&server, EventKind::Friction, "dead-click").await;
     assert_eq!(dead["target"], "button#nothing");
 
     // An error thrown by the page: message and source, no query string.
     eval(&browser, "fail(); return 1").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    flush(&browser).await;
     let error = exactly_one(&server, EventKind::Friction, "error").await;
     assert!(
         error["message"].as_str().unwrap().contains("boom42"),
@@ -156,8 +154,6 @@ async fn each_automatic_capture_produces_exactly_its_event() {
         "document.getElementById('signup').setAttribute('data-spur-failed', ''); return 1",
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    flush(&browser).await;
     let form = exactly_one(&server, EventKind::Friction, "form-error").await;
     assert_eq!(form["target"], "signup");
 
@@ -223,14 +219,16 @@ async fn each_automatic_capture_produces_exactly_its_event() {
         "window.scrollTo(0, document.documentElement.scrollHeight * 0.8 - innerHeight); return 1",
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the page has seen the scroll, so has the tracker (same dispatch).
+    eventually("the scroll to be seen", PATIENCE, || async {
+        eval(&browser, "return window.scrolled === true").await == true
+    })
+    .await;
     eval(
         &browser,
         "history.pushState({}, '', '/lab.html?step=2'); return 1",
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    flush(&browser).await;
     let engagement = exactly_one(&server, EventKind::Engagement, "lab").await;
     let scroll = engagement["scroll"].as_u64().unwrap();
     assert!((80..=82).contains(&scroll), "{engagement}");

@@ -8,7 +8,7 @@ use std::time::Duration;
 use spur::event::{Device, Event, EventKind, Stage, Utm};
 use spur::reports::{self, Kind, Request, cache::TouchCache};
 use spur::store::Store;
-use spur::store::clickhouse::{ClickHouseStore, SETTLE_SECS};
+use spur::store::clickhouse::ClickHouseStore;
 use spur::store::sqlite::SqliteStore;
 use spur_tests::clickhouse;
 
@@ -58,11 +58,6 @@ fn all_reports(store: &dyn Store) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
-/// Waits until what ClickHouse holds now is past the horizon its readers stop at.
-fn settle() {
-    std::thread::sleep(Duration::from_secs(u64::from(SETTLE_SECS) + 1));
-}
-
 fn open(test: &str) -> ClickHouseStore {
     ClickHouseStore::open(&clickhouse::server().url, &clickhouse::database(test)).unwrap()
 }
@@ -95,7 +90,7 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
         again.iter().map(|o| o.duplicates).sum::<usize>(),
         events.len()
     );
-    settle();
+    ch.settled().unwrap();
 
     let from_sqlite = all_reports(&sqlite);
     let from_clickhouse = all_reports(&ch);
@@ -153,7 +148,7 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
     assert!(ratings.len() > 20);
     sqlite.append(std::slice::from_ref(&ratings)).unwrap();
     ch.append(&[ratings]).unwrap();
-    settle();
+    ch.settled().unwrap();
     let every_kind = |store: &dyn Store| -> Vec<serde_json::Value> {
         let cache = TouchCache::default();
         Kind::ALL
@@ -458,7 +453,12 @@ async fn two_collectors_on_one_clickhouse_report_what_one_collector_reports() {
     for task in tasks {
         task.await.unwrap();
     }
-    tokio::time::sleep(Duration::from_secs(u64::from(SETTLE_SECS) + 1)).await;
+    for database in [&shared, &single] {
+        let store = ClickHouseStore::open(&url, database).unwrap();
+        tokio::task::spawn_blocking(move || store.settled().unwrap())
+            .await
+            .unwrap();
+    }
 
     // Reports, through each collector's API with an account made in its store.
     let token = |database: &str| {

@@ -7,8 +7,9 @@
 //! - a visitor is *exposed* to a variant at the first event in the period that carries
 //!   it (any event, engagement included); a visitor carrying two variants of one
 //!   experiment stays with the first, and is counted in `conflicts`;
-//! - *converted*: a touch of the goal (the `goal` parameter, default `purchase`) at or
-//!   after the exposure, in the period;
+//! - *converted*: a touch of the goal (the `goal` parameter, default `purchase`, after
+//!   the grouping rules, as every report sees it) at or after the exposure, in the
+//!   period;
 //! - *satisfaction*: of the rating widgets answered at or after the exposure, the share
 //!   in the high band (NPS 9–10, CSAT 4–5, CES 5–7, thumbs up);
 //! - the control is the variant named `control`, `original` or `a` (any case), else the
@@ -126,20 +127,17 @@ struct Exposure {
     converted: bool,
 }
 
-pub fn experiments(journeys: &Journeys, goal: &str) -> ExperimentsResult {
+pub fn experiments(journeys: &Journeys) -> ExperimentsResult {
     let table = journeys.table();
     let range = journeys.range();
-    let device = journeys.rules.filters.device;
     // experiment → variant → counts
     let mut found: BTreeMap<String, BTreeMap<String, Counts>> = BTreeMap::new();
     let mut conflicts: BTreeMap<String, u64> = BTreeMap::new();
     let mut ratings = table.ratings().iter().peekable();
     let mut exposures: Vec<Exposure> = Vec::new();
     let mut conflicted: Vec<String> = Vec::new();
-    let mut rows = table
-        .rows()
-        .filter(|r| range.contains(&r.ts) && device.is_none_or(|d| r.device == d))
-        .peekable();
+    let mut answered: Vec<(i64, bool)> = Vec::new();
+    let mut rows = journeys.all_rows().peekable();
     while let Some(first) = rows.peek() {
         let visitor = first.visitor;
         exposures.clear();
@@ -163,14 +161,16 @@ pub fn experiments(journeys: &Journeys, goal: &str) -> ExperimentsResult {
                     }
                 }
             }
-            if row.kind != EventKind::Engagement && table.text(row.touchpoint) == goal {
+            if row.kind != EventKind::Engagement
+                && journeys.is_goal(journeys.label_of(row.touchpoint))
+            {
                 for e in exposures.iter_mut() {
                     e.converted |= row.ts >= e.ts;
                 }
             }
         }
         while ratings.next_if(|r| r.visitor < visitor).is_some() {}
-        let mut answered: Vec<(i64, bool)> = Vec::new();
+        answered.clear();
         while let Some(rating) = ratings.next_if(|r| r.visitor == visitor) {
             if let Some(score) = rating.score
                 && range.contains(&rating.ts)
@@ -234,7 +234,7 @@ pub fn experiments(journeys: &Journeys, goal: &str) -> ExperimentsResult {
         })
         .collect();
     ExperimentsResult {
-        goal: goal.to_owned(),
+        goal: journeys.rules.goal.clone(),
         method: METHOD,
         experiments,
     }
@@ -402,7 +402,7 @@ mod tests {
     fn run(touches: Vec<Touch>) -> ExperimentsResult {
         let table = Table::of(touches);
         let journeys = prepare(&table, 0..i64::MAX, Rules::new(30 * MINUTE));
-        experiments(&journeys, "purchase")
+        experiments(&journeys)
     }
 
     #[test]

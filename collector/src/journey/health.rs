@@ -107,16 +107,12 @@ pub fn health(journeys: &Journeys) -> Option<Found> {
     let n = journeys.labels_len();
     let mut pages = vec![Counts::default(); n];
     let mut stages = vec![Counts::default(); Stage::ALL.len()];
-    let range = journeys.range.clone();
+    let range = journeys.range();
     let middle = range.start + (range.end - range.start) / 2;
-    let device = journeys.rules.filters.device;
     let mut visitor = None;
     let mut last_page: Option<(Label, Option<Stage>)> = None;
     let stage_index = |s: Stage| Stage::ALL.iter().position(|x| *x == s);
-    for row in table.rows() {
-        if !range.contains(&row.ts) || device.is_some_and(|d| row.device != d) {
-            continue;
-        }
+    for row in journeys.all_rows() {
         if visitor != Some(row.visitor) {
             visitor = Some(row.visitor);
             last_page = None;

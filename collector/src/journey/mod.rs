@@ -512,6 +512,17 @@ impl<'a> Journeys<'a> {
         self.range.clone()
     }
 
+    /// Every row of the table in the range that passes the device filter, engagement
+    /// included, in (visitor, ts, id) order: for the passes that read more than touches
+    /// (the scorecard's engagement and friction, experiments) and to which the session
+    /// filters do not apply.
+    pub fn all_rows(&self) -> impl Iterator<Item = &'a Row> + '_ {
+        let device = self.rules.filters.device;
+        self.table
+            .rows()
+            .filter(move |r| self.range.contains(&r.ts) && device.is_none_or(|d| r.device == d))
+    }
+
     /// The table the touches are read from: ids, URLs, codes and revenue of a touch.
     pub fn table(&self) -> &'a Table {
         self.table

@@ -505,10 +505,9 @@ pub fn compute(table: &journey::Table, request: &Request) -> Report {
         Options::Feedback(options) => {
             ReportResult::Feedback(Box::new(journey::feedback::feedback(&journeys, options)))
         }
-        Options::Experiments => ReportResult::Experiments(journey::experiments::experiments(
-            &journeys,
-            &request.rules.goal,
-        )),
+        Options::Experiments => {
+            ReportResult::Experiments(journey::experiments::experiments(&journeys))
+        }
     };
     Report {
         site: request.site.clone(),

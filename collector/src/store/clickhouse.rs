@@ -135,6 +135,26 @@ impl ClickHouseStore {
         Ok(store)
     }
 
+    /// Waits until every event stored so far is past the horizon readers stop at, so the
+    /// next report sees it (for tests and benchmarks; events still arriving are waited
+    /// for too).
+    pub fn settled(&self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let recent = self.count(&format!(
+                "SELECT count() AS n FROM events WHERE inserted_at > now() - {SETTLE_SECS}"
+            ))?;
+            if recent == 0 {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                started.elapsed() < MUTATION_TIMEOUT,
+                "events kept arriving for {MUTATION_TIMEOUT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Drops the store's database with everything in it (for benchmarks and tests).
     pub fn drop_database(&self) -> anyhow::Result<()> {
         self.run_in(None, &format!("DROP DATABASE IF EXISTS {}", self.database))?;
@@ -183,30 +203,46 @@ impl ClickHouseStore {
     }
 
     fn run_in(&self, database: Option<&str>, sql: &str) -> anyhow::Result<String> {
-        let mut request = self
-            .agent
-            .post(&self.url)
-            // 64-bit integers as JSON numbers, not strings.
-            .query("output_format_json_quote_64bit_integers", "0");
-        if let Some(database) = database {
-            request = request.query("database", database);
-        }
-        let mut answer = request
-            .send(sql)
-            .with_context(|| format!("sending a query to ClickHouse at {}", self.url))?;
-        let status = answer.status();
-        let body = answer
+        let mut answer = self.send(database, &[], sql, sql)?;
+        answer
             .body_mut()
             .with_config()
             .limit(u64::MAX)
             .read_to_string()
-            .context("reading ClickHouse's answer")?;
-        if !status.is_success() {
-            let start: String = sql.trim().chars().take(80).collect();
-            let answer: String = body.trim().chars().take(500).collect();
-            bail!("ClickHouse answered {status} to `{start}…`: {answer}");
+            .context("reading ClickHouse's answer")
+    }
+
+    /// POSTs `body` (a query, or rows for the query in `params`) in `database`; an
+    /// answer other than 2xx is an error naming `what` and quoting ClickHouse.
+    fn send(
+        &self,
+        database: Option<&str>,
+        params: &[(&str, &str)],
+        what: &str,
+        body: &str,
+    ) -> anyhow::Result<ureq::http::Response<ureq::Body>> {
+        // 64-bit integers as JSON numbers, not strings.
+        let mut request = self
+            .agent
+            .post(&self.url)
+            .query("output_format_json_quote_64bit_integers", "0");
+        if let Some(database) = database {
+            request = request.query("database", database);
         }
-        Ok(body)
+        for (name, value) in params {
+            request = request.query(*name, *value);
+        }
+        let mut answer = request
+            .send(body)
+            .with_context(|| format!("sending to ClickHouse at {}", self.url))?;
+        if !answer.status().is_success() {
+            let status = answer.status();
+            let text = answer.body_mut().read_to_string().unwrap_or_default();
+            let start: String = what.trim().chars().take(80).collect();
+            let text: String = text.trim().chars().take(500).collect();
+            bail!("ClickHouse answered {status} to `{start}…`: {text}");
+        }
+        Ok(answer)
     }
 
     /// Runs a query and parses its rows.
@@ -225,20 +261,7 @@ impl ClickHouseStore {
     ) -> anyhow::Result<()> {
         use std::io::BufRead;
         let sql = format!("{sql}\nFORMAT JSONEachRow");
-        let mut answer = self
-            .agent
-            .post(&self.url)
-            .query("output_format_json_quote_64bit_integers", "0")
-            .query("database", &self.database)
-            .send(sql.as_str())
-            .with_context(|| format!("sending a query to ClickHouse at {}", self.url))?;
-        if !answer.status().is_success() {
-            let status = answer.status();
-            let body = answer.body_mut().read_to_string().unwrap_or_default();
-            let start: String = sql.trim().chars().take(80).collect();
-            let body: String = body.trim().chars().take(500).collect();
-            bail!("ClickHouse answered {status} to `{start}…`: {body}");
-        }
+        let mut answer = self.send(Some(&self.database), &[], &sql, &sql)?;
         let mut reader =
             std::io::BufReader::new(answer.body_mut().with_config().limit(u64::MAX).reader());
         let mut line = String::new();
@@ -267,24 +290,11 @@ impl ClickHouseStore {
     /// where some columns take their default, the list of the others (only with a list
     /// does ClickHouse 18.16 compute the defaults of the missing ones).
     fn insert(&self, table: &str, rows: String) -> anyhow::Result<()> {
-        let mut answer = self
-            .agent
-            .post(&self.url)
-            .query("database", &self.database)
-            // Into a Distributed table: answer once every shard has the rows, so that an
-            // acknowledged event is stored and readable (a no-op for a local table).
-            .query("insert_distributed_sync", "1")
-            .query("query", format!("INSERT INTO {table} FORMAT JSONEachRow"))
-            .send(rows)
-            .with_context(|| format!("sending rows to ClickHouse at {}", self.url))?;
-        if !answer.status().is_success() {
-            let status = answer.status();
-            let body = answer.body_mut().read_to_string().unwrap_or_default();
-            bail!(
-                "ClickHouse answered {status} to an insert into {table}: {}",
-                body.trim()
-            );
-        }
+        let query = format!("INSERT INTO {table} FORMAT JSONEachRow");
+        // Into a Distributed table: answer once every shard has the rows, so that an
+        // acknowledged event is stored and readable (a no-op for a local table).
+        let params = [("insert_distributed_sync", "1"), ("query", query.as_str())];
+        self.send(Some(&self.database), &params, &query, &rows)?;
         Ok(())
     }
 
