@@ -61,7 +61,8 @@ pub struct AccountArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// paths, explore, transitions, funnel, stages, touchpoints, channels, referrals or visitor.
+    /// overview, paths, explore, transitions, funnel, stages, touchpoints, channels,
+    /// referrals, visitor, feedback or experiments.
     pub report: String,
 
     #[command(flatten)]

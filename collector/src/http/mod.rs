@@ -4,8 +4,9 @@
 //!
 //! Routes (a public contract, described in the README's API section):
 //! - `POST /api/v1/events` — tracker batches ([`events`])
-//! - `GET /api/v1/reports/{report}` — paths, explore, transitions, funnel, stages,
-//!   touchpoints, channels, referrals, visitor ([`reports`])
+//! - `GET /api/v1/reports/{report}` — overview, paths, explore, transitions, funnel,
+//!   stages, touchpoints, channels, referrals, visitor, feedback, experiments
+//!   ([`reports`])
 //! - `GET /spur.js`, `GET /spur.wasm` — the tracker; `GET /spur-widgets.js`,
 //!   `GET /spur-widgets.wasm` — its rating widgets, fetched by pages that show one
 //!   ([`static_files`])

@@ -19,11 +19,11 @@ use crate::reports::{self, Kind, QueryError, Request};
     path = "/api/v1/reports/{report}",
     tag = "reports",
     params(
-        ("report" = String, Path, description = "overview, paths, explore, transitions, funnel, stages, touchpoints, channels, referrals, visitor or feedback"),
+        ("report" = String, Path, description = "overview, paths, explore, transitions, funnel, stages, touchpoints, channels, referrals, visitor, feedback or experiments"),
         ("site" = String, Query, description = "The site"),
         ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (UTC, inclusive); default six days before `to`"),
         ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (UTC, inclusive); default today"),
-        ("goal" = Option<String>, Query, description = "The touchpoint that counts as a conversion; default `purchase`"),
+        ("goal" = Option<String>, Query, description = "The touchpoint that counts as a conversion (and experiments' goal); default `purchase`"),
         ("group" = Option<Vec<String>>, Query, description = "Grouping rule `pattern:name`, e.g. `/product/*:product`; repeatable"),
         ("channel" = Option<Channel>, Query, description = "Only sessions of this channel"),
         ("device" = Option<Device>, Query, description = "Only touches from this class of device"),
