@@ -331,6 +331,14 @@ impl<'a> Journeys<'a> {
         self.visit(self.table.rows(), self.table.ratings(), f);
     }
 
+    /// [`Journeys::for_each_visitor`] for the one visitor `id` (found by binary search,
+    /// not by a pass over the table): `f` is called once, or not at all when no session
+    /// of theirs passes the filters.
+    pub fn for_visitor(&self, id: u64, f: impl FnMut(&Visitor<'a>)) {
+        let (rows, ratings) = self.table.part(&table::Part::visitor(id));
+        self.visit(rows, ratings, f);
+    }
+
     /// Like [`Journeys::for_each_visitor`], split over the machine's cores: the visitors
     /// are cut into parts (in id order), each part folds into a state of its own from
     /// `init`, and `merge` adds each part's state to the first one's, in visitor order.

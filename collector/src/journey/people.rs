@@ -583,10 +583,7 @@ pub struct TimelineTouch {
 pub fn timeline(journeys: &Journeys, visitor: u64) -> TimelineResult {
     let table = journeys.table();
     let mut sessions = Vec::new();
-    journeys.for_each_visitor(|v| {
-        if v.id != visitor {
-            return;
-        }
+    journeys.for_visitor(visitor, |v| {
         sessions.extend(v.sessions().map(|s| {
             TimelineSession {
                 start: s.touches[0].ts,

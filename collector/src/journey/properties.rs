@@ -128,6 +128,36 @@ proptest! {
     }
 
     #[test]
+    fn one_visitor_is_found_as_in_the_pass_over_all(
+        touches in touches(),
+        later in 0usize..60,
+        segment in prop::option::of(0usize..6),
+    ) {
+        // Two runs in the table (rows and recent), as after late inserts.
+        let later = later.min(touches.len());
+        let mut table = Table::of(touches[..later].to_vec());
+        table.insert(touches[later..].to_vec());
+        let mut rules = Rules::new(30 * MIN);
+        rules.filters.segment = segment.map(|s| LABELS[s].to_owned());
+        let journeys = prepare(&table, ALL, rules);
+        let render = |v: &super::Visitor| -> Vec<Vec<String>> {
+            v.sessions()
+                .map(|s| s.touches.iter().map(|t| table.id(t).to_owned()).collect())
+                .collect()
+        };
+        let mut all = BTreeMap::new();
+        journeys.for_each_visitor(|v| {
+            all.insert(v.id, render(v));
+        });
+        for visitor in 0..7u64 {
+            let mut found = Vec::new();
+            journeys.for_visitor(visitor, |v| found.push((v.id, render(v))));
+            let expected: Vec<_> = all.get(&visitor).map(|s| (visitor, s.clone())).into_iter().collect();
+            prop_assert_eq!(found, expected);
+        }
+    }
+
+    #[test]
     fn totals_add_up(touches in touches(), limit in 1usize..6, top in 1usize..4) {
         let table = Table::of(touches);
         let journeys = prepare(&table, ALL, Rules::new(30 * MIN));

@@ -438,6 +438,14 @@ pub struct Part {
 }
 
 impl Part {
+    /// The one visitor `visitor`.
+    pub fn visitor(visitor: u64) -> Part {
+        Part {
+            from: visitor,
+            to: visitor.checked_add(1),
+        }
+    }
+
     /// The items of `sorted` (ordered by visitor) whose visitor is in the part.
     fn slice<'t, T>(&self, sorted: &'t [T], visitor: impl Fn(&T) -> u64) -> &'t [T] {
         let start = sorted.partition_point(|t| visitor(t) < self.from);
