@@ -320,6 +320,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     let cases: Vec<(&str, Request)> = vec![
+        ("overview", request(Kind::Overview, &[])),
         ("paths", request(Kind::Paths, &[])),
         (
             "paths by visitor",

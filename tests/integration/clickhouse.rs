@@ -230,6 +230,215 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
     );
 }
 
+/// Random journeys made to meet the engine's edge cases: equal times (ordered by id),
+/// gaps of exactly the session gap, ids delivered twice, every kind of event (feedback
+/// and engagement are not touches), devices, stages, touchpoints the grouping rules
+/// rename, purchases with revenue (also as text, which is not revenue) and events outside
+/// the window.
+fn random_journeys(seed: u64, visitors: u64) -> Vec<Event> {
+    const TOUCHPOINTS: [&str; 9] = [
+        "landing",
+        "/product/1",
+        "/product/2",
+        "product",
+        "cart",
+        "checkout",
+        "purchase",
+        "faq",
+        "account",
+    ];
+    const KINDS: [EventKind; 6] = [
+        EventKind::Pageview,
+        EventKind::Click,
+        EventKind::Friction,
+        EventKind::Engagement,
+        EventKind::Feedback,
+        EventKind::Pageview,
+    ];
+    let mut state = seed | 1;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    // 2026-10-01T00:00Z; a 30-minute gap is 30 steps of the minute grid.
+    let day0: i64 = 1_790_812_800_000;
+    let mut events: Vec<Event> = Vec::new();
+    for visitor in 0..visitors {
+        let mut minute = next(4 * 24 * 60) as i64;
+        for i in 0..1 + next(14) {
+            // Mostly small steps, sometimes exactly the gap, sometimes a new day.
+            minute += match next(10) {
+                0 => 30,
+                1 => 29,
+                2 => 0,
+                3 => 600 + next(2000) as i64,
+                _ => next(8) as i64,
+            };
+            let touchpoint = TOUCHPOINTS[next(TOUCHPOINTS.len() as u64) as usize];
+            let purchase = touchpoint == "purchase";
+            let kind = if purchase {
+                EventKind::Custom
+            } else {
+                KINDS[next(KINDS.len() as u64) as usize]
+            };
+            let props = match (kind, next(3)) {
+                (EventKind::Custom, 0) => Some(r#"{"revenue":"12.5"}"#.to_owned()),
+                (EventKind::Custom, _) => Some(format!(r#"{{"revenue":{}.25,"n":1}}"#, next(90))),
+                (EventKind::Feedback, _) => {
+                    Some(r#"{"widget":"nps","outcome":"answered","score":9}"#.to_owned())
+                }
+                _ => None,
+            };
+            events.push(Event {
+                site: "demo".into(),
+                // Equal times are ordered by id: ids do not follow time.
+                id: format!("{:08x}-{visitor}-{i}", next(1 << 32)),
+                visitor: 1_000 + visitor * 7_919,
+                ts: day0 + minute * 60_000,
+                received_at: day0,
+                kind,
+                touchpoint: touchpoint.into(),
+                stage: [None, Some(Stage::Awareness), Some(Stage::Purchase)][next(3) as usize],
+                url: "https://shop.example/".into(),
+                referrer: None,
+                utm: Utm::default(),
+                props,
+                device: Device::ALL[next(3) as usize],
+            });
+            if next(12) == 0 {
+                // Delivered twice.
+                events.push(events[events.len() - 1].clone());
+            }
+        }
+    }
+    events
+}
+
+#[test]
+fn reports_clickhouse_computes_itself_equal_the_engines() {
+    let events = random_journeys(7, 400);
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path()).unwrap();
+    let database = clickhouse::database("pushdown");
+    let ch = ClickHouseStore::open(&clickhouse::server().url, &database).unwrap();
+    for chunk in events.chunks(500) {
+        sqlite.append(&[chunk.to_vec()]).unwrap();
+        ch.append(&[chunk.to_vec()]).unwrap();
+    }
+    // Two collectors storing the same events at once: a tenth of the rows twice, until
+    // ClickHouse merges them. Every report still counts each id once.
+    let copy = format!(
+        "INSERT INTO {database}.events SELECT * FROM {database}.events WHERE cityHash64(id) % 10 = 0"
+    );
+    let answer = tokio::runtime::Runtime::new().unwrap().block_on(post(
+        &http_client(),
+        &clickhouse::server().url,
+        &[],
+        copy,
+    ));
+    assert_eq!(answer.map(|(status, _)| status.as_u16()), Some(200));
+    ch.settled().unwrap();
+    let today = "2026-10-07".parse().unwrap();
+    let mut cases: Vec<(Kind, Vec<(&str, &str)>)> = Vec::new();
+    let filters: [&[(&str, &str)]; 8] = [
+        &[],
+        &[("device", "mobile")],
+        &[("stage", "purchase")],
+        &[("touchpoint", "cart")],
+        &[("segment", "purchase")],
+        &[("group", "/product/*:product"), ("group", "checkout:cart")],
+        &[
+            ("group", "/product/*:product"),
+            ("touchpoint", "product"),
+            ("device", "desktop"),
+        ],
+        &[("segment", "nobody-did-this")],
+    ];
+    for window in [("2026-10-01", "2026-10-07"), ("2026-10-02", "2026-10-02")] {
+        for filter in filters {
+            let mut query = vec![("from", window.0), ("to", window.1)];
+            query.extend_from_slice(filter);
+            for unit in ["session", "visitor"] {
+                let mut q = query.clone();
+                q.extend([("unit", unit), ("limit", "7")]);
+                cases.push((Kind::Paths, q));
+            }
+            for (steps, seconds) in [
+                ("landing,product,cart,purchase", "3600"),
+                ("landing,product,cart,purchase", "604800"),
+                ("product,product,cart", "1800"),
+                ("cart,nowhere", "3600"),
+                ("nowhere,cart", "3600"),
+            ] {
+                let mut q = query.clone();
+                q.extend([("steps", steps), ("window", seconds)]);
+                cases.push((Kind::Funnel, q));
+            }
+            cases.push((Kind::Overview, query.clone()));
+            let mut q = query.clone();
+            q.push(("goal", "cart"));
+            cases.push((Kind::Overview, q));
+        }
+    }
+    let (sqlite_cache, ch_cache) = (TouchCache::default(), TouchCache::default());
+    let mut differ = Vec::new();
+    let mut nonempty = 0;
+    for (kind, query) in &cases {
+        let pairs: Vec<(String, String)> = [("site", "demo")]
+            .iter()
+            .chain(query)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let request = Request::parse(*kind, &pairs, today, 30 * 60 * 1000).unwrap();
+        let pushed = ch
+            .report(&request)
+            .unwrap()
+            .expect("computed by ClickHouse");
+        let from_sqlite = reports::run(&sqlite, &sqlite_cache, &request).unwrap();
+        let expected = serde_json::to_value(&from_sqlite.result).unwrap();
+        // Through the reports' entry point too, as the API runs them.
+        let via_run = reports::run(&ch, &ch_cache, &request).unwrap();
+        assert_eq!(serde_json::to_value(&via_run.result).unwrap(), expected);
+        let got = serde_json::to_value(&pushed).unwrap();
+        if got != expected {
+            differ.push(format!(
+                "{kind:?} {query:?}:\n  engine     {expected}\n  clickhouse {got}"
+            ));
+        }
+        let counted = [
+            &expected["total"],
+            &expected["visitors"],
+            &expected["totals"]["sessions"],
+        ];
+        if counted.iter().any(|n| n.as_u64().is_some_and(|n| n > 0)) {
+            nonempty += 1;
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} differ:\n{}",
+        differ.len(),
+        cases.len(),
+        differ.join("\n")
+    );
+    assert!(
+        nonempty > cases.len() / 2,
+        "too many empty reports: {nonempty} of {}",
+        cases.len()
+    );
+    // The channel filter is the engine's (a session's channel is not stored).
+    let request = Request::parse(
+        Kind::Paths,
+        &[("site", "demo"), ("channel", "direct")].map(|(k, v)| (k.to_owned(), v.to_owned())),
+        today,
+        30 * 60 * 1000,
+    )
+    .unwrap();
+    assert!(ch.report(&request).unwrap().is_none());
+}
+
 #[test]
 fn sites_accounts_tokens_salts_and_secrets_are_shared_through_the_store() {
     let database = clickhouse::database("shared");

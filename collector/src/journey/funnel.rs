@@ -1,5 +1,7 @@
 //! Funnels: ordered steps within a conversion window, per visitor.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::paths::{add, add_rows, named_counts};
@@ -92,16 +94,41 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
             },
         );
     }
-    let (reached, mut gaps, next, next_exit, _) = counts;
+    let (reached, gaps, next, next_exit, _) = counts;
+    let medians = gaps.into_iter().map(median_ms).collect();
+    let went = next
+        .iter()
+        .zip(next_exit)
+        .map(|(next, exit)| {
+            let mut went = named_counts(journeys, next);
+            if exit > 0 {
+                *went.entry(EXIT.to_owned()).or_default() += exit;
+            }
+            went
+        })
+        .collect();
+    assemble(steps, &reached, medians, went)
+}
+
+/// The funnel from counts made elsewhere (a store that counted them itself): per step,
+/// the visitors who reached it, the median gap from the step before (`None` for the
+/// first step and where nobody reached it) and where the visitors who dropped out after
+/// it went next (touchpoints and `(exit)`).
+pub fn assemble(
+    steps: &[String],
+    reached: &[u64],
+    medians: Vec<Option<i64>>,
+    went: Vec<BTreeMap<String, u64>>,
+) -> FunnelResult {
+    let n = steps.len();
     let first = reached.first().copied().unwrap_or(0);
     FunnelResult {
         visitors: first,
-        steps: (0..n)
-            .map(|i| {
-                let mut went = named_counts(journeys, &next[i]);
-                if next_exit[i] > 0 {
-                    *went.entry(EXIT.to_owned()).or_default() += next_exit[i];
-                }
+        steps: medians
+            .into_iter()
+            .zip(went)
+            .enumerate()
+            .map(|(i, (median, went))| {
                 let (top, other) = top_k(went, 5);
                 FunnelStep {
                     touchpoint: steps[i].clone(),
@@ -117,11 +144,7 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
                     } else {
                         0
                     },
-                    median_ms_from_previous: if i == 0 {
-                        None
-                    } else {
-                        median_ms(std::mem::take(&mut gaps[i]))
-                    },
+                    median_ms_from_previous: if i == 0 { None } else { median },
                     next_after_drop: NextAfterDrop { top, other },
                 }
             })

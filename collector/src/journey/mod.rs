@@ -148,6 +148,11 @@ impl Grouping {
         Ok(Grouping { rules: parsed })
     }
 
+    /// No rules: every touchpoint is its own label.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
     /// The label of a touchpoint: the first matching rule's name, else itself.
     pub fn label<'a>(&'a self, touchpoint: &'a str) -> &'a str {
         self.rules

@@ -6,11 +6,13 @@
 //! sessions starts; a conversion is a session with a goal touch (as in `channels`), its
 //! revenue the goal touches' `revenue`.
 
+use std::ops::Range;
+
 use serde::Serialize;
 
 use super::Journeys;
 
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OverviewResult {
@@ -36,12 +38,7 @@ pub struct Day {
 }
 
 pub fn overview(journeys: &Journeys) -> OverviewResult {
-    let range = journeys.range();
-    let first_day = range.start.div_euclid(DAY_MS);
-    let day_count = usize::try_from((range.end - 1).div_euclid(DAY_MS) - first_day + 1)
-        .unwrap_or(0)
-        .min(400);
-    let mut days = vec![Counts::default(); day_count];
+    let (first_day, mut days) = days_of(&journeys.range());
     let mut totals = Counts::default();
     let table = journeys.table();
     journeys.for_each_visitor(|visitor| {
@@ -80,6 +77,35 @@ pub fn overview(journeys: &Journeys) -> OverviewResult {
             }
         }
     });
+    finish(first_day, totals, days)
+}
+
+/// The overview from counts made elsewhere (a store that counted them itself): the
+/// totals, and per day (UTC days since the epoch) its counts; days outside `range` are
+/// left out, days without counts are zeros.
+pub fn assemble(range: Range<i64>, totals: Counts, counted: Vec<(i64, Counts)>) -> OverviewResult {
+    let (first_day, mut days) = days_of(&range);
+    for (day, counts) in counted {
+        if let Some(slot) = usize::try_from(day - first_day)
+            .ok()
+            .and_then(|d| days.get_mut(d))
+        {
+            *slot = counts;
+        }
+    }
+    finish(first_day, totals, days)
+}
+
+/// The first UTC day of `range` and zero counts for each of its days (at most 400).
+fn days_of(range: &Range<i64>) -> (i64, Vec<Counts>) {
+    let first_day = range.start.div_euclid(DAY_MS);
+    let day_count = usize::try_from((range.end - 1).div_euclid(DAY_MS) - first_day + 1)
+        .unwrap_or(0)
+        .min(400);
+    (first_day, vec![Counts::default(); day_count])
+}
+
+fn finish(first_day: i64, mut totals: Counts, days: Vec<Counts>) -> OverviewResult {
     totals.revenue = round2(totals.revenue);
     OverviewResult {
         totals,

@@ -472,7 +472,20 @@ pub fn run(
     cache: &cache::TouchCache,
     request: &Request,
 ) -> anyhow::Result<Report> {
+    if let Some(result) = store.report(request)? {
+        return Ok(report(request, result));
+    }
     cache.read(store, &request.site, |table| compute(table, request))
+}
+
+fn report(request: &Request, result: ReportResult) -> Report {
+    Report {
+        site: request.site.clone(),
+        from: request.window.from.to_string(),
+        to: request.window.to.to_string(),
+        report: request.kind.as_str(),
+        result,
+    }
 }
 
 /// The engine part of [`run`]: the report over the touches of `table` in the request's
@@ -509,13 +522,7 @@ pub fn compute(table: &journey::Table, request: &Request) -> Report {
             ReportResult::Experiments(journey::experiments::experiments(&journeys))
         }
     };
-    Report {
-        site: request.site.clone(),
-        from: request.window.from.to_string(),
-        to: request.window.to.to_string(),
-        report: request.kind.as_str(),
-        result,
-    }
+    report(request, result)
 }
 
 #[cfg(test)]

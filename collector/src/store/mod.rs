@@ -44,6 +44,18 @@ pub trait Store: Send + Sync + 'static {
         std::time::Duration::ZERO
     }
 
+    /// The report `request` asks for, computed by the store itself (pushed down into its
+    /// query engine), or `None`: the caller runs the journey engine over the store's
+    /// touches. A store that computes a report gives exactly the engine's result on the
+    /// same events.
+    fn report(
+        &self,
+        request: &crate::reports::Request,
+    ) -> anyhow::Result<Option<crate::reports::ReportResult>> {
+        let _ = request;
+        Ok(None)
+    }
+
     /// The secret salt for the visitor hash of UTC day `day` (days since the epoch),
     /// created on first use; salts of earlier days are deleted, so yesterday's visitor
     /// ids can no longer be recomputed from an IP address and user agent.

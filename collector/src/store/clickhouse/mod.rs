@@ -26,6 +26,8 @@
 //! background; a deletion returns only once its mutation is done, and then counts itself
 //! in `deletions`, so that every process's report cache starts over.
 
+mod reports;
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -652,6 +654,13 @@ impl Store for ClickHouseStore {
         // Answers end SETTLE_SECS before the server's clock: asking more often than once
         // a second per site gains nothing a report could show.
         Duration::from_secs(1)
+    }
+
+    fn report(
+        &self,
+        request: &crate::reports::Request,
+    ) -> anyhow::Result<Option<crate::reports::ReportResult>> {
+        reports::report(self, request)
     }
 
     fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]> {
