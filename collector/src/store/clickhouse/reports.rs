@@ -307,44 +307,55 @@ fn funnel_report(
         exit = quote(EXIT),
         matched = matched.join(", "),
     );
+    // One pass: per visitor a row (0, level, where they went) and per step they reached
+    // after the first a row (1, step, gap before it); counted, and each step's gaps
+    // reduced to their median (the mean of the two middle ones for an even count).
     #[derive(Deserialize)]
-    struct Reached {
-        level: usize,
+    struct Row {
+        what: u8,
+        step: usize,
         went: String,
         n: u64,
-    }
-    let reached_rows: Vec<Reached> = store.rows(&format!(
-        "SELECT level, went, toUInt32(count()) AS n FROM ({best}) GROUP BY level, went"
-    ))?;
-    #[derive(Deserialize)]
-    struct Gap {
-        k: usize,
         median: i64,
     }
-    let gaps: Vec<Gap> = store.rows(&format!(
-        "SELECT k, if(c % 2 = 1, g[intDiv(c, 2) + 1], intDiv(g[intDiv(c, 2)] + g[intDiv(c, 2) + 1], 2)) AS median
+    let rows: Vec<Row> = store.rows(&format!(
+        "SELECT what, step, went, n,
+           if(n % 2 = 1, g[intDiv(n, 2) + 1], intDiv(g[intDiv(n, 2)] + g[intDiv(n, 2) + 1], 2)) AS median
          FROM (
-           SELECT k, arraySort(groupArray(gap)) AS g, length(g) AS c FROM (
-             SELECT kg.1 AS k, kg.2 AS gap FROM (
-               SELECT arrayJoin(arrayMap(i -> (i + 2, ft[mb[i + 2]] - ft[mb[i + 1]]), range(toUInt64(level - 1)))) AS kg
-               FROM ({best})
-               WHERE notEmpty(ft) AND notEmpty(mb)
-             )
+           SELECT r.1 AS what, r.2 AS step, r.3 AS went, toUInt32(count()) AS n,
+             arraySort(groupArrayIf(r.4, r.1 = 1)) AS g
+           FROM (
+             SELECT arrayJoin(arrayConcat(
+               [(toUInt8(0), toUInt64(level), went, toInt64(0))],
+               arrayMap(i -> (toUInt8(1), toUInt64(i + 2), '', ft[mb[i + 2]] - ft[mb[i + 1]]),
+                        range(toUInt64(level - 1))))) AS r
+             FROM ({best})
+             WHERE notEmpty(ft) AND notEmpty(mb)
            )
-           GROUP BY k
+           GROUP BY what, step, went
          )"
     ))?;
+    let mut gaps: HashMap<usize, i64> = HashMap::new();
+    let mut reached_rows = Vec::new();
+    for row in rows {
+        match row.what {
+            0 => reached_rows.push(row),
+            _ => {
+                gaps.insert(row.step, row.median);
+            }
+        }
+    }
     let mut reached = vec![0u64; n];
     let mut went = vec![BTreeMap::<String, u64>::new(); n];
     for row in reached_rows {
-        for r in &mut reached[..row.level.min(n)] {
+        let level = row.step;
+        for r in &mut reached[..level.min(n)] {
             *r += row.n;
         }
-        if row.level < n && row.level > 0 {
-            *went[row.level - 1].entry(row.went).or_default() += row.n;
+        if level < n && level > 0 {
+            *went[level - 1].entry(row.went).or_default() += row.n;
         }
     }
-    let gaps: HashMap<usize, i64> = gaps.into_iter().map(|g| (g.k, g.median)).collect();
     let medians = (1..=n).map(|k| gaps.get(&k).copied()).collect();
     Ok(funnel::assemble(steps, &reached, medians, went))
 }
