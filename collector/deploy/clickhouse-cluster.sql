@@ -37,7 +37,7 @@ ENGINE = Distributed(spur_cluster, spur, events_local, cityHash64(site, id));
 
 -- The small tables (sites, accounts, tokens, salts, secrets, deletions,
 -- schema_migrations) stay on one replicated shard: create them as the collector would
--- (see collector/src/store/clickhouse.rs, MIGRATIONS) with Replicated* engines, or let
+-- (see collector/src/store/clickhouse/mod.rs, MIGRATIONS) with Replicated* engines, or let
 -- the first collector create them as plain tables on the node its URL names.
 --
 -- Deletions (a visitor's data, retention) are mutations, which a Distributed table does

@@ -13,6 +13,13 @@ pub struct ClickHouse {
     pub url: String,
 }
 
+/// A cluster the server knows: two shards, both this server, each in a database of its
+/// own (so a `Distributed` table over it really splits rows, without ZooKeeper).
+pub const CLUSTER: &str = "spur_two_shards";
+
+/// The database of each shard of [`CLUSTER`].
+pub const SHARD_DATABASES: [&str; 2] = ["spur_shard_1", "spur_shard_2"];
+
 static SERVER: OnceLock<ClickHouse> = OnceLock::new();
 
 /// The test process's ClickHouse server, started on first use.
@@ -62,9 +69,17 @@ fn start() -> ClickHouse {
     <default_database>default</default_database>
     <mark_cache_size>67108864</mark_cache_size>
     <uncompressed_cache_size>67108864</uncompressed_cache_size>
+    <remote_servers>
+        <{CLUSTER}>
+            <shard><replica><host>127.0.0.1</host><port>{tcp}</port><default_database>{shard1}</default_database></replica></shard>
+            <shard><replica><host>127.0.0.1</host><port>{tcp}</port><default_database>{shard2}</default_database></replica></shard>
+        </{CLUSTER}>
+    </remote_servers>
 </yandex>
 "#,
-            root = root.display()
+            root = root.display(),
+            shard1 = SHARD_DATABASES[0],
+            shard2 = SHARD_DATABASES[1],
         ),
     )
     .unwrap();

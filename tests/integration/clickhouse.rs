@@ -62,12 +62,15 @@ fn open(test: &str) -> ClickHouseStore {
     ClickHouseStore::open(&clickhouse::server().url, &clickhouse::database(test)).unwrap()
 }
 
-#[test]
-fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
-    let events = golden_events();
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(dir.path()).unwrap();
-    let ch = open("golden");
+/// Stores the golden dataset (its repeated ids included, then all of it again) in both
+/// stores in the writer's way, then ratings; every golden report, and every kind of
+/// report with its default options, must be equal in both and equal the independent
+/// oracle; one visitor's export and a time window read the same.
+fn same_reports_on_the_golden_dataset(
+    sqlite: &SqliteStore,
+    ch: &ClickHouseStore,
+    events: &[Event],
+) {
     // In the writer's way: several appends of several batches.
     for chunk in events.chunks(64) {
         let batches: Vec<Vec<Event>> = chunk.chunks(16).map(<[Event]>::to_vec).collect();
@@ -92,8 +95,8 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
     );
     ch.settled().unwrap();
 
-    let from_sqlite = all_reports(&sqlite);
-    let from_clickhouse = all_reports(&ch);
+    let from_sqlite = all_reports(sqlite);
+    let from_clickhouse = all_reports(ch);
     assert!(from_sqlite.len() >= 20, "{} reports", from_sqlite.len());
     let mut differ = Vec::new();
     for (name, report) in &from_sqlite {
@@ -167,7 +170,7 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
             })
             .collect()
     };
-    let kinds = every_kind(&sqlite);
+    let kinds = every_kind(sqlite);
     assert!(kinds.len() >= 8, "{} kinds", kinds.len());
     assert!(
         kinds
@@ -175,13 +178,13 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
             .any(|r| r["report"] == "feedback" && r.to_string().contains("Lieferung")),
         "the feedback report lacks the ratings"
     );
-    assert_eq!(every_kind(&ch), kinds);
+    assert_eq!(every_kind(ch), kinds);
 
     // One visitor's events, and a time window, read the same.
     let visitor = events[0].visitor;
     let exported = |store: &dyn Store| store.visitor_events("demo", visitor).unwrap();
-    assert!(!exported(&sqlite).is_empty());
-    assert_eq!(exported(&sqlite), exported(&ch));
+    assert!(!exported(sqlite).is_empty());
+    assert_eq!(exported(sqlite), exported(ch));
     let window = |store: &dyn Store| {
         let mut ids: Vec<String> = store
             .touches("demo", 1_791_200_000_000, 1_791_300_000_000)
@@ -192,8 +195,18 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
         ids.sort();
         ids
     };
-    assert!(!window(&sqlite).is_empty());
-    assert_eq!(window(&sqlite), window(&ch));
+    assert!(!window(sqlite).is_empty());
+    assert_eq!(window(sqlite), window(ch));
+}
+
+#[test]
+fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
+    let events = golden_events();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path()).unwrap();
+    let ch = open("golden");
+    same_reports_on_the_golden_dataset(&sqlite, &ch, &events);
+    let visitor = events[0].visitor;
 
     // Deletions: a visitor's data, then everything before a moment; the reports follow
     // (the caches start over) and stay equal.
@@ -227,6 +240,75 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
         serde_json::to_value(&after_ch).unwrap(),
         serde_json::to_value(&before).unwrap(),
         "the deletions changed nothing in the report"
+    );
+}
+
+/// The cluster layout of `collector/deploy/clickhouse-cluster.sql` — each shard's rows in
+/// `events_local`, the store's `events` a `Distributed` table over them sharded by
+/// `cityHash64(site, id)` — on two shards of the one test server (plain
+/// `ReplacingMergeTree` instead of replicated tables: no ZooKeeper here). Rows land on
+/// both shards, duplicates are still found, and every report (those ClickHouse computes
+/// and those the engine computes) equals SQLite's and the oracle's.
+#[test]
+fn a_distributed_events_table_over_two_shards_gives_the_same_reports() {
+    let server = clickhouse::server();
+    let database = clickhouse::database("distributed");
+    let local = format!("events_local_{database}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = http_client();
+    let run = |sql: String| -> String {
+        let (status, body) = runtime
+            .block_on(post(&client, &server.url, &[], sql.clone()))
+            .expect("ClickHouse answers");
+        let body = String::from_utf8_lossy(&body).into_owned();
+        assert_eq!(status.as_u16(), 200, "{sql}: {body}");
+        body
+    };
+    for shard in clickhouse::SHARD_DATABASES {
+        run(format!("CREATE DATABASE IF NOT EXISTS {shard}"));
+        run(format!(
+            "CREATE TABLE {shard}.{local} (
+                site String, id String, visitor UInt64, ts Int64, received_at Int64,
+                kind String, touchpoint String, stage Nullable(String), url String,
+                referrer Nullable(String), utm_source Nullable(String),
+                utm_medium Nullable(String), utm_campaign Nullable(String),
+                utm_term Nullable(String), utm_content Nullable(String),
+                props Nullable(String), device String, inserted_at DateTime DEFAULT now()
+            ) ENGINE = ReplacingMergeTree
+            PARTITION BY toYYYYMM(toDateTime(intDiv(ts, 1000)))
+            ORDER BY (site, id)"
+        ));
+    }
+    run(format!("CREATE DATABASE {database}"));
+    run(format!(
+        "CREATE TABLE {database}.events AS {}.{local}
+         ENGINE = Distributed({}, '', {local}, cityHash64(site, id))",
+        clickhouse::SHARD_DATABASES[0],
+        clickhouse::CLUSTER
+    ));
+    // The collector finds `events` and creates only the rest.
+    let ch = ClickHouseStore::open(&server.url, &database).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path()).unwrap();
+    let events = golden_events();
+    same_reports_on_the_golden_dataset(&sqlite, &ch, &events);
+    let on_shard = clickhouse::SHARD_DATABASES.map(|shard| {
+        run(format!(
+            "SELECT count() FROM {shard}.{local} WHERE NOT startsWith(id, 'rating-')"
+        ))
+        .trim()
+        .parse::<u64>()
+        .unwrap()
+    });
+    let distinct: std::collections::BTreeSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert!(
+        on_shard.iter().all(|n| *n > 50),
+        "rows per shard: {on_shard:?}"
+    );
+    assert_eq!(
+        on_shard.iter().sum::<u64>(),
+        distinct.len() as u64,
+        "{on_shard:?}"
     );
 }
 

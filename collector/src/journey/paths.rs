@@ -64,45 +64,22 @@ pub fn paths(journeys: &Journeys, unit: Unit, limit: usize) -> PathsResult {
         };
         names(a).cmp(&names(b))
     });
-    let total = top.iter().map(|(_, n)| n).sum::<u64>() + other.count;
-    PathsResult {
-        total,
-        paths: top
-            .into_iter()
-            .map(|(path, count)| PathCount {
-                steps: path
-                    .iter()
-                    .map(|l| journeys.name(*l))
-                    .chain([EXIT])
-                    .map(str::to_owned)
-                    .collect(),
-                count,
-                share: ratio(count as f64, total as f64),
-            })
-            .collect(),
-        other,
-    }
+    let named = top
+        .into_iter()
+        .map(|(path, n)| {
+            (
+                path.iter().map(|l| journeys.name(*l).to_owned()).collect(),
+                n,
+            )
+        })
+        .collect();
+    top_paths(named, other)
 }
 
-/// The paths report from counts made elsewhere (a store that counted them itself): each
-/// distinct path by its labels' names, without `(exit)`, with its count. Ranked as
-/// [`paths`] ranks: highest count first, ties by the names (`(exit)` appended).
-pub fn ranked(mut counts: Vec<(Vec<String>, u64)>, limit: usize) -> PathsResult {
-    let k = limit.min(counts.len());
-    let kth = match k.checked_sub(1) {
-        Some(i) => counts.select_nth_unstable_by(i, |a, b| b.1.cmp(&a.1)).1.1,
-        None => u64::MAX,
-    };
-    let (mut candidates, rest): (Vec<_>, Vec<_>) = counts.into_iter().partition(|e| e.1 >= kth);
-    fn names(p: &[String]) -> impl Iterator<Item = &str> {
-        p.iter().map(String::as_str).chain([EXIT])
-    }
-    candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| names(&a.0).cmp(names(&b.0))));
-    let beyond = candidates.split_off(k);
-    let other = OtherPaths {
-        paths: (beyond.len() + rest.len()) as u64,
-        count: beyond.iter().chain(&rest).map(|e| e.1).sum(),
-    };
+/// The paths report from its top paths (by name, without `(exit)`), ranked as [`paths`]
+/// ranks them (highest count first, ties by the names with `(exit)` appended), and what
+/// is left: for a store that counted and ranked them itself.
+pub fn top_paths(candidates: Vec<(Vec<String>, u64)>, other: OtherPaths) -> PathsResult {
     let total = candidates.iter().map(|(_, n)| n).sum::<u64>() + other.count;
     PathsResult {
         total,

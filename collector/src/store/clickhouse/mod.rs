@@ -10,7 +10,8 @@
 //! - `events`: `ReplacingMergeTree`, partitioned by the month of `ts`, ordered by
 //!   `(site, id)`. The order makes the duplicate check of an append a primary-key lookup;
 //!   reports never scan by key — they read a site's events in insertion order into the
-//!   journey engine, which orders them by visitor and time itself.
+//!   journey engine, which orders them by visitor and time itself, or ([`reports`]:
+//!   paths, funnels, the overview) group them by visitor in SQL.
 //! - `inserted_at`, set by the server when a block is written, is the position
 //!   [`Store::touches_since`] continues from. A reader only reads up to [`SETTLE_SECS`]
 //!   before the server's clock, so a block being written at that moment, whose

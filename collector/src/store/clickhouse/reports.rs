@@ -30,7 +30,7 @@ use serde::Deserialize;
 use super::{ClickHouseStore, quote};
 use crate::journey::funnel::{self, FunnelResult};
 use crate::journey::overview::{self, OverviewResult};
-use crate::journey::paths::{self, PathsResult, Unit};
+use crate::journey::paths::{self, OtherPaths, PathsResult, Unit};
 use crate::journey::{EXIT, Rules};
 use crate::reports::{Options, ReportResult, Request};
 
@@ -207,7 +207,7 @@ fn paths_report(
     let visitors = &scope.visitors;
     let sql = match unit {
         Unit::Session => format!(
-            "SELECT path, toUInt32(count()) AS n FROM (
+            "SELECT path, count() AS n FROM (
                SELECT arrayJoin(arrayMap(k -> arrayFilter((x, s, f) -> s = k AND f, ls, sn, fl), kept)) AS path
                FROM (
                  SELECT ls, sn, kept,
@@ -219,7 +219,7 @@ fn paths_report(
              GROUP BY path"
         ),
         Unit::Visitor => format!(
-            "SELECT path, toUInt32(count()) AS n FROM (
+            "SELECT path, count() AS n FROM (
                SELECT arrayFilter((x, i) -> i = 1 OR x != v[i - 1], v, arrayEnumerate(v)) AS path
                FROM (
                  SELECT arrayFilter((x, s) -> has(kept, s), ls, sn) AS v
@@ -231,16 +231,36 @@ fn paths_report(
              GROUP BY path"
         ),
     };
+    // Ranked on the server, as the engine ranks (count, then the names with `(exit)`
+    // appended; arrays compare element by element, strings byte by byte): only the top
+    // paths come back, with the total (`WITH TOTALS`) and the number of distinct paths
+    // (exact for a `GROUP BY`).
+    let sql = format!(
+        "{sql} WITH TOTALS ORDER BY n DESC, arrayPushBack(path, {exit}) LIMIT {limit} FORMAT JSON",
+        exit = quote(EXIT)
+    );
     #[derive(Deserialize)]
     struct Row {
         path: Vec<String>,
         n: u64,
     }
-    let rows: Vec<Row> = store.rows(&sql)?;
-    Ok(paths::ranked(
-        rows.into_iter().map(|r| (r.path, r.n)).collect(),
-        limit,
-    ))
+    #[derive(Deserialize)]
+    struct Answer {
+        data: Vec<Row>,
+        totals: Option<Row>,
+        rows_before_limit_at_least: Option<u64>,
+    }
+    let answer: Answer = serde_json::from_str(&store.run(&sql)?)?;
+    let total = answer.totals.map_or(0, |t| t.n);
+    let top: Vec<(Vec<String>, u64)> = answer.data.into_iter().map(|r| (r.path, r.n)).collect();
+    let listed: u64 = top.iter().map(|(_, n)| n).sum();
+    let shown = top.len() as u64;
+    let distinct = answer.rows_before_limit_at_least.unwrap_or(shown);
+    let other = OtherPaths {
+        paths: distinct.saturating_sub(shown),
+        count: total.saturating_sub(listed),
+    };
+    Ok(paths::top_paths(top, other))
 }
 
 /// A funnel: per visitor (the touches of their kept sessions), every touch of the first
