@@ -40,8 +40,11 @@ ENGINE = Distributed(spur_cluster, spur, events_local, cityHash64(site, id));
 -- (see collector/src/store/clickhouse/mod.rs, MIGRATIONS) with Replicated* engines, or let
 -- the first collector create them as plain tables on the node its URL names.
 --
--- Deletions (a visitor's data, retention) are mutations, which a Distributed table does
--- not take: on a cluster, run them against the local tables, e.g.
+-- Deletions (a visitor's data, retention) are mutations and partition drops, which a
+-- Distributed table does not take: the collector reads the cluster's replicas from
+-- system.clusters when it starts and sends them to each replica's events_local over
+-- HTTP (at the replica's host_name, on the port of --clickhouse-url), so every replica's
+-- HTTP interface must be reachable from the collectors on that port. By hand, the same is
 --   ALTER TABLE spur.events_local ON CLUSTER spur_cluster DELETE WHERE site = 'demo' AND visitor = 123;
--- and then count the deletion, so that every collector's report cache starts over:
+-- followed by counting the deletion, so that every collector's report cache starts over:
 --   INSERT INTO spur.deletions (events) VALUES (1);

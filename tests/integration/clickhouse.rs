@@ -208,20 +208,23 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
     same_reports_on_the_golden_dataset(&sqlite, &ch, &events);
     let visitor = events[0].visitor;
 
-    // Deletions: a visitor's data, then everything before a moment; the reports follow
-    // (the caches start over) and stay equal.
+    same_after_deletions(&sqlite, &ch, visitor, 1_791_250_000_000);
+}
+
+/// Deletions: a visitor's data, then everything before `cutoff`; both stores delete as
+/// many events, the reports follow (the caches start over) and stay equal.
+fn same_after_deletions(sqlite: &SqliteStore, ch: &ClickHouseStore, visitor: u64, cutoff: i64) {
     let sqlite_cache = TouchCache::default();
     let ch_cache = TouchCache::default();
     let (_, stages, _) = requests()
         .into_iter()
         .find(|(name, ..)| name == "stages")
         .unwrap();
-    let before = reports::run(&ch, &ch_cache, &stages).unwrap();
+    let before = reports::run(ch, &ch_cache, &stages).unwrap();
     let deleted = sqlite.delete_visitor("demo", visitor).unwrap();
     assert!(deleted > 0);
     assert_eq!(ch.delete_visitor("demo", visitor).unwrap(), deleted);
     assert!(ch.visitor_events("demo", visitor).unwrap().is_empty());
-    let cutoff = 1_791_250_000_000;
     let old = sqlite.delete_before(cutoff).unwrap();
     assert!(old > 0);
     assert_eq!(ch.delete_before(cutoff).unwrap(), old);
@@ -230,8 +233,8 @@ fn golden_dataset_gives_the_same_reports_in_sqlite_and_clickhouse() {
     // by this process resets that, so the next report cannot show deleted data.
     assert_eq!(ch.refresh_every(), Duration::from_secs(1));
     ch_cache.changed();
-    let after_sqlite = reports::run(&sqlite, &sqlite_cache, &stages).unwrap();
-    let after_ch = reports::run(&ch, &ch_cache, &stages).unwrap();
+    let after_sqlite = reports::run(sqlite, &sqlite_cache, &stages).unwrap();
+    let after_ch = reports::run(ch, &ch_cache, &stages).unwrap();
     assert_eq!(
         serde_json::to_value(&after_ch).unwrap(),
         serde_json::to_value(&after_sqlite).unwrap()
@@ -310,6 +313,38 @@ fn a_distributed_events_table_over_two_shards_gives_the_same_reports() {
         distinct.len() as u64,
         "{on_shard:?}"
     );
+
+    // A month before the golden week too, so that retention drops partitions on both
+    // shards; then the deletions, which go to each shard's local table.
+    let september: Vec<Event> = events
+        .iter()
+        .take(60)
+        .map(|e| Event {
+            id: format!("september-{}", e.id),
+            ts: e.ts - 30 * 86_400_000,
+            ..e.clone()
+        })
+        .collect();
+    sqlite.append(std::slice::from_ref(&september)).unwrap();
+    ch.append(&[september]).unwrap();
+    let cutoff = 1_791_250_000_000;
+    same_after_deletions(&sqlite, &ch, events[0].visitor, cutoff);
+    for shard in clickhouse::SHARD_DATABASES {
+        let left = run(format!(
+            "SELECT count() FROM {shard}.{local} WHERE ts < {cutoff} OR visitor = {}",
+            events[0].visitor
+        ));
+        assert_eq!(left.trim(), "0", "{shard}");
+        let september = run(format!(
+            "SELECT count() FROM system.parts WHERE database = '{shard}' AND table = '{local}'
+               AND active AND partition = '202609'"
+        ));
+        assert_eq!(
+            september.trim(),
+            "0",
+            "{shard}: September's partition is still there"
+        );
+    }
 }
 
 /// Random journeys made to meet the engine's edge cases: equal times (ordered by id),

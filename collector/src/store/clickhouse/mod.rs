@@ -25,7 +25,9 @@
 //!
 //! Deletions are mutations (`ALTER TABLE … DELETE`), which ClickHouse applies in the
 //! background; a deletion returns only once its mutation is done, and then counts itself
-//! in `deletions`, so that every process's report cache starts over.
+//! in `deletions`, so that every process's report cache starts over. When `events` is a
+//! `Distributed` table, mutations and partition drops go to the local table of every
+//! replica of its cluster ([`Holder`]).
 
 mod reports;
 
@@ -108,6 +110,21 @@ pub struct ClickHouseStore {
     /// The HTTP interface, e.g. `http://127.0.0.1:8123/`.
     url: String,
     database: String,
+    /// Where the rows of `events` are, for deletions (see [`Holder`]).
+    holders: Vec<Holder>,
+}
+
+/// A table that holds rows of `events`: `events` itself, or, when `events` is a
+/// `Distributed` table over a cluster, the local table on each replica of that cluster
+/// (found in `system.clusters` when the store opens). Mutations and partitions are the
+/// local tables' — a `Distributed` table takes neither —, so deletions and retention go
+/// to each of them, over HTTP at the replica's host (on the port of the store's URL),
+/// without `ON CLUSTER` (which needs ZooKeeper or Keeper).
+#[derive(Debug, Clone, PartialEq)]
+struct Holder {
+    url: String,
+    database: String,
+    table: String,
 }
 
 impl ClickHouseStore {
@@ -126,15 +143,19 @@ impl ClickHouseStore {
             .http_status_as_error(false)
             .build()
             .into();
-        let store = ClickHouseStore {
+        let mut store = ClickHouseStore {
             agent,
             url: url.to_owned(),
             database: database.to_owned(),
+            holders: Vec::new(),
         };
         store
             .run_in(None, &format!("CREATE DATABASE IF NOT EXISTS {database}"))
             .with_context(|| format!("connecting to ClickHouse at {url}"))?;
         store.migrate().context("migrating the ClickHouse schema")?;
+        store.holders = store
+            .holders()
+            .context("finding the tables that hold the events")?;
         Ok(store)
     }
 
@@ -200,13 +221,79 @@ impl ClickHouseStore {
         Ok(())
     }
 
+    /// The tables that hold the rows of `events` (see [`Holder`]).
+    fn holders(&self) -> anyhow::Result<Vec<Holder>> {
+        #[derive(Deserialize)]
+        struct Table {
+            engine: String,
+            engine_full: String,
+        }
+        let tables: Vec<Table> = self.rows(&format!(
+            "SELECT engine, engine_full FROM system.tables
+             WHERE database = {} AND name = 'events'",
+            quote(&self.database)
+        ))?;
+        let Some(distributed) = tables.first().filter(|t| t.engine == "Distributed") else {
+            return Ok(vec![Holder {
+                url: self.url.clone(),
+                database: self.database.clone(),
+                table: "events".into(),
+            }]);
+        };
+        let args = engine_arguments(&distributed.engine_full);
+        let [cluster, database, table, ..] = args.as_slice() else {
+            bail!(
+                "cannot read the Distributed table `events`: {}",
+                distributed.engine_full
+            );
+        };
+        #[derive(Deserialize)]
+        struct Replica {
+            host_name: String,
+            default_database: String,
+        }
+        let replicas: Vec<Replica> = self.rows(&format!(
+            "SELECT host_name, default_database FROM system.clusters
+             WHERE cluster = {} ORDER BY shard_num, replica_num",
+            quote(cluster)
+        ))?;
+        anyhow::ensure!(
+            !replicas.is_empty(),
+            "`events` is Distributed over the cluster `{cluster}`, which this server does not know"
+        );
+        replicas
+            .into_iter()
+            .map(|replica| {
+                let mut url = url::Url::parse(&self.url)
+                    .with_context(|| format!("the ClickHouse URL `{}`", self.url))?;
+                url.set_host(Some(&replica.host_name))
+                    .with_context(|| format!("the replica host `{}`", replica.host_name))?;
+                let database = match (database.as_str(), replica.default_database.as_str()) {
+                    ("", "") => "default".to_owned(),
+                    ("", default) => default.to_owned(),
+                    (database, _) => database.to_owned(),
+                };
+                Ok(Holder {
+                    url: url.to_string(),
+                    database,
+                    table: table.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// Runs one statement in the store's database; returns the answer's body.
     fn run(&self, sql: &str) -> anyhow::Result<String> {
         self.run_in(Some(&self.database), sql)
     }
 
     fn run_in(&self, database: Option<&str>, sql: &str) -> anyhow::Result<String> {
-        let mut answer = self.send(database, &[], sql, sql)?;
+        self.run_at(&self.url, database, sql)
+    }
+
+    /// Runs one statement at the HTTP interface `url`.
+    fn run_at(&self, url: &str, database: Option<&str>, sql: &str) -> anyhow::Result<String> {
+        let mut answer = self.send(url, database, &[], sql, sql)?;
         answer
             .body_mut()
             .with_config()
@@ -219,6 +306,7 @@ impl ClickHouseStore {
     /// answer other than 2xx is an error naming `what` and quoting ClickHouse.
     fn send(
         &self,
+        url: &str,
         database: Option<&str>,
         params: &[(&str, &str)],
         what: &str,
@@ -227,7 +315,7 @@ impl ClickHouseStore {
         // 64-bit integers as JSON numbers, not strings.
         let mut request = self
             .agent
-            .post(&self.url)
+            .post(url)
             .query("output_format_json_quote_64bit_integers", "0");
         if let Some(database) = database {
             request = request.query("database", database);
@@ -237,7 +325,7 @@ impl ClickHouseStore {
         }
         let mut answer = request
             .send(body)
-            .with_context(|| format!("sending to ClickHouse at {}", self.url))?;
+            .with_context(|| format!("sending to ClickHouse at {url}"))?;
         if !answer.status().is_success() {
             let status = answer.status();
             let text = answer.body_mut().read_to_string().unwrap_or_default();
@@ -264,7 +352,7 @@ impl ClickHouseStore {
     ) -> anyhow::Result<()> {
         use std::io::BufRead;
         let sql = format!("{sql}\nFORMAT JSONEachRow");
-        let mut answer = self.send(Some(&self.database), &[], &sql, &sql)?;
+        let mut answer = self.send(&self.url, Some(&self.database), &[], &sql, &sql)?;
         let mut reader =
             std::io::BufReader::new(answer.body_mut().with_config().limit(u64::MAX).reader());
         let mut line = String::new();
@@ -297,7 +385,7 @@ impl ClickHouseStore {
         // Into a Distributed table: answer once every shard has the rows, so that an
         // acknowledged event is stored and readable (a no-op for a local table).
         let params = [("insert_distributed_sync", "1"), ("query", query.as_str())];
-        self.send(Some(&self.database), &params, &query, &rows)?;
+        self.send(&self.url, Some(&self.database), &params, &query, &rows)?;
         Ok(())
     }
 
@@ -309,6 +397,11 @@ impl ClickHouseStore {
         Ok(self.rows::<Count>(sql)?.first().map_or(0, |c| c.n))
     }
 
+    /// A statement in a holder's database, at its replica.
+    fn run_on(&self, holder: &Holder, sql: &str) -> anyhow::Result<String> {
+        self.run_at(&holder.url, Some(&holder.database), sql)
+    }
+
     /// Deletes the events `condition` selects; waits for ClickHouse to have done it, then
     /// counts the deletion. Returns how many events were deleted.
     fn delete_events(&self, condition: &str) -> anyhow::Result<usize> {
@@ -318,7 +411,12 @@ impl ClickHouseStore {
         if n == 0 {
             return Ok(0);
         }
-        self.run(&format!("ALTER TABLE events DELETE WHERE {condition}"))?;
+        for holder in &self.holders {
+            self.run_on(
+                holder,
+                &format!("ALTER TABLE `{}` DELETE WHERE {condition}", holder.table),
+            )?;
+        }
         self.await_mutations()?;
         self.run(&format!("INSERT INTO deletions (events) VALUES ({n})"))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
@@ -327,11 +425,22 @@ impl ClickHouseStore {
     fn await_mutations(&self) -> anyhow::Result<()> {
         let started = Instant::now();
         loop {
-            let pending = self.count(&format!(
-                "SELECT count() AS n FROM system.mutations
-                 WHERE database = {} AND table = 'events' AND is_done = 0",
-                quote(&self.database)
-            ))?;
+            let mut pending = 0;
+            for holder in &self.holders {
+                pending += self
+                    .run_on(
+                        holder,
+                        &format!(
+                            "SELECT count() FROM system.mutations
+                             WHERE database = {} AND table = {} AND is_done = 0",
+                            quote(&holder.database),
+                            quote(&holder.table)
+                        ),
+                    )?
+                    .trim()
+                    .parse::<u64>()
+                    .context("counting ClickHouse's pending mutations")?;
+            }
             if pending == 0 {
                 return Ok(());
             }
@@ -377,6 +486,42 @@ impl ClickHouseStore {
 }
 
 /// A ClickHouse string literal.
+/// The arguments of an engine as `system.tables` shows it (`Distributed(c, 'db', t, key)`),
+/// unquoted; an argument that is an expression stays as written.
+fn engine_arguments(engine: &str) -> Vec<String> {
+    let inner = engine
+        .split_once('(')
+        .and_then(|(_, rest)| rest.rsplit_once(')'))
+        .map_or("", |(inner, _)| inner);
+    let (mut args, mut current) = (Vec::new(), String::new());
+    let (mut depth, mut quoted) = (0usize, None::<char>);
+    for c in inner.chars() {
+        match (quoted, c) {
+            (Some(q), c) if c == q => quoted = None,
+            (Some(_), _) => {}
+            (None, '\'' | '`' | '"') => quoted = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                args.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    args.push(current);
+    args.into_iter()
+        .map(|a| {
+            let a = a.trim();
+            let unquoted = ['\'', '`', '"']
+                .into_iter()
+                .find_map(|q| a.strip_prefix(q).and_then(|a| a.strip_suffix(q)));
+            unquoted.unwrap_or(a).to_owned()
+        })
+        .collect()
+}
+
 fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
@@ -697,24 +842,33 @@ impl Store for ClickHouseStore {
             return Ok(0);
         }
         // Whole months before the cutoff's month go by partition; the rest by a mutation.
-        #[derive(Deserialize)]
-        struct Partition {
-            partition: String,
-        }
-        let old: Vec<Partition> = self.rows(&format!(
-            "SELECT DISTINCT partition FROM system.parts
-             WHERE database = {} AND table = 'events' AND active
-               AND toUInt32(partition) < toYYYYMM(toDateTime(intDiv({ts_ms}, 1000)))",
-            quote(&self.database)
-        ))?;
-        for p in &old {
-            self.run(&format!(
-                "ALTER TABLE events DROP PARTITION {}",
-                p.partition
-            ))?;
+        let mut dropped = false;
+        for holder in &self.holders {
+            let old = self.run_on(
+                holder,
+                &format!(
+                    "SELECT DISTINCT partition FROM system.parts
+                     WHERE database = {} AND table = {} AND active
+                       AND toUInt32(partition) < toYYYYMM(toDateTime(intDiv({ts_ms}, 1000)))",
+                    quote(&holder.database),
+                    quote(&holder.table)
+                ),
+            )?;
+            for partition in old.lines().map(str::trim).filter(|p| !p.is_empty()) {
+                // A month, `YYYYMM`: digits only.
+                anyhow::ensure!(
+                    partition.bytes().all(|b| b.is_ascii_digit()),
+                    "unexpected partition `{partition}`"
+                );
+                self.run_on(
+                    holder,
+                    &format!("ALTER TABLE `{}` DROP PARTITION {partition}", holder.table),
+                )?;
+                dropped = true;
+            }
         }
         let rest = self.delete_events(&format!("ts < {ts_ms}"))?;
-        if rest == 0 && !old.is_empty() {
+        if rest == 0 && dropped {
             self.run(&format!("INSERT INTO deletions (events) VALUES ({before})"))?;
         }
         Ok(usize::try_from(before).unwrap_or(usize::MAX))
@@ -787,6 +941,26 @@ impl Store for ClickHouseStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_arguments_are_read_as_system_tables_shows_them() {
+        assert_eq!(
+            engine_arguments(
+                "Distributed(spur_cluster, 'spur', events_local, cityHash64(site, id))"
+            ),
+            [
+                "spur_cluster",
+                "spur",
+                "events_local",
+                "cityHash64(site, id)"
+            ]
+        );
+        assert_eq!(
+            engine_arguments("Distributed('c', '', `t`)"),
+            ["c", "", "t"]
+        );
+        assert_eq!(engine_arguments("MergeTree"), [""]);
+    }
 
     #[test]
     fn string_literals_are_quoted() {
