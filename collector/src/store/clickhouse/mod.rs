@@ -163,20 +163,11 @@ impl ClickHouseStore {
     /// next report sees it (for tests and benchmarks; events still arriving are waited
     /// for too).
     pub fn settled(&self) -> anyhow::Result<()> {
-        let started = Instant::now();
-        loop {
-            let recent = self.count(&format!(
+        wait_until("events kept arriving", Duration::from_millis(100), || {
+            Ok(self.count(&format!(
                 "SELECT count() AS n FROM events WHERE inserted_at > now() - {SETTLE_SECS}"
-            ))?;
-            if recent == 0 {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                started.elapsed() < MUTATION_TIMEOUT,
-                "events kept arriving for {MUTATION_TIMEOUT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            ))? == 0)
+        })
     }
 
     /// Drops the store's database with everything in it (for benchmarks and tests).
@@ -423,33 +414,29 @@ impl ClickHouseStore {
     }
 
     fn await_mutations(&self) -> anyhow::Result<()> {
-        let started = Instant::now();
-        loop {
-            let mut pending = 0;
-            for holder in &self.holders {
-                pending += self
-                    .run_on(
-                        holder,
-                        &format!(
-                            "SELECT count() FROM system.mutations
-                             WHERE database = {} AND table = {} AND is_done = 0",
-                            quote(&holder.database),
-                            quote(&holder.table)
-                        ),
-                    )?
-                    .trim()
-                    .parse::<u64>()
-                    .context("counting ClickHouse's pending mutations")?;
-            }
-            if pending == 0 {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                started.elapsed() < MUTATION_TIMEOUT,
-                "ClickHouse has not applied a deletion after {MUTATION_TIMEOUT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until(
+            "ClickHouse has not applied a deletion",
+            Duration::from_millis(20),
+            || {
+                let mut pending = 0;
+                for holder in &self.holders {
+                    pending += self
+                        .run_on(
+                            holder,
+                            &format!(
+                                "SELECT count() FROM system.mutations
+                                 WHERE database = {} AND table = {} AND is_done = 0",
+                                quote(&holder.database),
+                                quote(&holder.table)
+                            ),
+                        )?
+                        .trim()
+                        .parse::<u64>()
+                        .context("counting ClickHouse's pending mutations")?;
+                }
+                Ok(pending == 0)
+            },
+        )
     }
 
     /// A random value kept in `table` (`salts` or `secrets`: a key column, then the value
@@ -486,6 +473,24 @@ impl ClickHouseStore {
 }
 
 /// A ClickHouse string literal.
+/// Asks `done` every `every` until it says yes; an error once [`MUTATION_TIMEOUT`] has
+/// passed (`what` says what did not end).
+fn wait_until(
+    what: &str,
+    every: Duration,
+    mut done: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while !done()? {
+        anyhow::ensure!(
+            started.elapsed() < MUTATION_TIMEOUT,
+            "{what} after {MUTATION_TIMEOUT:?}"
+        );
+        std::thread::sleep(every);
+    }
+    Ok(())
+}
+
 /// The arguments of an engine as `system.tables` shows it (`Distributed(c, 'db', t, key)`),
 /// unquoted; an argument that is an expression stays as written.
 fn engine_arguments(engine: &str) -> Vec<String> {
