@@ -20,8 +20,10 @@
 //! Idempotency: `append` looks up which ids the site holds and inserts only the others,
 //! so an id delivered twice — to the same collector or to two — is stored once. Two
 //! collectors that receive the same id *at the same moment* (within one insert) can both
-//! store it: every read that returns events keeps one row per id (`LIMIT 1 BY id`,
-//! `FINAL`), and the table's engine merges them away in the background.
+//! store it: every read that returns events keeps one row per id (`LIMIT 1 BY id` after
+//! the filter, not `FINAL`, which on 18.16 merges all the site's rows first: 0.7 s
+//! instead of 0.03 s for one visitor's export at 1 M events), and the table's engine
+//! merges them away in the background.
 //!
 //! Deletions are mutations (`ALTER TABLE … DELETE`), which ClickHouse applies in the
 //! background; a deletion returns only once its mutation is done, and then counts itself
@@ -760,8 +762,9 @@ impl Store for ClickHouseStore {
         let mut touches = Vec::new();
         self.rows_each(
             &format!(
-                "SELECT {EVENT_ROW} FROM events FINAL
-                 WHERE site = {} AND ts >= {from_ms} AND ts < {to_ms}",
+                "SELECT {EVENT_ROW} FROM events
+                 WHERE site = {} AND ts >= {from_ms} AND ts < {to_ms}
+                 LIMIT 1 BY id",
                 quote(site)
             ),
             |row: EventRow| touches.push(Touch::of(row.event())),
@@ -853,8 +856,8 @@ impl Store for ClickHouseStore {
 
     fn visitor_events(&self, site: &str, visitor: u64) -> anyhow::Result<Vec<Event>> {
         let rows: Vec<EventRow> = self.rows(&format!(
-            "SELECT {EVENT_ROW} FROM events FINAL
-             WHERE site = {} AND visitor = {visitor} ORDER BY ts, id",
+            "SELECT {EVENT_ROW} FROM events
+             WHERE site = {} AND visitor = {visitor} ORDER BY ts, id LIMIT 1 BY id",
             quote(site)
         ))?;
         Ok(rows.into_iter().map(EventRow::event).collect())
