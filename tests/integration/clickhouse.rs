@@ -488,6 +488,12 @@ fn reports_clickhouse_computes_itself_equal_the_engines() {
                 ("product,product,cart", "1800"),
                 ("cart,nowhere", "3600"),
                 ("nowhere,cart", "3600"),
+                // The most steps a funnel takes: twenty subqueries deep.
+                (
+                    "landing,product,cart,landing,product,cart,checkout,purchase,faq,account,\
+                     landing,product,cart,landing,product,cart,checkout,purchase,faq,account",
+                    "864000",
+                ),
             ] {
                 let mut q = query.clone();
                 q.extend([("steps", steps), ("window", seconds)]);
