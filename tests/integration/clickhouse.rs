@@ -347,13 +347,17 @@ fn a_distributed_events_table_over_two_shards_gives_the_same_reports() {
     }
 }
 
+/// A touchpoint name made to break SQL that is not quoted right.
+const HOSTILE: &str = r#"it's "x" \' OR 1=1 --"#;
+
 /// Random journeys made to meet the engine's edge cases: equal times (ordered by id),
 /// gaps of exactly the session gap, ids delivered twice, every kind of event (feedback
 /// and engagement are not touches), devices, stages, touchpoints the grouping rules
 /// rename, purchases with revenue (also as text, which is not revenue) and events outside
 /// the window.
 fn random_journeys(seed: u64, visitors: u64) -> Vec<Event> {
-    const TOUCHPOINTS: [&str; 9] = [
+    const TOUCHPOINTS: [&str; 10] = [
+        HOSTILE,
         "landing",
         "/product/1",
         "/product/2",
@@ -459,8 +463,14 @@ fn reports_clickhouse_computes_itself_equal_the_engines() {
     ch.settled().unwrap();
     let today = "2026-10-07".parse().unwrap();
     let mut cases: Vec<(Kind, Vec<(&str, &str)>)> = Vec::new();
-    let filters: [&[(&str, &str)]; 8] = [
+    let filters: [&[(&str, &str)]; 10] = [
         &[],
+        // Report parameters reach the SQL: quotes, backslashes and comment marks stay text.
+        &[("segment", HOSTILE)],
+        &[
+            ("group", "it's*:o'brien \\ --"),
+            ("touchpoint", "o'brien \\ --"),
+        ],
         &[("device", "mobile")],
         &[("stage", "purchase")],
         &[("touchpoint", "cart")],
@@ -488,6 +498,7 @@ fn reports_clickhouse_computes_itself_equal_the_engines() {
                 ("product,product,cart", "1800"),
                 ("cart,nowhere", "3600"),
                 ("nowhere,cart", "3600"),
+                (r#"it's "x" \' OR 1=1 --,cart"#, "86400"),
                 // The most steps a funnel takes: twenty subqueries deep.
                 (
                     "landing,product,cart,landing,product,cart,checkout,purchase,faq,account,\
