@@ -207,41 +207,39 @@ fn paths_report(
     let visitors = &scope.visitors;
     let sql = match unit {
         Unit::Session => format!(
-            "SELECT path, count() AS n FROM (
-               SELECT arrayJoin(arrayMap(k -> arrayFilter((x, s, f) -> s = k AND f, ls, sn, fl), kept)) AS path
+            "SELECT arrayJoin(arrayMap(k -> arrayFilter((x, s, f) -> s = k AND f, ls, sn, fl), kept)) AS path
                FROM (
                  SELECT ls, sn, kept,
                    arrayMap((x, s, i) -> i = 1 OR x != ls[i - 1] OR s != sn[i - 1], ls, sn, arrayEnumerate(ls)) AS fl
                  FROM ({visitors})
                )
-               WHERE notEmpty(ls) AND notEmpty(sn) AND notEmpty(fl)
-             )
-             GROUP BY path"
+               WHERE notEmpty(ls) AND notEmpty(sn) AND notEmpty(fl)"
         ),
         Unit::Visitor => format!(
-            "SELECT path, count() AS n FROM (
-               SELECT arrayFilter((x, i) -> i = 1 OR x != v[i - 1], v, arrayEnumerate(v)) AS path
-               FROM (
-                 SELECT arrayFilter((x, s) -> has(kept, s), ls, sn) AS v
-                 FROM ({visitors})
-                 WHERE notEmpty(kept)
-               )
-               WHERE notEmpty(v)
+            "SELECT arrayFilter((x, i) -> i = 1 OR x != v[i - 1], v, arrayEnumerate(v)) AS path
+             FROM (
+               SELECT arrayFilter((x, s) -> has(kept, s), ls, sn) AS v
+               FROM ({visitors})
+               WHERE notEmpty(kept)
              )
-             GROUP BY path"
+             WHERE notEmpty(v)"
         ),
     };
-    // Ranked on the server, as the engine ranks (count, then the names with `(exit)`
-    // appended; arrays compare element by element, strings byte by byte): only the top
-    // paths come back, with the total (`WITH TOTALS`) and the number of distinct paths
-    // (exact for a `GROUP BY`).
+    // Counted by one string per path, its names and `(exit)` joined by NUL (stored texts
+    // never hold control characters): grouping by a string is cheaper than by an array
+    // of strings, and the string orders as the engine ranks ties — name by name, a
+    // shorter path first where one is the other's beginning, since NUL is the smallest
+    // byte. Ranked on the server: only the top paths come back, with the total (`WITH
+    // TOTALS`) and the number of distinct paths (exact for a `GROUP BY`).
     let sql = format!(
-        "{sql} WITH TOTALS ORDER BY n DESC, arrayPushBack(path, {exit}) LIMIT {limit} FORMAT JSON",
+        "SELECT arrayStringConcat(arrayPushBack(path, {exit}), '\\0') AS key, count() AS n
+         FROM ({sql})
+         GROUP BY key WITH TOTALS ORDER BY n DESC, key LIMIT {limit} FORMAT JSON",
         exit = quote(EXIT)
     );
     #[derive(Deserialize)]
     struct Row {
-        path: Vec<String>,
+        key: String,
         n: u64,
     }
     #[derive(Deserialize)]
@@ -252,7 +250,15 @@ fn paths_report(
     }
     let answer: Answer = serde_json::from_str(&store.run(&sql)?)?;
     let total = answer.totals.map_or(0, |t| t.n);
-    let top: Vec<(Vec<String>, u64)> = answer.data.into_iter().map(|r| (r.path, r.n)).collect();
+    let top: Vec<(Vec<String>, u64)> = answer
+        .data
+        .into_iter()
+        .map(|r| {
+            let mut names: Vec<String> = r.key.split('\0').map(str::to_owned).collect();
+            names.pop(); // `(exit)`
+            (names, r.n)
+        })
+        .collect();
     let listed: u64 = top.iter().map(|(_, n)| n).sum();
     let shown = top.len() as u64;
     let distinct = answer.rows_before_limit_at_least.unwrap_or(shown);
