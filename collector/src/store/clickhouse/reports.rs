@@ -7,13 +7,14 @@
 //! a site's events in the window other than feedback and engagement, of the device asked
 //! for, each labelled by the grouping rules (computed here, over the site's distinct
 //! touchpoints, and sent as one `transform`); a visitor's touches are ordered by
-//! `(ts, id)`; a session ends at a gap of at least the session gap; the segment filter
+//! `(ts, id)`, an id once (copies that two collectors stored at the same moment are
+//! dropped in the sorted array); a session ends at a gap of at least the session gap; the segment filter
 //! keeps visitors with a touch of that label, and the stage and touchpoint filters keep
 //! sessions. Each visitor becomes one row of parallel arrays (labels, times, stages,
 //! revenue, session numbers, kept sessions) built with `groupArray`, and every report is
 //! array functions over those rows, then an aggregation on the server. What comes back is
-//! small: distinct paths with their counts, a funnel's counts and medians, one row per
-//! day. `tests/integration/clickhouse.rs` checks every report against the engine.
+//! small: the top paths with the total and the number of distinct paths, a funnel's
+//! counts and medians, one row per day. `tests/integration/clickhouse.rs` checks every report against the engine.
 //!
 //! Written for ClickHouse 18.16 and valid on current versions: no window functions, no
 //! `arraySplit`/`arrayFold`, no query parameters. One quirk of 18.16 shapes the text: a
