@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use anyhow::Context;
 use serde::Deserialize;
 
 use super::{ClickHouseStore, quote};
@@ -230,42 +231,44 @@ fn paths_report(
     // never hold control characters): grouping by a string is cheaper than by an array
     // of strings, and the string orders as the engine ranks ties — name by name, a
     // shorter path first where one is the other's beginning, since NUL is the smallest
-    // byte. Ranked on the server: only the top paths come back, with the total (`WITH
-    // TOTALS`) and the number of distinct paths (exact for a `GROUP BY`).
+    // byte. Ranked on the server, in one row: the top paths (the distinct paths sorted
+    // in one array by count, then key), the number of distinct paths and the total —
+    // nothing that depends on the order rows flow in or on `LIMIT` bookkeeping.
     let sql = format!(
-        "SELECT arrayStringConcat(arrayPushBack(path, {exit}), '\\0') AS key, count() AS n
-         FROM ({sql})
-         GROUP BY key WITH TOTALS ORDER BY n DESC, key LIMIT {limit} FORMAT JSON",
+        "SELECT arraySlice(arraySort(p -> (-p.2, p.1), groupArray((key, toInt64(n)))), 1, {limit}) AS top,
+                count() AS paths, sum(n) AS total
+         FROM (
+           SELECT arrayStringConcat(arrayPushBack(path, {exit}), '\\0') AS key, count() AS n
+           FROM ({sql})
+           GROUP BY key
+         )",
         exit = quote(EXIT)
     );
     #[derive(Deserialize)]
-    struct Row {
-        key: String,
-        n: u64,
+    struct Ranked {
+        top: Vec<(String, u64)>,
+        paths: u64,
+        total: u64,
     }
-    #[derive(Deserialize)]
-    struct Answer {
-        data: Vec<Row>,
-        totals: Option<Row>,
-        rows_before_limit_at_least: Option<u64>,
-    }
-    let answer: Answer = serde_json::from_str(&store.run(&sql)?)?;
-    let total = answer.totals.map_or(0, |t| t.n);
-    let top: Vec<(Vec<String>, u64)> = answer
-        .data
+    let ranked: Ranked = store
+        .rows(&sql)?
         .into_iter()
-        .map(|r| {
-            let mut names: Vec<String> = r.key.split('\0').map(str::to_owned).collect();
+        .next()
+        .context("ClickHouse answered no row")?;
+    let listed: u64 = ranked.top.iter().map(|(_, n)| n).sum();
+    let shown = ranked.top.len() as u64;
+    let top: Vec<(Vec<String>, u64)> = ranked
+        .top
+        .into_iter()
+        .map(|(key, n)| {
+            let mut names: Vec<String> = key.split('\0').map(str::to_owned).collect();
             names.pop(); // `(exit)`
-            (names, r.n)
+            (names, n)
         })
         .collect();
-    let listed: u64 = top.iter().map(|(_, n)| n).sum();
-    let shown = top.len() as u64;
-    let distinct = answer.rows_before_limit_at_least.unwrap_or(shown);
     let other = OtherPaths {
-        paths: distinct.saturating_sub(shown),
-        count: total.saturating_sub(listed),
+        paths: ranked.paths.saturating_sub(shown),
+        count: ranked.total.saturating_sub(listed),
     };
     Ok(paths::top_paths(top, other))
 }
