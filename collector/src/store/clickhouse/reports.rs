@@ -26,7 +26,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use anyhow::Context;
 use serde::Deserialize;
 
 use super::{ClickHouseStore, quote};
@@ -231,44 +230,48 @@ fn paths_report(
     // never hold control characters): grouping by a string is cheaper than by an array
     // of strings, and the string orders as the engine ranks ties — name by name, a
     // shorter path first where one is the other's beginning, since NUL is the smallest
-    // byte. Ranked on the server, in one row: the top paths (the distinct paths sorted
-    // in one array by count, then key), the number of distinct paths and the total —
-    // nothing that depends on the order rows flow in or on `LIMIT` bookkeeping.
+    // byte. Ranked on the server: only the top paths come back. The distinct paths are
+    // grouped once more, one row each, so that `WITH TOTALS` — an aggregation over all
+    // the rows, before `ORDER BY` and `LIMIT` — counts them (`count()`) and adds up the
+    // total (`sum(n)`). (`rows_before_limit_at_least` would not do: current versions
+    // call it a lower estimate.)
     let sql = format!(
-        "SELECT arraySlice(arraySort(p -> (-p.2, p.1), groupArray((key, toInt64(n)))), 1, {limit}) AS top,
-                count() AS paths, sum(n) AS total
+        "SELECT key, sum(c) AS n, count() AS paths
          FROM (
-           SELECT arrayStringConcat(arrayPushBack(path, {exit}), '\\0') AS key, count() AS n
+           SELECT arrayStringConcat(arrayPushBack(path, {exit}), '\\0') AS key, count() AS c
            FROM ({sql})
            GROUP BY key
-         )",
+         )
+         GROUP BY key WITH TOTALS ORDER BY n DESC, key LIMIT {limit} FORMAT JSON",
         exit = quote(EXIT)
     );
     #[derive(Deserialize)]
-    struct Ranked {
-        top: Vec<(String, u64)>,
+    struct Row {
+        key: String,
+        n: u64,
         paths: u64,
-        total: u64,
     }
-    let ranked: Ranked = store
-        .rows(&sql)?
+    #[derive(Deserialize)]
+    struct Answer {
+        data: Vec<Row>,
+        totals: Option<Row>,
+    }
+    let answer: Answer = serde_json::from_str(&store.run(&sql)?)?;
+    let (total, distinct) = answer.totals.map_or((0, 0), |t| (t.n, t.paths));
+    let listed: u64 = answer.data.iter().map(|r| r.n).sum();
+    let shown = answer.data.len() as u64;
+    let top: Vec<(Vec<String>, u64)> = answer
+        .data
         .into_iter()
-        .next()
-        .context("ClickHouse answered no row")?;
-    let listed: u64 = ranked.top.iter().map(|(_, n)| n).sum();
-    let shown = ranked.top.len() as u64;
-    let top: Vec<(Vec<String>, u64)> = ranked
-        .top
-        .into_iter()
-        .map(|(key, n)| {
-            let mut names: Vec<String> = key.split('\0').map(str::to_owned).collect();
+        .map(|r| {
+            let mut names: Vec<String> = r.key.split('\0').map(str::to_owned).collect();
             names.pop(); // `(exit)`
-            (names, n)
+            (names, r.n)
         })
         .collect();
     let other = OtherPaths {
-        paths: ranked.paths.saturating_sub(shown),
-        count: ranked.total.saturating_sub(listed),
+        paths: distinct.saturating_sub(shown),
+        count: total.saturating_sub(listed),
     };
     Ok(paths::top_paths(top, other))
 }
