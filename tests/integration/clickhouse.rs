@@ -58,6 +58,18 @@ fn all_reports(store: &dyn Store) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
+/// The ids of the demo site's events with `from <= ts < to`, sorted.
+fn ids_between(store: &dyn Store, from: i64, to: i64) -> Vec<String> {
+    let mut ids: Vec<String> = store
+        .touches("demo", from, to)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
 fn open(test: &str) -> ClickHouseStore {
     ClickHouseStore::open(&clickhouse::server().url, &clickhouse::database(test)).unwrap()
 }
@@ -185,16 +197,7 @@ fn same_reports_on_the_golden_dataset(
     let exported = |store: &dyn Store| store.visitor_events("demo", visitor).unwrap();
     assert!(!exported(sqlite).is_empty());
     assert_eq!(exported(sqlite), exported(ch));
-    let window = |store: &dyn Store| {
-        let mut ids: Vec<String> = store
-            .touches("demo", 1_791_200_000_000, 1_791_300_000_000)
-            .unwrap()
-            .into_iter()
-            .map(|t| t.id)
-            .collect();
-        ids.sort();
-        ids
-    };
+    let window = |store: &dyn Store| ids_between(store, 1_791_200_000_000, 1_791_300_000_000);
     assert!(!window(sqlite).is_empty());
     assert_eq!(window(sqlite), window(ch));
 }
@@ -581,17 +584,10 @@ fn reports_clickhouse_computes_itself_equal_the_engines() {
             sqlite.visitor_events("demo", visitor).unwrap()
         );
     }
-    let ids = |store: &dyn Store| {
-        let mut ids: Vec<String> = store
-            .touches("demo", 0, i64::MAX)
-            .unwrap()
-            .into_iter()
-            .map(|t| t.id)
-            .collect();
-        ids.sort();
-        ids
-    };
-    assert_eq!(ids(&ch), ids(&sqlite));
+    assert_eq!(
+        ids_between(&ch, 0, i64::MAX),
+        ids_between(&sqlite, 0, i64::MAX)
+    );
 }
 
 #[test]

@@ -73,7 +73,6 @@ struct Scope {
     /// visitor's touches in `(ts, id)` order, each touch's session number (from 0), and
     /// the numbers of the sessions that pass the session filters.
     visitors: String,
-    rules: Rules,
 }
 
 impl Scope {
@@ -151,10 +150,7 @@ impl Scope {
              )
              WHERE notEmpty(ls) AND notEmpty(st) AND notEmpty(sn)"
         );
-        Ok(Some(Scope {
-            visitors,
-            rules: rules.clone(),
-        }))
+        Ok(Some(Scope { visitors }))
     }
 }
 
@@ -401,7 +397,7 @@ fn overview_report(
     scope: &Scope,
     request: &Request,
 ) -> anyhow::Result<OverviewResult> {
-    let goal = quote(&scope.rules.goal);
+    let goal = quote(&request.rules.goal);
     let sql = format!(
         "SELECT s.1 AS day, toUInt32(uniqExact(visitor)) AS visitors, toUInt32(count()) AS sessions,
                 toUInt32(sum(s.2)) AS conversions, sum(s.3) AS revenue
