@@ -149,6 +149,40 @@ async fn queued(browser: &Browser) -> BTreeMap<String, usize> {
     serde_json::from_value(value).unwrap()
 }
 
+/// Every queued event's fields are in the wire order (`tracker-wasm/src/wire.rs`,
+/// `Event::fields`, then `props`), which the loader's `host.event` writes, and none is
+/// `null` (absent fields are left out).
+async fn assert_in_wire_order(browser: &Browser) {
+    const ORDER: [&str; 8] = ["id", "ts", "type", "url", "ref", "name", "stage", "props"];
+    let lines = eval(
+        browser,
+        r#"var out = [];
+        for (var i = 0; i < localStorage.length; i++) {
+          var k = localStorage.key(i);
+          if (k.indexOf("spur:q:demo:") === 0) out = out.concat(localStorage.getItem(k).split("\n").slice(1));
+        }
+        return out;"#,
+    )
+    .await;
+    let lines: Vec<String> = serde_json::from_value(lines).unwrap();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        // `serde_json` keeps the text's key order only with `preserve_order`; read the
+        // keys from the text itself: top-level keys are the ones after `{` or `,` at
+        // depth 1.
+        let value: Value = serde_json::from_str(line).unwrap();
+        let object = value.as_object().unwrap();
+        assert!(object.values().all(|v| !v.is_null()), "{line}");
+        let at = |key: &str| line.find(&format!("\"{key}\":"));
+        let positions: Vec<usize> = ORDER.iter().filter_map(|k| at(k)).collect();
+        assert_eq!(positions.len(), object.len(), "{line}");
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "not in wire order: {line}"
+        );
+    }
+}
+
 /// Every key the tracker may have left in this origin's storage, and the cookies.
 async fn traces(browser: &Browser) -> Value {
     eval(
@@ -223,7 +257,9 @@ fn assert_no_id_acknowledged_twice(batches: &[Value]) {
 async fn track(browser: &Browser, prefix: &str, n: usize) {
     eval(
         browser,
-        &format!(r#"for (var i = 0; i < {n}; i++) spur.track("{prefix}-" + i); return null;"#),
+        &format!(
+            r#"for (var i = 0; i < {n}; i++) spur.track("{prefix}-" + i, {{ n: i }}); return null;"#
+        ),
     )
     .await;
 }
@@ -292,6 +328,7 @@ async fn a_page_reloaded_while_the_collector_is_unreachable_replays_its_queue() 
     // still queued: this tab's queue, or the old one adopted by it.
     wait_for_failures_then_check_queued(&browser, 7).await;
     assert_eq!(stored(&server), Vec::<String>::new());
+    assert_in_wire_order(&browser).await;
 
     server.restart().await;
     let mut expected = names("before", 3);

@@ -201,6 +201,10 @@ var host;
       if (c && c.getRandomValues) c.getRandomValues(bytes);
       else for (var i = 0; i < bytes.length; i++) bytes[i] = Math.random() * 256;
     },
+    // One event's JSON (src/host.rs); `undefined` fields are left out.
+    event: function (id, ts, type, url, ref, name, stage, props) {
+      return JSON.stringify({ id: id, ts: ts, type: type, url: url, ref: ref, name: name, stage: stage, props: props });
+    },
     storage: function (session) {
       return !!area(session);
     },

@@ -17,6 +17,8 @@
 //! - the page's own touchpoint and stage live on `<body>` (else `<html>`), so a click
 //!   never resolves to those two elements (the loader's selector excludes them).
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -141,10 +143,38 @@ fn page_stage() -> Option<Stage> {
     Stage::parse(&host::page_attr("data-stage")?)
 }
 
+/// Random bytes drawn [`POOL_BYTES`] at a time: one `getRandomValues` call (two
+/// crossings between wasm and JS) for every 16 ids instead of one per id.
+struct Pool {
+    bytes: [u8; POOL_BYTES],
+    used: usize,
+}
+
+const POOL_BYTES: usize = 256;
+
+thread_local! {
+    static POOL: RefCell<Pool> = const {
+        RefCell::new(Pool { bytes: [0; POOL_BYTES], used: POOL_BYTES })
+    };
+}
+
 /// 16 random bytes (`crypto.getRandomValues`) as 32 lowercase hex characters.
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];
-    host::random(&mut bytes);
+    let drawn = POOL.try_with(|cell| {
+        let mut pool = cell.try_borrow_mut().ok()?;
+        if pool.used + bytes.len() > POOL_BYTES {
+            host::random(&mut pool.bytes);
+            pool.used = 0;
+        }
+        let at = pool.used;
+        bytes.copy_from_slice(pool.bytes.get(at..at + 16)?);
+        pool.used = at + 16;
+        Some(())
+    });
+    if drawn.ok().flatten().is_none() {
+        host::random(&mut bytes);
+    }
     hex(&bytes)
 }
 

@@ -7,7 +7,8 @@
 //! [`crate::lib`](crate) is only the `#[wasm_bindgen]` boundary.
 //!
 //! Delivery, in short: every captured event is queued (and saved) first; a batch of the
-//! oldest events is sent when 10 wait or 1 s after the first, when the page is hidden,
+//! oldest events is sent when 10 wait (in a task of its own, right after the one that
+//! captured the tenth) or 1 s after the first, when the page is hidden,
 //! or on `spur.flush()`; one batch is in flight at a time and stays queued until the
 //! collector answers 2xx (settled) or a 4xx that can never succeed (dropped). A network
 //! error, 408, 429 or 5xx sends it again after a backoff ([`crate::retry`]), at once on
@@ -43,8 +44,12 @@ use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, Queue, batch_len};
 use crate::retry::{self, Outcome};
 use crate::storage::{self, Opening, Pending, Store};
 use crate::transport::{MAX_BODY_BYTES, Transport};
-use crate::wire::{self, Batch, Event, VERSION};
+use crate::wire::{self, Batch, Event, Props, VERSION};
 use crate::{capture, host};
+
+/// When a full batch waits, it is sent this long after (a task of its own; `0` would
+/// mean a microtask of the current task, see [`host::timer`]).
+const SEND_SOON_MS: u32 = 1;
 
 /// Event text per batch: a body's limit minus room for the header (a site id and a
 /// uid are at most 64 characters each).
@@ -75,6 +80,8 @@ struct Tracker {
     last_url: String,
     /// The batching timer, armed while events wait.
     timer: Option<u32>,
+    /// `timer` is the short one ([`SEND_SOON_MS`]): a batch is full.
+    soon: bool,
     /// The backoff timer, armed after a failed attempt.
     backoff: Option<u32>,
     /// Timers armed so far; numbers them.
@@ -90,8 +97,9 @@ struct Tracker {
     gone: bool,
     /// The experiment variants the visitor was shown (from `data-variant` and
     /// `spur.variant`, kept by the loader) as props, `{"xp:<experiment>": variant}`:
-    /// every event recorded carries them.
-    variants: JsValue,
+    /// every event recorded carries them. Read from the page's object once, when it
+    /// is handed over, not for every event.
+    variants: Props,
 }
 
 /// Where the queue is kept between page loads.
@@ -130,11 +138,12 @@ pub fn start(site: String, api: &str, quiet: bool, variants: JsValue) -> bool {
             failures: 0,
             last_url: String::new(),
             timer: None,
+            soon: false,
             backoff: None,
             timers: 0,
             saving: None,
             gone: false,
-            variants,
+            variants: capture::read_props(&variants, capture::MAX_PROP_VALUE_CHARS),
         });
         Some(())
     });
@@ -174,6 +183,8 @@ pub fn observed(
 /// The experiment variants the visitor was shown now, all of them (see `variants` in
 /// [`Tracker`]).
 pub fn variants(props: JsValue) {
+    // Read before the state is borrowed (see the module docs).
+    let props = capture::read_props(&props, capture::MAX_PROP_VALUE_CHARS);
     with(|t| t.variants = props);
 }
 
@@ -369,9 +380,9 @@ impl Tracker {
     }
 
     fn record(&mut self, mut event: Event) {
-        for prop in capture::read_props(&self.variants, capture::MAX_PROP_VALUE_CHARS).0 {
+        for prop in &self.variants.0 {
             if event.props.0.len() < capture::MAX_PROPS {
-                event.props.0.push(prop);
+                event.props.0.push(prop.clone());
             }
         }
         // Encoded once, here: the JSON is what storage keeps and what bounds a batch.
@@ -382,14 +393,18 @@ impl Tracker {
         };
         self.queue.push(json);
         self.save();
-        if self.queue.unsent().len() >= FLUSH_AT_EVENTS {
-            self.pump();
-        } else if self.allowed()
-            && self.timer.is_none()
-            && self.flight.is_none()
-            && self.backoff.is_none()
-        {
+        if !self.allowed() || self.flight.is_some() || self.backoff.is_some() {
             // (A batch in flight or a backoff pumps when it ends.)
+            return;
+        }
+        if self.queue.unsent().len() >= FLUSH_AT_EVENTS {
+            // Sent in a task of its own, right after this one: the call that fills a
+            // batch does not wait for the request to be built and handed over.
+            if !self.soon {
+                self.timer = self.arm(SEND_SOON_MS);
+                self.soon = true;
+            }
+        } else if self.timer.is_none() {
             self.timer = self.arm(FLUSH_AFTER_MS);
         }
     }
@@ -399,6 +414,7 @@ impl Tracker {
     fn pump(&mut self) {
         // Dropping the timer cancels it (harmless when it is the one firing now).
         self.timer = None;
+        self.soon = false;
         if !self.allowed()
             || self.gone
             || self.flight.is_some()
@@ -516,6 +532,7 @@ impl Tracker {
             self.queue.clear();
             self.flight = None;
             self.timer = None;
+            self.soon = false;
             self.backoff = None;
             self.saving = None;
         }

@@ -6,8 +6,9 @@
 //! for a long time, so the collector keeps accepting old versions.
 //!
 //! The types list their fields in wire order ([`Event::fields`], [`Batch::fields`],
-//! [`Props::fields`]); [`encode`] puts them into a JS object and lets `JSON.stringify`
-//! write the text; [`encode_batch`] builds the batch's header the same way, attaches the
+//! [`Props::fields`]); [`encode`] hands an event's fields to the loader's `host.event`
+//! in one call (which builds the object in that order, see [`crate::host::event`]) and
+//! lets `JSON.stringify` write the text; [`encode_batch`] builds the batch's header the same way, attaches the
 //! queued events (`JSON.parse` of their text) as `events` and stringifies the whole
 //! once. Nothing is ever deserialised into a Rust type: a stored event stays JSON text
 //! (and a JS value while a batch is built), and [`is_stored_event`] only checks, through
@@ -183,8 +184,8 @@ impl Stage {
 
 /// A custom event's properties, in the order the page gave them; keys are unique
 /// (enforced by [`crate::capture`]).
-#[derive(Default)]
-#[cfg_attr(test, derive(Debug, Clone, PartialEq))]
+#[derive(Default, Clone)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub struct Props(pub Vec<(String, Value)>);
 
 impl Props {
@@ -208,7 +209,8 @@ impl Props {
 }
 
 /// A property value: the scalars the collector accepts. Numbers are always finite.
-#[cfg_attr(test, derive(Debug, Clone, PartialEq))]
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub enum Value {
     Str(String),
     Num(f64),
@@ -233,14 +235,27 @@ fn put(target: &JsValue) -> impl FnMut(&str, Scalar<'_>) + '_ {
 /// An event as JSON text: its line in the stored queue and its share of a batch.
 /// `None` only if the page broke `JSON.stringify`.
 pub fn encode(event: &Event) -> Option<String> {
-    let object: JsValue = Object::new().into();
-    event.fields(put(&object));
-    if !event.props.is_empty() {
+    let props = if event.props.is_empty() {
+        JsValue::UNDEFINED
+    } else {
         let props: JsValue = Object::new().into();
         event.props.fields(put(&props));
-        set(&object, "props", &props);
-    }
-    JSON::stringify(&object).ok()?.as_string()
+        props
+    };
+    let Scalar::Num(ts) = millis(event.ts) else {
+        return None;
+    };
+    // The fields of `Event::fields`, in its order, in one call.
+    crate::host::event(
+        &event.id,
+        ts,
+        event.kind.as_str(),
+        &event.url,
+        event.referrer.as_deref(),
+        event.name.as_deref(),
+        event.stage.map(Stage::as_str),
+        &props,
+    )
 }
 
 /// A request body: `batch`'s fields, then `events` (each one event's JSON text, from
