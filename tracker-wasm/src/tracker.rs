@@ -281,6 +281,16 @@ impl Tracker {
         !self.quiet || self.uid.is_some()
     }
 
+    /// Whether sending must wait (see the module docs). Each of these states pumps when
+    /// it ends: consent, `visible`, the answer, the backoff's tick, `opened`.
+    fn waiting(&self) -> bool {
+        !self.allowed()
+            || self.gone
+            || self.flight.is_some()
+            || self.backoff.is_some()
+            || matches!(self.store, Persistence::Opening(_))
+    }
+
     /// Arms a timer: `tick` gets the number back after `ms`.
     fn arm(&mut self, ms: u32) -> Option<u32> {
         self.timers = self.timers.wrapping_add(1);
@@ -393,8 +403,8 @@ impl Tracker {
         };
         self.queue.push(json);
         self.save();
-        if !self.allowed() || self.flight.is_some() || self.backoff.is_some() {
-            // (A batch in flight or a backoff pumps when it ends.)
+        if self.waiting() {
+            // (Whatever it waits for pumps when it ends.)
             return;
         }
         if self.queue.unsent().len() >= FLUSH_AT_EVENTS {
@@ -415,12 +425,7 @@ impl Tracker {
         // Dropping the timer cancels it (harmless when it is the one firing now).
         self.timer = None;
         self.soon = false;
-        if !self.allowed()
-            || self.gone
-            || self.flight.is_some()
-            || self.backoff.is_some()
-            || matches!(self.store, Persistence::Opening(_))
-        {
+        if self.waiting() {
             return;
         }
         let taken = self.queue.take(BATCH_BYTES);
