@@ -58,7 +58,7 @@ pub fn funnel(journeys: &Journeys, steps: &[String], window_ms: i64) -> FunnelRe
     // A step nobody took matches no touch.
     let wanted: Vec<Option<Label>> = steps.iter().map(|s| journeys.label_named(s)).collect();
     if wanted[0].is_some() {
-        counts = journeys.fold_visitors(
+        counts = journeys.fold_visitor_touches(
             init,
             |(reached, gaps, next, next_exit, [matched, attempt]), visitor| {
                 let (touches, labels) = (visitor.touches(), visitor.labels());

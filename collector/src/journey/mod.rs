@@ -333,7 +333,7 @@ impl<'a> Journeys<'a> {
 
     /// Calls `f` for every visitor with a session that passes the filters, by visitor id.
     pub fn for_each_visitor(&self, f: impl FnMut(&Visitor<'a>)) {
-        self.visit(self.table.rows(), self.table.ratings(), f);
+        self.visit(self.table.rows(), self.table.ratings(), true, f);
     }
 
     /// [`Journeys::for_each_visitor`] for the one visitor `id` (found by binary search,
@@ -341,7 +341,7 @@ impl<'a> Journeys<'a> {
     /// of theirs passes the filters.
     pub fn for_visitor(&self, id: u64, f: impl FnMut(&Visitor<'a>)) {
         let (rows, ratings) = self.table.part(&table::Part::visitor(id));
-        self.visit(rows, ratings, f);
+        self.visit(rows, ratings, true, f);
     }
 
     /// Like [`Journeys::for_each_visitor`], split over the machine's cores: the visitors
@@ -350,6 +350,34 @@ impl<'a> Journeys<'a> {
     /// A small table is one part.
     pub fn fold_visitors<S: Send>(
         &self,
+        init: impl Fn() -> S + Sync,
+        fold: impl Fn(&mut S, &Visitor<'a>) + Sync,
+        merge: impl Fn(&mut S, S),
+    ) -> S {
+        self.fold(true, init, fold, merge)
+    }
+
+    /// [`Journeys::fold_visitors`] for reports that read only a visitor's touches and
+    /// labels ([`Visitor::touches`], [`Visitor::labels`]), which are the same either
+    /// way. Without a session filter (channel, stage, touchpoint) every session is
+    /// kept, so the touches are not cut into sessions at all: [`Visitor::sessions`] is
+    /// then empty, and the visitor's ratings are not gathered.
+    pub fn fold_visitor_touches<S: Send>(
+        &self,
+        init: impl Fn() -> S + Sync,
+        fold: impl Fn(&mut S, &Visitor<'a>) + Sync,
+        merge: impl Fn(&mut S, S),
+    ) -> S {
+        let filters = &self.rules.filters;
+        let sessions =
+            filters.channel.is_some() || filters.stage.is_some() || filters.touchpoint.is_some();
+        self.fold(sessions, init, fold, merge)
+    }
+
+    /// [`Journeys::fold_visitors`]; `sessions`: cut each visitor's touches into sessions.
+    fn fold<S: Send>(
+        &self,
+        sessions: bool,
         init: impl Fn() -> S + Sync,
         fold: impl Fn(&mut S, &Visitor<'a>) + Sync,
         merge: impl Fn(&mut S, S),
@@ -365,7 +393,7 @@ impl<'a> Journeys<'a> {
         let run = |part: &table::Part| {
             let (rows, ratings) = self.table.part(part);
             let mut state = init();
-            self.visit(rows, ratings, |v| fold(&mut state, v));
+            self.visit(rows, ratings, sessions, |v| fold(&mut state, v));
             state
         };
         if parts.len() == 1 {
@@ -387,10 +415,13 @@ impl<'a> Journeys<'a> {
         })
     }
 
+    /// `sessions`: cut the touches into sessions (and apply the session filters); else
+    /// `f` gets every touch of the visitor in the range, with no sessions.
     fn visit(
         &self,
         rows: impl Iterator<Item = &'a Row>,
         ratings: &'a [Rating],
+        sessions: bool,
         mut f: impl FnMut(&Visitor<'a>),
     ) {
         let filters = &self.rules.filters;
@@ -417,6 +448,14 @@ impl<'a> Journeys<'a> {
             v.touches.push(first);
             while let Some(next) = rows.next_if(|r| r.visitor == first.visitor) {
                 v.touches.push(next);
+            }
+            if !sessions {
+                v.labels
+                    .extend(v.touches.iter().map(|t| self.label_of(t.touchpoint)));
+                if segment.is_none_or(|s| s.is_some_and(|s| v.labels.contains(&s))) {
+                    f(&v);
+                }
+                continue;
             }
             // The visitor's ratings in the range (both are ordered by visitor).
             pending.clear();

@@ -57,7 +57,7 @@ impl StageCounts {
 }
 
 pub fn stages(journeys: &Journeys) -> StagesResult {
-    let all = journeys.fold_visitors(
+    let all = journeys.fold_visitor_touches(
         StageCounts::default,
         |counts, visitor| {
             let StageCounts {

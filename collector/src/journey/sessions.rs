@@ -94,7 +94,44 @@ mod tests {
         })
     }
 
+    /// Each visitor's touches (ids) and labels, as `fold` hands them over.
+    fn touches_and_labels(
+        journeys: &super::super::Journeys,
+        touches_only: bool,
+    ) -> Vec<(u64, Vec<String>, Vec<super::super::Label>)> {
+        let init = Vec::new;
+        let fold = |seen: &mut Vec<_>, v: &super::super::Visitor| {
+            let ids = v.touches().iter().map(|t| journeys.table().id(t).to_owned());
+            seen.push((v.id, ids.collect(), v.labels().to_vec()));
+        };
+        let merge = |a: &mut Vec<_>, b: Vec<_>| a.extend(b);
+        if touches_only {
+            journeys.fold_visitor_touches(init, fold, merge)
+        } else {
+            journeys.fold_visitors(init, fold, merge)
+        }
+    }
+
     proptest! {
+        /// Reports that read only touches and labels get the same ones without the
+        /// cut into sessions, whatever the filters (a session filter makes it cut).
+        #[test]
+        fn touches_without_sessions_are_the_touches_of_the_kept_sessions(
+            touches in touches(),
+            gap in 1i64..120,
+            segment in prop::option::of(0u8..7),
+            touchpoint in prop::option::of(0u8..7),
+            parts in 1usize..4,
+        ) {
+            let table = Table::of(touches);
+            let mut rules = Rules::new(gap * MIN);
+            rules.filters.segment = segment.map(|t| format!("tp{t}"));
+            rules.filters.touchpoint = touchpoint.map(|t| format!("tp{t}"));
+            let journeys = prepare(&table, 60 * MIN..500 * MIN, rules).split_into(parts);
+            let all = touches_and_labels(&journeys, false);
+            prop_assert_eq!(touches_and_labels(&journeys, true), all);
+        }
+
         #[test]
         fn every_event_in_exactly_one_session(touches in touches(), gap in 1i64..120) {
             let gap = gap * MIN;
