@@ -101,7 +101,10 @@ mod tests {
     ) -> Vec<(u64, Vec<String>, Vec<super::super::Label>)> {
         let init = Vec::new;
         let fold = |seen: &mut Vec<_>, v: &super::super::Visitor| {
-            let ids = v.touches().iter().map(|t| journeys.table().id(t).to_owned());
+            let ids = v
+                .touches()
+                .iter()
+                .map(|t| journeys.table().id(t).to_owned());
             seen.push((v.id, ids.collect(), v.labels().to_vec()));
         };
         let merge = |a: &mut Vec<_>, b: Vec<_>| a.extend(b);
