@@ -30,6 +30,9 @@ struct Args {
     /// instead of SQLite: the first report then loads them from ClickHouse.
     #[arg(long)]
     clickhouse_url: Option<String>,
+    /// Only the reports whose names start with this (e.g. `paths`).
+    #[arg(long)]
+    only: Option<String>,
     /// `cargo bench` passes `--bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -383,7 +386,8 @@ fn main() -> anyhow::Result<()> {
         "\n{:<26} {:>10} {:>10} {:>10}",
         "report", "median ms", "min ms", "max ms"
     );
-    for (name, request) in &cases {
+    let only = args.only.as_deref().unwrap_or_default();
+    for (name, request) in cases.iter().filter(|(name, _)| name.starts_with(only)) {
         let mut times = Vec::new();
         for _ in 0..args.runs.max(1) {
             let started = Instant::now();

@@ -1,7 +1,6 @@
 //! Paths, exploration from a touchpoint, and step transitions (Sankey).
 
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -42,23 +41,26 @@ pub struct OtherPaths {
 
 /// The most frequent paths, most frequent first (ties: by path).
 pub fn paths(journeys: &Journeys, unit: Unit, limit: usize) -> PathsResult {
-    let (counts, _) = journeys.fold_visitors(
-        || (PathCounts::default(), Vec::new()),
-        |(counts, joined), visitor| match unit {
-            Unit::Session => visitor.sessions().for_each(|s| counts.add(s.path, 1)),
-            Unit::Visitor => {
-                joined.clear();
-                for label in visitor.sessions().flat_map(|s| s.path) {
-                    if joined.last() != Some(label) {
-                        joined.push(*label);
+    let (tallies, _) = journeys.fold_visitors(
+        || (vec![PathTally::default()], Vec::new()),
+        |(tallies, joined), visitor| {
+            let tally = &mut tallies[0];
+            match unit {
+                Unit::Session => visitor.sessions().for_each(|s| tally.add(s.path)),
+                Unit::Visitor => {
+                    joined.clear();
+                    for label in visitor.sessions().flat_map(|s| s.path) {
+                        if joined.last() != Some(label) {
+                            joined.push(*label);
+                        }
                     }
+                    tally.add(joined);
                 }
-                counts.add(joined, 1);
             }
         },
-        |(counts, _), (next, _)| counts.merge(next),
+        |(tallies, _), (next, _)| tallies.extend(next),
     );
-    let (top, other) = counts.top(limit, |a, b| {
+    let (top, other) = top_counted(tallies, limit, |a, b| {
         let names = |p: &[Label]| -> Vec<&str> {
             p.iter().map(|l| journeys.name(*l)).chain([EXIT]).collect()
         };
@@ -109,76 +111,188 @@ pub(crate) fn add_rows(into: &mut [Vec<u64>], from: &[Vec<u64>]) {
     }
 }
 
-/// Counts of distinct label sequences, kept in one arena: no allocation per path.
-#[derive(Default)]
-struct PathCounts {
+/// The buckets a [`PathTally`] sorts paths into (by their hash): at 10 M events a
+/// million distinct paths are split into tables of a few thousand, which stay in the
+/// caches while they are counted.
+const BUCKETS: usize = 256;
+
+/// Slots of a [`PathTally`]'s counts of recent paths (a power of two).
+const RECENT: usize = 4096;
+
+/// Below this many paths, [`top_counted`] counts on one thread.
+const PARALLEL_FROM_PATHS: usize = 100_000;
+
+/// One part's paths, counted in two steps so that no table of every distinct path is
+/// needed: that table outgrew the caches at 10 M events (one or two cache misses per
+/// session, most of the paths report's time), and merging the parts' tables was a
+/// second pass over it on one thread.
+///
+/// 1. While the visitors are read, a path is counted in a small direct-mapped table of
+///    recent paths (in the cache), one slot per hash; a path that takes an occupied
+///    slot pushes the one there, with its count so far, into one of [`BUCKETS`]
+///    buckets picked by that path's hash. A path's labels are kept (in an arena) when
+///    it takes a slot. Frequent paths are thus mostly counted in place.
+/// 2. Then [`top_counted`] adds up each bucket on its own, over all parts (the buckets
+///    spread over the cores).
+///
+/// Two paths are the same path when their 128-bit hashes (XXH3) are equal: for two
+/// different paths to be counted as one, their hashes would have to collide (about
+/// 10^-27 for a million distinct paths).
+#[derive(Default, Clone)]
+struct PathTally {
     labels: Vec<Label>,
-    /// (start in `labels`, length, count).
-    table: hashbrown::HashTable<(usize, usize, u64)>,
-    hasher: rustc_hash::FxBuildHasher,
+    buckets: Vec<Vec<Seen>>,
+    recent: Vec<Option<Seen>>,
+    /// The labels as bytes, for the hash.
+    scratch: Vec<u8>,
 }
 
-impl PathCounts {
-    fn add(&mut self, path: &[Label], n: u64) {
-        let hash = self.hasher.hash_one(path);
-        let labels = &mut self.labels;
-        if let Some(entry) = self
-            .table
-            .find_mut(hash, |&(at, len, _)| &labels[at..at + len] == path)
-        {
-            entry.2 += n;
+/// A path seen `n` times: its hash and where its labels are.
+#[derive(Clone, Copy)]
+struct Seen {
+    hash: [u64; 2],
+    at: u32,
+    len: u32,
+    n: u64,
+}
+
+impl PathTally {
+    fn add(&mut self, path: &[Label]) {
+        if self.buckets.is_empty() {
+            self.buckets = (0..BUCKETS).map(|_| Vec::new()).collect();
+            self.recent = vec![None; RECENT];
+        }
+        self.scratch.clear();
+        for label in path {
+            self.scratch.extend_from_slice(&label.0.to_le_bytes());
+        }
+        let hash = xxhash_rust::xxh3::xxh3_128(&self.scratch);
+        let hash = [hash as u64, (hash >> 64) as u64];
+        // The low bits pick the slot, the top bits the bucket.
+        let slot = &mut self.recent[hash[0] as usize & (RECENT - 1)];
+        if let Some(seen) = slot.as_mut().filter(|s| s.hash == hash) {
+            seen.n += 1;
             return;
         }
-        let at = labels.len();
-        labels.extend_from_slice(path);
-        let hasher = &self.hasher;
-        self.table
-            .insert_unique(hash, (at, path.len(), n), |&(at, len, _)| {
-                hasher.hash_one(&labels[at..at + len])
-            });
-    }
-
-    /// Adds the counts of `other` (the larger of the two absorbs the smaller).
-    fn merge(&mut self, mut other: PathCounts) {
-        if other.table.len() > self.table.len() {
-            std::mem::swap(self, &mut other);
-        }
-        for &(at, len, n) in &other.table {
-            self.add(&other.labels[at..at + len], n);
+        let seen = Seen {
+            hash,
+            at: u32::try_from(self.labels.len()).expect("fewer than 4 billion labels"),
+            len: u32::try_from(path.len()).expect("paths of fewer than 4 billion labels"),
+            n: 1,
+        };
+        self.labels.extend_from_slice(path);
+        if let Some(old) = slot.replace(seen) {
+            self.buckets[bucket(old.hash)].push(old);
         }
     }
 
-    /// The `k` paths with the highest counts, highest first, ties in `order`, and what
-    /// is left. Only the paths that can make the top `k` are compared by `order`.
-    fn top(
-        self,
-        k: usize,
-        order: impl Fn(&[Label], &[Label]) -> std::cmp::Ordering,
-    ) -> (Vec<(Vec<Label>, u64)>, OtherPaths) {
-        let mut ranked: Vec<(usize, usize, u64)> = self.table.into_iter().collect();
-        let k = k.min(ranked.len());
-        // Everything tied with the k-th count may be in or out: rank all of those.
-        let kth = match k.checked_sub(1) {
-            Some(i) => ranked.select_nth_unstable_by(i, |a, b| b.2.cmp(&a.2)).1.2,
-            None => u64::MAX,
-        };
-        let (mut candidates, rest): (Vec<_>, Vec<_>) = ranked.drain(..).partition(|e| e.2 >= kth);
-        let labels = &self.labels;
-        candidates.sort_by(|a, b| {
-            b.2.cmp(&a.2)
-                .then_with(|| order(&labels[a.0..a.0 + a.1], &labels[b.0..b.0 + b.1]))
-        });
-        let beyond = candidates.split_off(k);
-        let other = OtherPaths {
-            paths: (beyond.len() + rest.len()) as u64,
-            count: beyond.iter().chain(&rest).map(|e| e.2).sum(),
-        };
-        let top = candidates
-            .into_iter()
-            .map(|(at, len, n)| (labels[at..at + len].to_vec(), n))
-            .collect();
-        (top, other)
+    /// Moves the recent paths' counts into their buckets.
+    fn flush(&mut self) {
+        for seen in self.recent.drain(..).flatten() {
+            self.buckets[bucket(seen.hash)].push(seen);
+        }
     }
+
+    fn path(&self, at: u32, len: u32) -> &[Label] {
+        &self.labels[at as usize..at as usize + len as usize]
+    }
+}
+
+/// The bucket of a path's hash: its top bits (BUCKETS is 256).
+fn bucket(hash: [u64; 2]) -> usize {
+    (hash[1] >> 56) as usize
+}
+
+/// A distinct path: how often it was seen, and where one copy of its labels is
+/// (which tally, where in its arena, how many).
+#[derive(Clone, Copy)]
+struct Counted {
+    n: u64,
+    tally: u32,
+    at: u32,
+    len: u32,
+}
+
+/// Counts the paths of all `tallies` (bucket by bucket, the buckets spread over the
+/// cores when there are many paths), then returns the `k` paths with the highest
+/// counts, highest first, ties in `order`, and what is left. Only the paths that can
+/// make the top `k` are compared by `order`.
+fn top_counted(
+    tallies: Vec<PathTally>,
+    k: usize,
+    order: impl Fn(&[Label], &[Label]) -> std::cmp::Ordering,
+) -> (Vec<(Vec<Label>, u64)>, OtherPaths) {
+    top_counted_from(tallies, k, order, PARALLEL_FROM_PATHS)
+}
+
+/// [`top_counted`], on several threads from `parallel_from` paths on.
+fn top_counted_from(
+    mut tallies: Vec<PathTally>,
+    k: usize,
+    order: impl Fn(&[Label], &[Label]) -> std::cmp::Ordering,
+    parallel_from: usize,
+) -> (Vec<(Vec<Label>, u64)>, OtherPaths) {
+    tallies.iter_mut().for_each(PathTally::flush);
+    let tallies = &tallies;
+    let count_buckets = |buckets: &mut dyn Iterator<Item = usize>| {
+        let mut table: HashMap<[u64; 2], Counted> = HashMap::default();
+        let mut counted = Vec::new();
+        for bucket in buckets {
+            table.clear();
+            for (i, tally) in tallies.iter().enumerate() {
+                for seen in tally.buckets.get(bucket).into_iter().flatten() {
+                    table
+                        .entry(seen.hash)
+                        .and_modify(|c| c.n += seen.n)
+                        .or_insert(Counted {
+                            n: seen.n,
+                            tally: i as u32,
+                            at: seen.at,
+                            len: seen.len,
+                        });
+                }
+            }
+            counted.extend(table.values().copied());
+        }
+        counted
+    };
+    let paths: usize = tallies
+        .iter()
+        .map(|t| t.buckets.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut ranked: Vec<Counted> = if paths < parallel_from || threads == 1 {
+        count_buckets(&mut (0..BUCKETS))
+    } else {
+        std::thread::scope(|scope| {
+            let count_buckets = &count_buckets;
+            let running: Vec<_> = (1..threads)
+                .map(|t| scope.spawn(move || count_buckets(&mut (t..BUCKETS).step_by(threads))))
+                .collect();
+            let mut all = count_buckets(&mut (0..BUCKETS).step_by(threads));
+            for part in running {
+                all.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            all
+        })
+    };
+    let path = |c: &Counted| tallies[c.tally as usize].path(c.at, c.len);
+    let k = k.min(ranked.len());
+    // Everything tied with the k-th count may be in or out: rank all of those.
+    let kth = match k.checked_sub(1) {
+        Some(i) => ranked.select_nth_unstable_by(i, |a, b| b.n.cmp(&a.n)).1.n,
+        None => u64::MAX,
+    };
+    let (mut candidates, rest): (Vec<Counted>, Vec<Counted>) =
+        ranked.drain(..).partition(|c| c.n >= kth);
+    candidates.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| order(path(a), path(b))));
+    let beyond = candidates.split_off(k);
+    let other = OtherPaths {
+        paths: (beyond.len() + rest.len()) as u64,
+        count: beyond.iter().chain(&rest).map(|c| c.n).sum(),
+    };
+    let top = candidates.iter().map(|c| (path(c).to_vec(), c.n)).collect();
+    (top, other)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,5 +521,49 @@ pub fn transitions(
                 value,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bucketed count equals a plain count of the same paths, on one thread and on
+    /// several, however the paths are spread over the tallies.
+    #[test]
+    fn bucketed_counts_equal_a_plain_count() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut tallies: Vec<PathTally> = (0..3).map(|_| PathTally::default()).collect();
+        let mut plain: BTreeMap<Vec<Label>, u64> = BTreeMap::new();
+        for i in 0..20_000 {
+            // Half of them from 3 labels (many repeats), half from 40 (a long tail).
+            let labels = if i % 2 == 0 { 3 } else { 40 };
+            let len = 1 + (next() % 6) as usize;
+            let path: Vec<Label> = (0..len)
+                .map(|_| Label::from_index((next() % labels) as usize))
+                .collect();
+            tallies[(next() % 3) as usize].add(&path);
+            *plain.entry(path).or_default() += 1;
+        }
+        let mut expected: Vec<(Vec<Label>, u64)> = plain.into_iter().collect();
+        expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        assert!(expected.len() > 1000 && expected[0].1 > 100);
+        for k in [0, 1, 10, 1000] {
+            let top = expected[..k].to_vec();
+            let other = OtherPaths {
+                paths: (expected.len() - k) as u64,
+                count: expected[k..].iter().map(|e| e.1).sum(),
+            };
+            for parallel_from in [0, usize::MAX] {
+                let got = top_counted_from(tallies.clone(), k, |a, b| a.cmp(b), parallel_from);
+                assert_eq!(got, (top.clone(), other.clone()), "k {k}");
+            }
+        }
     }
 }
