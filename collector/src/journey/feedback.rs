@@ -272,7 +272,7 @@ struct Counts<'t> {
     /// Every comment in the band asked for, with its touchpoint's label.
     comments: Vec<(&'t Rating, Label)>,
     /// Paths before low (0) and high (1) answers.
-    paths: [BTreeMap<Vec<Label>, u64>; 2],
+    paths: [HashMap<Vec<Label>, u64>; 2],
     passed: [Vec<u64>; 2],
     answers_in: [u64; 2],
     /// Scratch space, reused from rating to rating: the path before one, and which
@@ -442,18 +442,7 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
         .map(|(label, tally)| keyed(journeys.name(*label).to_owned(), tally))
         .collect();
     by_touchpoint.sort_by(|a, b| a.key.cmp(&b.key));
-    let preceding = |paths: &BTreeMap<Vec<Label>, u64>| -> Vec<PrecedingPath> {
-        let mut named: Vec<PrecedingPath> = paths
-            .iter()
-            .map(|(path, count)| PrecedingPath {
-                steps: path.iter().map(|l| journeys.name(*l).to_owned()).collect(),
-                count: *count,
-            })
-            .collect();
-        named.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.steps.cmp(&b.steps)));
-        named.truncate(TOP);
-        named
-    };
+    let preceding = |paths: &HashMap<Vec<Label>, u64>| top_preceding(paths, |l| journeys.name(l));
     let mut over_represented: Vec<Representation> = (0..journeys.labels_len())
         .map(|i| Representation {
             touchpoint: journeys.name(Label::from_index(i)).to_owned(),
@@ -468,10 +457,18 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
             .then_with(|| a.touchpoint.cmp(&b.touchpoint))
     });
     over_represented.truncate(TOP);
-    comments.sort_by(|(a, _), (b, _)| {
+    // Newest first (ties by id); only the listed ones need their order (the terms
+    // below are counted over all comments, in any order).
+    let newest_first = |(a, _): &(&Rating, Label), (b, _): &(&Rating, Label)| {
         b.ts.cmp(&a.ts)
             .then_with(|| table.rating_id(a).cmp(table.rating_id(b)))
-    });
+    };
+    if options.comments < comments.len() {
+        comments.select_nth_unstable_by(options.comments, newest_first);
+        comments[..options.comments].sort_unstable_by(newest_first);
+    } else {
+        comments.sort_unstable_by(newest_first);
+    }
     let texts: Vec<&str> = comments
         .iter()
         .filter_map(|(r, _)| r.comment.map(|c| table.text(c)))
@@ -539,6 +536,30 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
             over_represented,
         },
     }
+}
+
+/// The [`TOP`] most common of `paths`, ties by their names: only the paths that can
+/// make the top are named and compared.
+fn top_preceding<'n>(
+    paths: &HashMap<Vec<Label>, u64>,
+    name: impl Fn(Label) -> &'n str,
+) -> Vec<PrecedingPath> {
+    let mut counted: Vec<(&Vec<Label>, u64)> = paths.iter().map(|(p, n)| (p, *n)).collect();
+    let kth = match TOP.min(counted.len()).checked_sub(1) {
+        Some(i) => counted.select_nth_unstable_by(i, |a, b| b.1.cmp(&a.1)).1.1,
+        None => return Vec::new(),
+    };
+    let mut named: Vec<PrecedingPath> = counted
+        .into_iter()
+        .filter(|(_, count)| *count >= kth)
+        .map(|(path, count)| PrecedingPath {
+            steps: path.iter().map(|l| name(*l).to_owned()).collect(),
+            count,
+        })
+        .collect();
+    named.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.steps.cmp(&b.steps)));
+    named.truncate(TOP);
+    named
 }
 
 struct Terms {
@@ -643,6 +664,33 @@ mod tests {
     //! A small fixture whose every figure is computed by hand in the comments.
 
     use super::*;
+
+    /// The top preceding paths are those of a full sort, with many ties at the cut.
+    #[test]
+    fn top_preceding_paths_equal_a_full_sort() {
+        let names = ["b", "a", "c", "d"];
+        let name = |l: Label| names[l.index()];
+        for distinct in [0, 1, TOP - 1, TOP, TOP + 1, 60] {
+            let paths: HashMap<Vec<Label>, u64> = (0..distinct)
+                .map(|i| {
+                    let path = (0..=i / 4)
+                        .map(|j| Label::from_index((i + j) % 4))
+                        .collect();
+                    (path, 1 + (i as u64 * 7) % 3)
+                })
+                .collect();
+            let mut all: Vec<PrecedingPath> = paths
+                .iter()
+                .map(|(p, n)| PrecedingPath {
+                    steps: p.iter().map(|l| name(*l).to_owned()).collect(),
+                    count: *n,
+                })
+                .collect();
+            all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.steps.cmp(&b.steps)));
+            all.truncate(TOP);
+            assert_eq!(top_preceding(&paths, name), all, "{distinct} paths");
+        }
+    }
     use crate::event::EventKind;
     use crate::journey::{Rules, Table, Touch, prepare};
 
