@@ -28,8 +28,8 @@
 //!   never inside [`with`];
 //! - page events are read (DOM, the page's objects) *before* the state is borrowed, so a
 //!   throwing getter on the page cannot leave a borrow behind;
-//! - nothing is sent while this tab's storage is being opened (its earlier queue is not
-//!   known yet), while a batch is in flight, while a backoff runs, or after `pagehide`
+//! - nothing is sent until this tab's storage is open (it is opened in a task of its
+//!   own right after `start`; its earlier queue is not known before), while a batch is in flight, while a backoff runs, or after `pagehide`
 //!   (until the page is visible again);
 //! - the page's listeners are the loader's (they call the module's exports); a timer is
 //!   a number, and forgetting the number cancels it: a `tick` that matches neither
@@ -106,6 +106,10 @@ struct Tracker {
 enum Persistence {
     /// Not asked for: quiet mode without consent.
     Off,
+    /// To be opened in a task of its own, right after [`start`]: the page's storage is
+    /// first read then (a synchronous load of its `localStorage`, most of what starting
+    /// cost), after the tracker is listening. The timer's number.
+    Deferred(Option<u32>),
     /// Waiting for this tab's Web Lock.
     Opening(Pending),
     /// No usable storage: memory only.
@@ -152,7 +156,7 @@ pub fn start(site: String, api: &str, quiet: bool, variants: JsValue) -> bool {
     }
     with(|t| {
         if t.allowed() {
-            t.open();
+            t.store = Persistence::Deferred(t.arm(1));
         }
         t.page_view(url);
     });
@@ -288,7 +292,10 @@ impl Tracker {
             || self.gone
             || self.flight.is_some()
             || self.backoff.is_some()
-            || matches!(self.store, Persistence::Opening(_))
+            || matches!(
+                self.store,
+                Persistence::Opening(_) | Persistence::Deferred(_)
+            )
     }
 
     /// Arms a timer: `tick` gets the number back after `ms`.
@@ -299,6 +306,10 @@ impl Tracker {
     }
 
     fn tick(&mut self, n: u32) {
+        if matches!(self.store, Persistence::Deferred(Some(at)) if at == n) {
+            self.open();
+            return;
+        }
         if self.saving == Some(n) {
             self.saving = None;
             if let Persistence::Open(store) = &self.store {
