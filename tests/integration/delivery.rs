@@ -167,9 +167,9 @@ async fn assert_in_wire_order(browser: &Browser) {
     let lines: Vec<String> = serde_json::from_value(lines).unwrap();
     assert!(!lines.is_empty());
     for line in &lines {
-        // `serde_json` keeps the text's key order only with `preserve_order`; read the
-        // keys from the text itself: top-level keys are the ones after `{` or `,` at
-        // depth 1.
+        // `serde_json` keeps the text's key order only with `preserve_order`, so the
+        // order is read from the text: where each key first occurs (the events here
+        // have one prop, `n`, which is none of these names).
         let value: Value = serde_json::from_str(line).unwrap();
         let object = value.as_object().unwrap();
         assert!(object.values().all(|v| !v.is_null()), "{line}");

@@ -29,8 +29,9 @@
 //! - page events are read (DOM, the page's objects) *before* the state is borrowed, so a
 //!   throwing getter on the page cannot leave a borrow behind;
 //! - nothing is sent until this tab's storage is open (it is opened in a task of its
-//!   own right after `start`; its earlier queue is not known before), while a batch is in flight, while a backoff runs, or after `pagehide`
-//!   (until the page is visible again);
+//!   own right after `start`; its earlier queue is not known before), while a batch
+//!   is in flight, while a backoff runs, or after `pagehide` (until the page is
+//!   visible again);
 //! - the page's listeners are the loader's (they call the module's exports); a timer is
 //!   a number, and forgetting the number cancels it: a `tick` that matches neither
 //!   `timer` nor `backoff` is ignored.
@@ -47,9 +48,10 @@ use crate::transport::{MAX_BODY_BYTES, Transport};
 use crate::wire::{self, Batch, Event, Props, VERSION};
 use crate::{capture, host};
 
-/// When a full batch waits, it is sent this long after (a task of its own; `0` would
-/// mean a microtask of the current task, see [`host::timer`]).
-const SEND_SOON_MS: u32 = 1;
+/// A timer this short runs in a task of its own right after the current one (`0`
+/// would mean a microtask of the current task, see [`host::timer`]): for sending a
+/// full batch and for opening the storage after [`start`].
+const NEXT_TASK_MS: u32 = 1;
 
 /// Event text per batch: a body's limit minus room for the header (a site id and a
 /// uid are at most 64 characters each).
@@ -80,7 +82,7 @@ struct Tracker {
     last_url: String,
     /// The batching timer, armed while events wait.
     timer: Option<u32>,
-    /// `timer` is the short one ([`SEND_SOON_MS`]): a batch is full.
+    /// `timer` is the short one ([`NEXT_TASK_MS`]): a batch is full.
     soon: bool,
     /// The backoff timer, armed after a failed attempt.
     backoff: Option<u32>,
@@ -156,7 +158,7 @@ pub fn start(site: String, api: &str, quiet: bool, variants: JsValue) -> bool {
     }
     with(|t| {
         if t.allowed() {
-            t.store = Persistence::Deferred(t.arm(1));
+            t.store = Persistence::Deferred(t.arm(NEXT_TASK_MS));
         }
         t.page_view(url);
     });
@@ -422,7 +424,7 @@ impl Tracker {
             // Sent in a task of its own, right after this one: the call that fills a
             // batch does not wait for the request to be built and handed over.
             if !self.soon {
-                self.timer = self.arm(SEND_SOON_MS);
+                self.timer = self.arm(NEXT_TASK_MS);
                 self.soon = true;
             }
         } else if self.timer.is_none() {

@@ -8,11 +8,12 @@
 //! The types list their fields in wire order ([`Event::fields`], [`Batch::fields`],
 //! [`Props::fields`]); [`encode`] hands an event's fields to the loader's `host.event`
 //! in one call (which builds the object in that order, see [`crate::host::event`]) and
-//! lets `JSON.stringify` write the text; [`encode_batch`] builds the batch's header the same way, attaches the
-//! queued events (`JSON.parse` of their text) as `events` and stringifies the whole
-//! once. Nothing is ever deserialised into a Rust type: a stored event stays JSON text
-//! (and a JS value while a batch is built), and [`is_stored_event`] only checks, through
-//! `Reflect`, that a stored line has the shape the collector parses. No JSON is written
+//! lets `JSON.stringify` write the text; [`encode_batch`] builds the batch's header
+//! through `Reflect.set`, attaches the queued events (`JSON.parse` of their text) as
+//! `events` and stringifies the whole once. Nothing is ever deserialised into a Rust
+//! type: a stored event stays JSON text (and a JS value while a batch is built), and
+//! [`is_stored_event`] only checks, through `Reflect`, that a stored line has the
+//! shape the collector parses. No JSON is written
 //! or parsed by hand, and no JSON library is in the bundle (the browser has one; the
 //! native tests use `serde_json` to compare with the golden files).
 //!

@@ -664,6 +664,8 @@ mod tests {
     //! A small fixture whose every figure is computed by hand in the comments.
 
     use super::*;
+    use crate::event::EventKind;
+    use crate::journey::{Rules, Table, Touch, prepare};
 
     /// The top preceding paths are those of a full sort, with many ties at the cut.
     #[test]
@@ -691,8 +693,6 @@ mod tests {
             assert_eq!(top_preceding(&paths, name), all, "{distinct} paths");
         }
     }
-    use crate::event::EventKind;
-    use crate::journey::{Rules, Table, Touch, prepare};
 
     const MIN: i64 = 60_000;
     const HOUR: i64 = 60 * MIN;
