@@ -33,6 +33,10 @@ struct Args {
     /// Only the reports whose names start with this (e.g. `paths`).
     #[arg(long)]
     only: Option<String>,
+    /// Keep the SQLite store in this directory and reuse it in later runs with the same
+    /// `--events` (the generation is skipped; the first report still loads it).
+    #[arg(long)]
+    data: Option<std::path::PathBuf>,
     /// `cargo bench` passes `--bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -260,6 +264,13 @@ fn ms(d: Duration) -> f64 {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let dir = tempfile::tempdir()?;
+    let data = match &args.data {
+        Some(data) => data.join(format!("{}-events", args.events)),
+        None => dir.path().to_owned(),
+    };
+    // Written once every event is stored: a run cut short is not reused.
+    let stored = data.join("stored");
+    let reuse = args.clickhouse_url.is_none() && stored.exists();
     let clickhouse = match &args.clickhouse_url {
         Some(url) => Some(ClickHouseStore::open(
             url,
@@ -271,11 +282,18 @@ fn main() -> anyhow::Result<()> {
     let store: &dyn Store = match &clickhouse {
         Some(store) => store,
         None => {
-            sqlite = SqliteStore::open(dir.path())?;
+            std::fs::create_dir_all(&data)?;
+            sqlite = SqliteStore::open(&data)?;
             &sqlite
         }
     };
-    {
+    if reuse {
+        println!(
+            "reused the {} events stored in {}",
+            args.events,
+            data.display()
+        );
+    } else {
         let started = Instant::now();
         let mut pending: Vec<Vec<Event>> = Vec::new();
         let visitors = generate(args.events, |batch| {
@@ -294,6 +312,9 @@ fn main() -> anyhow::Result<()> {
             took.as_secs_f64(),
             args.events as f64 / took.as_secs_f64()
         );
+        if args.data.is_some() && clickhouse.is_none() {
+            std::fs::write(&stored, b"")?;
+        }
     }
     println!("memory after storing: {}", resident_mb());
     if let Some(store) = &clickhouse {

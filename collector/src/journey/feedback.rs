@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
-use super::paths::{add, add_rows};
+use super::paths::{PathTally, add, add_rows, top_counted};
 use super::{Channel, Journeys, Label, Rating, ratio, round4};
 use crate::event::Stage;
 use crate::feedback::{Band, Widget};
@@ -272,7 +272,7 @@ struct Counts<'t> {
     /// Every comment in the band asked for, with its touchpoint's label.
     comments: Vec<(&'t Rating, Label)>,
     /// Paths before low (0) and high (1) answers.
-    paths: [HashMap<Vec<Label>, u64>; 2],
+    paths: [Vec<PathTally>; 2],
     passed: [Vec<u64>; 2],
     answers_in: [u64; 2],
     /// Scratch space, reused from rating to rating: the path before one, and which
@@ -292,7 +292,7 @@ impl<'t> Counts<'t> {
             by_channel: BTreeMap::new(),
             by_day: BTreeMap::new(),
             comments: Vec::new(),
-            paths: Default::default(),
+            paths: [vec![PathTally::default()], vec![PathTally::default()]],
             passed: [vec![0; labels], vec![0; labels]],
             answers_in: [0; 2],
             path: Vec::new(),
@@ -318,9 +318,7 @@ impl<'t> Counts<'t> {
         tallies(&mut self.by_day, next.by_day);
         self.comments.extend(next.comments);
         for (side, paths) in next.paths.into_iter().enumerate() {
-            for (path, n) in paths {
-                *self.paths[side].entry(path).or_default() += n;
-            }
+            self.paths[side].extend(paths);
         }
         add_rows(&mut self.passed, &next.passed);
         add(&mut self.answers_in, &next.answers_in);
@@ -329,7 +327,7 @@ impl<'t> Counts<'t> {
 
 pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
     let table = journeys.table();
-    let all = journeys.fold_visitors(
+    let all = journeys.fold_rated_visitors(
         || Counts::new(journeys.labels_len()),
         |counts, visitor| {
             let Counts {
@@ -409,12 +407,7 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
                             passed[side][label.index()] += 1;
                         }
                     }
-                    match paths[side].get_mut(path.as_slice()) {
-                        Some(n) => *n += 1,
-                        None => {
-                            paths[side].insert(path.clone(), 1);
-                        }
-                    }
+                    paths[side][0].add(path);
                 }
             }
         },
@@ -442,7 +435,7 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
         .map(|(label, tally)| keyed(journeys.name(*label).to_owned(), tally))
         .collect();
     by_touchpoint.sort_by(|a, b| a.key.cmp(&b.key));
-    let preceding = |paths: &HashMap<Vec<Label>, u64>| top_preceding(paths, |l| journeys.name(l));
+    let [low_paths, high_paths] = paths.map(|paths| top_preceding(paths, |l| journeys.name(l)));
     let mut over_represented: Vec<Representation> = (0..journeys.labels_len())
         .map(|i| Representation {
             touchpoint: journeys.name(Label::from_index(i)).to_owned(),
@@ -531,8 +524,8 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
         preceded: Preceded {
             low: answers_in[0],
             high: answers_in[1],
-            low_paths: preceding(&paths[0]),
-            high_paths: preceding(&paths[1]),
+            low_paths,
+            high_paths,
             over_represented,
         },
     }
@@ -540,26 +533,15 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
 
 /// The [`TOP`] most common of `paths`, ties by their names: only the paths that can
 /// make the top are named and compared.
-fn top_preceding<'n>(
-    paths: &HashMap<Vec<Label>, u64>,
-    name: impl Fn(Label) -> &'n str,
-) -> Vec<PrecedingPath> {
-    let mut counted: Vec<(&Vec<Label>, u64)> = paths.iter().map(|(p, n)| (p, *n)).collect();
-    let kth = match TOP.min(counted.len()).checked_sub(1) {
-        Some(i) => counted.select_nth_unstable_by(i, |a, b| b.1.cmp(&a.1)).1.1,
-        None => return Vec::new(),
-    };
-    let mut named: Vec<PrecedingPath> = counted
-        .into_iter()
-        .filter(|(_, count)| *count >= kth)
+fn top_preceding<'n>(paths: Vec<PathTally>, name: impl Fn(Label) -> &'n str) -> Vec<PrecedingPath> {
+    let names = |path: &[Label]| path.iter().map(|l| name(*l)).collect::<Vec<_>>();
+    let (top, _) = top_counted(paths, TOP, |a, b| names(a).cmp(&names(b)));
+    top.into_iter()
         .map(|(path, count)| PrecedingPath {
             steps: path.iter().map(|l| name(*l).to_owned()).collect(),
             count,
         })
-        .collect();
-    named.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.steps.cmp(&b.steps)));
-    named.truncate(TOP);
-    named
+        .collect()
 }
 
 struct Terms {
@@ -572,62 +554,82 @@ struct Terms {
 /// and words shorter than three letters left out), and how many comments mention each
 /// theme.
 fn terms(comments: &[&str], themes: &[String]) -> Terms {
-    use std::borrow::Cow;
+    use std::ops::Range;
     use unicode_segmentation::UnicodeSegmentation;
     let stop: rustc_hash::FxHashSet<&str> = stop_words::get("en")
         .iter()
         .chain(stop_words::get("de"))
         .copied()
         .collect();
+    // Equal comments ("fast delivery") have equal terms: each text is read once and
+    // counted as often as it was written.
+    let mut texts: HashMap<&str, u64> = HashMap::default();
+    for comment in comments {
+        *texts.entry(comment).or_default() += 1;
+    }
     let mut words: HashMap<String, u64> = HashMap::default();
     let mut pairs: HashMap<String, u64> = HashMap::default();
     // Counts a term once per comment; allocates only for a term not seen before.
-    let count = |counts: &mut HashMap<String, u64>, term: &str| match counts.get_mut(term) {
-        Some(n) => *n += 1,
+    let count = |counts: &mut HashMap<String, u64>, term: &str, n: u64| match counts.get_mut(term) {
+        Some(count) => *count += n,
         None => {
-            counts.insert(term.to_owned(), 1);
+            counts.insert(term.to_owned(), n);
         }
     };
     let mut mentioned = vec![0u64; themes.len()];
     let themes_lower: Vec<String> = themes.iter().map(|t| t.to_lowercase()).collect();
+    // Scratch space, reused from text to text: the lower-cased text; its words, the
+    // kept ones, the distinct ones and the distinct pairs, as ranges of it.
+    let (mut lower, mut all, mut kept) = (String::new(), Vec::new(), Vec::new());
+    let (mut distinct, mut bigrams) = (Vec::new(), Vec::new());
     let mut pair = String::new();
-    for comment in comments {
-        let all: Vec<Cow<str>> = comment
-            .unicode_words()
-            .map(|w| {
-                if w.chars().any(char::is_uppercase) {
-                    Cow::Owned(w.to_lowercase())
-                } else {
-                    Cow::Borrowed(w)
-                }
-            })
-            .collect();
-        let kept: Vec<&str> = all
-            .iter()
-            .map(|w| &**w)
-            .filter(|w| {
-                w.chars().count() >= 3 && !stop.contains(w) && !w.chars().all(|c| c.is_numeric())
-            })
-            .collect();
-        let mut distinct = kept.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for word in distinct {
-            count(&mut words, word);
+    for (comment, &n) in &texts {
+        lower.clear();
+        all.clear();
+        for word in comment.unicode_words() {
+            let start = lower.len();
+            if word.chars().any(char::is_uppercase) {
+                lower.push_str(&word.to_lowercase());
+            } else {
+                lower.push_str(word);
+            }
+            all.push(start..lower.len());
         }
-        let mut bigrams: Vec<(&str, &str)> = kept.windows(2).map(|w| (w[0], w[1])).collect();
-        bigrams.sort_unstable();
-        bigrams.dedup();
-        for (a, b) in bigrams {
+        let word = |w: &Range<usize>| &lower[w.clone()];
+        kept.clear();
+        kept.extend(
+            all.iter()
+                .filter(|w| {
+                    let w = word(w);
+                    w.chars().nth(2).is_some()
+                        && !stop.contains(w)
+                        && !w.chars().all(char::is_numeric)
+                })
+                .cloned(),
+        );
+        distinct.clear();
+        distinct.extend(kept.iter().cloned());
+        distinct.sort_unstable_by(|a, b| word(a).cmp(word(b)));
+        distinct.dedup_by(|a, b| word(a) == word(b));
+        for w in &distinct {
+            count(&mut words, word(w), n);
+        }
+        bigrams.clear();
+        bigrams.extend(kept.windows(2).map(|w| (w[0].clone(), w[1].clone())));
+        let pair_of = |(a, b): &(Range<usize>, Range<usize>)| (word(a), word(b));
+        bigrams.sort_unstable_by(|x, y| pair_of(x).cmp(&pair_of(y)));
+        bigrams.dedup_by(|x, y| pair_of(x) == pair_of(y));
+        for p in &bigrams {
+            let (a, b) = pair_of(p);
             pair.clear();
             pair.push_str(a);
             pair.push(' ');
             pair.push_str(b);
-            count(&mut pairs, &pair);
+            count(&mut pairs, &pair, n);
         }
         for (i, theme) in themes_lower.iter().enumerate() {
-            if all.iter().any(|w| w.starts_with(theme.as_str())) {
-                mentioned[i] += 1;
+            if all.iter().any(|w| word(w).starts_with(theme.as_str())) {
+                mentioned[i] += n;
             }
         }
     }
@@ -673,7 +675,7 @@ mod tests {
         let names = ["b", "a", "c", "d"];
         let name = |l: Label| names[l.index()];
         for distinct in [0, 1, TOP - 1, TOP, TOP + 1, 60] {
-            let paths: HashMap<Vec<Label>, u64> = (0..distinct)
+            let paths: Vec<(Vec<Label>, u64)> = (0..distinct)
                 .map(|i| {
                     let path = (0..=i / 4)
                         .map(|j| Label::from_index((i + j) % 4))
@@ -681,6 +683,13 @@ mod tests {
                     (path, 1 + (i as u64 * 7) % 3)
                 })
                 .collect();
+            // Counted on two parts, as two threads would.
+            let mut tallies = vec![PathTally::default(), PathTally::default()];
+            for (i, (path, n)) in paths.iter().enumerate() {
+                for k in 0..*n {
+                    tallies[(i + k as usize) % 2].add(path);
+                }
+            }
             let mut all: Vec<PrecedingPath> = paths
                 .iter()
                 .map(|(p, n)| PrecedingPath {
@@ -690,7 +699,7 @@ mod tests {
                 .collect();
             all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.steps.cmp(&b.steps)));
             all.truncate(TOP);
-            assert_eq!(top_preceding(&paths, name), all, "{distinct} paths");
+            assert_eq!(top_preceding(tallies, name), all, "{distinct} paths");
         }
     }
 

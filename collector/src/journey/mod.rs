@@ -198,6 +198,19 @@ impl Rules {
     }
 }
 
+/// What a pass over the visitors gives the report ([`Journeys::fold`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Every visitor with a kept session: touches cut into sessions, with the
+    /// sessions' paths and ratings, the session filters applied.
+    Sessions,
+    /// Every visitor's touches in the range and their labels, not cut into sessions
+    /// ([`Journeys::fold_visitor_touches`]).
+    Touches,
+    /// [`Pass::Sessions`] for the visitors with a rating in the range only.
+    Rated,
+}
+
 /// A touchpoint's name after the grouping rules, as a small number: reports count by
 /// label and look the name up at the end ([`Journeys::name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -333,7 +346,7 @@ impl<'a> Journeys<'a> {
 
     /// Calls `f` for every visitor with a session that passes the filters, by visitor id.
     pub fn for_each_visitor(&self, f: impl FnMut(&Visitor<'a>)) {
-        self.visit(self.table.rows(), self.table.ratings(), true, f);
+        self.visit(self.table.rows(), self.table.ratings(), Pass::Sessions, f);
     }
 
     /// [`Journeys::for_each_visitor`] for the one visitor `id` (found by binary search,
@@ -341,7 +354,7 @@ impl<'a> Journeys<'a> {
     /// of theirs passes the filters.
     pub fn for_visitor(&self, id: u64, f: impl FnMut(&Visitor<'a>)) {
         let (rows, ratings) = self.table.part(&table::Part::visitor(id));
-        self.visit(rows, ratings, true, f);
+        self.visit(rows, ratings, Pass::Sessions, f);
     }
 
     /// Like [`Journeys::for_each_visitor`], split over the machine's cores: the visitors
@@ -354,7 +367,19 @@ impl<'a> Journeys<'a> {
         fold: impl Fn(&mut S, &Visitor<'a>) + Sync,
         merge: impl Fn(&mut S, S),
     ) -> S {
-        self.fold(true, init, fold, merge)
+        self.fold(Pass::Sessions, init, fold, merge)
+    }
+
+    /// [`Journeys::fold_visitors`] for the visitors with a rating in the range only, for
+    /// reports that read nothing but ratings ([`Session::ratings`]) and what preceded
+    /// them. The other visitors' rows are skipped, not read.
+    pub fn fold_rated_visitors<S: Send>(
+        &self,
+        init: impl Fn() -> S + Sync,
+        fold: impl Fn(&mut S, &Visitor<'a>) + Sync,
+        merge: impl Fn(&mut S, S),
+    ) -> S {
+        self.fold(Pass::Rated, init, fold, merge)
     }
 
     /// [`Journeys::fold_visitors`] for reports that read only a visitor's touches and
@@ -371,13 +396,18 @@ impl<'a> Journeys<'a> {
         let filters = &self.rules.filters;
         let sessions =
             filters.channel.is_some() || filters.stage.is_some() || filters.touchpoint.is_some();
-        self.fold(sessions, init, fold, merge)
+        let pass = if sessions {
+            Pass::Sessions
+        } else {
+            Pass::Touches
+        };
+        self.fold(pass, init, fold, merge)
     }
 
-    /// [`Journeys::fold_visitors`]; `sessions`: cut each visitor's touches into sessions.
+    /// [`Journeys::fold_visitors`], with what `pass` gives.
     fn fold<S: Send>(
         &self,
-        sessions: bool,
+        pass: Pass,
         init: impl Fn() -> S + Sync,
         fold: impl Fn(&mut S, &Visitor<'a>) + Sync,
         merge: impl Fn(&mut S, S),
@@ -393,7 +423,7 @@ impl<'a> Journeys<'a> {
         let run = |part: &table::Part| {
             let (rows, ratings) = self.table.part(part);
             let mut state = init();
-            self.visit(rows, ratings, sessions, |v| fold(&mut state, v));
+            self.visit(rows, ratings, pass, |v| fold(&mut state, v));
             state
         };
         if parts.len() == 1 {
@@ -415,13 +445,12 @@ impl<'a> Journeys<'a> {
         })
     }
 
-    /// `sessions`: cut the touches into sessions (and apply the session filters); else
-    /// `f` gets every touch of the visitor in the range, with no sessions.
+    /// Calls `f` with each visitor as `pass` says.
     fn visit(
         &self,
-        rows: impl Iterator<Item = &'a Row>,
+        mut rows: table::Rows<'a>,
         ratings: &'a [Rating],
-        sessions: bool,
+        pass: Pass,
         mut f: impl FnMut(&Visitor<'a>),
     ) {
         let filters = &self.rules.filters;
@@ -432,24 +461,30 @@ impl<'a> Journeys<'a> {
             return;
         }
         // Engagement events say how a page view went; they are not touches.
-        let mut rows = rows
-            .filter(|r| {
-                self.range.contains(&r.ts)
-                    && filters.device.is_none_or(|d| r.device == d)
-                    && r.kind != EventKind::Engagement
-            })
-            .peekable();
+        let keep = |r: &Row| {
+            self.range.contains(&r.ts)
+                && filters.device.is_none_or(|d| r.device == d)
+                && r.kind != EventKind::Engagement
+        };
         let mut ratings = ratings.iter().peekable();
         let mut pending: Vec<&Rating> = Vec::new();
         let mut v = Visitor::default();
-        while let Some(first) = rows.next() {
+        loop {
             v.clear();
-            v.id = first.visitor;
-            v.touches.push(first);
-            while let Some(next) = rows.next_if(|r| r.visitor == first.visitor) {
-                v.touches.push(next);
+            if pass == Pass::Rated {
+                // On to the next visitor with a rating in the range.
+                while ratings.next_if(|r| !self.range.contains(&r.ts)).is_some() {}
+                let Some(next) = ratings.peek() else { break };
+                rows.skip_to(next.visitor);
             }
-            if !sessions {
+            let Some(id) = rows.next_visitor(&mut v.touches, keep) else {
+                break;
+            };
+            if v.touches.is_empty() {
+                continue;
+            }
+            v.id = id;
+            if pass == Pass::Touches {
                 v.labels
                     .extend(v.touches.iter().map(|t| self.label_of(t.touchpoint)));
                 if segment.is_none_or(|s| s.is_some_and(|s| v.labels.contains(&s))) {
@@ -509,8 +544,10 @@ impl<'a> Journeys<'a> {
                 let rated = v.ratings.len();
                 v.ratings
                     .extend_from_slice(&pending[first_rating..after_rating]);
-                v.touches.copy_within(session.clone(), kept);
-                v.labels.copy_within(session, kept);
+                if kept != session.start {
+                    v.touches.copy_within(session.clone(), kept);
+                    v.labels.copy_within(session, kept);
+                }
                 let path = v.path_labels.len();
                 for i in kept..kept + len {
                     if i == kept || v.labels[i - 1] != v.labels[i] {

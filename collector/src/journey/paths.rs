@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
+use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -139,7 +141,7 @@ const PARALLEL_FROM_PATHS: usize = 100_000;
 /// different paths to be counted as one, their hashes would have to collide (about
 /// 10^-27 for a million distinct paths).
 #[derive(Default, Clone)]
-struct PathTally {
+pub(super) struct PathTally {
     labels: Vec<Label>,
     buckets: Vec<Vec<Seen>>,
     recent: Vec<Option<Seen>>,
@@ -157,7 +159,7 @@ struct Seen {
 }
 
 impl PathTally {
-    fn add(&mut self, path: &[Label]) {
+    pub(super) fn add(&mut self, path: &[Label]) {
         if self.buckets.is_empty() {
             self.buckets = (0..BUCKETS).map(|_| Vec::new()).collect();
             self.recent = vec![None; RECENT];
@@ -217,7 +219,7 @@ struct Counted {
 /// cores when there are many paths), then returns the `k` paths with the highest
 /// counts, highest first, ties in `order`, and what is left. Only the paths that can
 /// make the top `k` are compared by `order`.
-fn top_counted(
+pub(super) fn top_counted(
     tallies: Vec<PathTally>,
     k: usize,
     order: impl Fn(&[Label], &[Label]) -> std::cmp::Ordering,
@@ -234,15 +236,17 @@ fn top_counted_from(
 ) -> (Vec<(Vec<Label>, u64)>, OtherPaths) {
     tallies.iter_mut().for_each(PathTally::flush);
     let tallies = &tallies;
+    // Counts some buckets; keeps the paths that can make the top k of these buckets
+    // (all the paths tied with the k-th count): the top k of all buckets are among them.
     let count_buckets = |buckets: &mut dyn Iterator<Item = usize>| {
-        let mut table: HashMap<[u64; 2], Counted> = HashMap::default();
+        let mut table: HashMap<PathHash, Counted, Hashed> = HashMap::default();
         let mut counted = Vec::new();
         for bucket in buckets {
             table.clear();
             for (i, tally) in tallies.iter().enumerate() {
                 for seen in tally.buckets.get(bucket).into_iter().flatten() {
                     table
-                        .entry(seen.hash)
+                        .entry(PathHash(seen.hash))
                         .and_modify(|c| c.n += seen.n)
                         .or_insert(Counted {
                             n: seen.n,
@@ -254,14 +258,16 @@ fn top_counted_from(
             }
             counted.extend(table.values().copied());
         }
-        counted
+        let distinct = counted.len();
+        let total: u64 = counted.iter().map(|c| c.n).sum();
+        (top_with_ties(counted, k), distinct, total)
     };
     let paths: usize = tallies
         .iter()
         .map(|t| t.buckets.iter().map(Vec::len).sum::<usize>())
         .sum();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let mut ranked: Vec<Counted> = if paths < parallel_from || threads == 1 {
+    let (candidates, distinct, total) = if paths < parallel_from || threads == 1 {
         count_buckets(&mut (0..BUCKETS))
     } else {
         std::thread::scope(|scope| {
@@ -271,28 +277,77 @@ fn top_counted_from(
                 .collect();
             let mut all = count_buckets(&mut (0..BUCKETS).step_by(threads));
             for part in running {
-                all.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                let (candidates, distinct, total) =
+                    part.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                all.0.extend(candidates);
+                all.1 += distinct;
+                all.2 += total;
             }
             all
         })
     };
     let path = |c: &Counted| tallies[c.tally as usize].path(c.at, c.len);
-    let k = k.min(ranked.len());
-    // Everything tied with the k-th count may be in or out: rank all of those.
-    let kth = match k.checked_sub(1) {
-        Some(i) => ranked.select_nth_unstable_by(i, |a, b| b.n.cmp(&a.n)).1.n,
-        None => u64::MAX,
-    };
-    let (mut candidates, rest): (Vec<Counted>, Vec<Counted>) =
-        ranked.drain(..).partition(|c| c.n >= kth);
-    candidates.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| order(path(a), path(b))));
-    let beyond = candidates.split_off(k);
+    let mut top = top_with_ties(candidates, k);
+    top.sort_by(|a, b| b.n.cmp(&a.n).then_with(|| order(path(a), path(b))));
+    top.truncate(k);
     let other = OtherPaths {
-        paths: (beyond.len() + rest.len()) as u64,
-        count: beyond.iter().chain(&rest).map(|c| c.n).sum(),
+        paths: (distinct - top.len()) as u64,
+        count: total - top.iter().map(|c| c.n).sum::<u64>(),
     };
-    let top = candidates.iter().map(|c| (path(c).to_vec(), c.n)).collect();
+    let top = top.iter().map(|c| (path(c).to_vec(), c.n)).collect();
     (top, other)
+}
+
+/// The paths with the `k` highest counts, and every path tied with the `k`-th, in no
+/// particular order.
+fn top_with_ties(mut counted: Vec<Counted>, k: usize) -> Vec<Counted> {
+    let Some(i) = k.min(counted.len()).checked_sub(1) else {
+        return Vec::new();
+    };
+    let kth = counted.select_nth_unstable_by(i, |a, b| b.n.cmp(&a.n)).1.n;
+    counted.retain(|c| c.n >= kth);
+    counted
+}
+
+/// A path's 128-bit hash as a key of a table that hashes by its first word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct PathHash([u64; 2]);
+
+impl std::hash::Hash for PathHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0[0]);
+    }
+}
+
+/// The hasher of keys that are hashes already ([`PathHash`]): the word written is
+/// the hash.
+#[derive(Default)]
+struct Hashed(u64);
+
+impl std::hash::Hasher for Hashed {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached by `PathHash`; any other key still gets a (plain) hash.
+        for &byte in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = word;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl std::hash::BuildHasher for Hashed {
+    type Hasher = Hashed;
+
+    fn build_hasher(&self) -> Hashed {
+        Hashed(0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -430,7 +485,7 @@ pub fn transitions(
     // First, over the labels themselves (`None`: the exit): nodes per step (by label
     // index, the exit last), and links.
     let exit = journeys.labels_len();
-    type Links = HashMap<(usize, Label, Option<Label>), u64>;
+    type Links = FxHashMap<(usize, Label, Option<Label>), u64>;
     let init = || (vec![vec![0u64; exit + 1]; steps], Links::default());
     let mut counts = init();
     let start = start.map(|s| journeys.label_named(s));

@@ -6,6 +6,7 @@ pub const DEFAULT_SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 #[cfg(test)]
 mod tests {
     use super::super::{Row, Rules, Table, Touch, prepare};
+    use crate::event::EventKind;
     use proptest::prelude::*;
 
     const MIN: i64 = 60 * 1000;
@@ -115,7 +116,83 @@ mod tests {
         }
     }
 
+    /// Page views and ratings of a few visitors (with [`touches`]'s times), split into
+    /// what a table is made of and a tenth that arrives later (its second run).
+    fn touches_and_ratings() -> impl Strategy<Value = (Vec<Touch>, Vec<Touch>)> {
+        let raw = (0u64..12, 0i64..600, 0u8..6, prop::bool::weighted(0.15));
+        prop::collection::vec(raw, 0..120).prop_map(|raw| {
+            let mut touches: Vec<Touch> = raw
+                .into_iter()
+                .enumerate()
+                .map(|(i, (visitor, minute, tp, rating))| Touch {
+                    visitor,
+                    ts: minute * MIN,
+                    id: format!("id{i}"),
+                    touchpoint: format!("tp{tp}"),
+                    kind: if rating {
+                        EventKind::Feedback
+                    } else {
+                        EventKind::Pageview
+                    },
+                    props: rating
+                        .then(|| r#"{"widget":"csat","outcome":"answered","score":4}"#.into()),
+                    ..Touch::default()
+                })
+                .collect();
+            let late = touches.split_off(touches.len() - touches.len() / 10);
+            (touches, late)
+        })
+    }
+
+    /// A visitor and their sessions' touch ids, paths and rating ids.
+    type RatedVisitor = (
+        u64,
+        Vec<(Vec<String>, Vec<super::super::Label>, Vec<String>)>,
+    );
+
+    /// Each visitor's sessions as (touch ids, path, rating ids), for the visitors with
+    /// a rating in one of their sessions, as `fold` hands them over.
+    fn rated_sessions(journeys: &super::super::Journeys, rated_only: bool) -> Vec<RatedVisitor> {
+        let table = journeys.table();
+        let init = Vec::new;
+        let fold = |seen: &mut Vec<_>, v: &super::super::Visitor| {
+            let sessions: Vec<_> = v
+                .sessions()
+                .map(|s| {
+                    let ids = s.touches.iter().map(|t| table.id(t).to_owned());
+                    let ratings = s.ratings.iter().map(|r| table.rating_id(r).to_owned());
+                    (ids.collect(), s.path.to_vec(), ratings.collect::<Vec<_>>())
+                })
+                .collect();
+            if sessions.iter().any(|s| !s.2.is_empty()) {
+                seen.push((v.id, sessions));
+            }
+        };
+        let merge = |a: &mut Vec<_>, b: Vec<_>| a.extend(b);
+        if rated_only {
+            journeys.fold_rated_visitors(init, fold, merge)
+        } else {
+            journeys.fold_visitors(init, fold, merge)
+        }
+    }
+
     proptest! {
+        /// The pass over rated visitors only, which skips the others' rows, misses no
+        /// visitor with a rating in a session and hands each over as the full pass does,
+        /// the table in one run or two.
+        #[test]
+        fn the_rated_pass_gives_every_rated_visitor_as_the_full_pass_does(
+            (touches, late) in touches_and_ratings(),
+            gap in 1i64..120,
+            parts in 1usize..4,
+        ) {
+            let mut table = Table::of(touches);
+            table.insert(late);
+            let journeys = prepare(&table, 60 * MIN..500 * MIN, Rules::new(gap * MIN))
+                .split_into(parts);
+            prop_assert_eq!(rated_sessions(&journeys, true), rated_sessions(&journeys, false));
+        }
+
         /// Reports that read only touches and labels get the same ones without the
         /// cut into sessions, whatever the filters (a session filter makes it cut).
         #[test]
