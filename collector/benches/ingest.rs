@@ -34,6 +34,11 @@ use hyper_util::rt::TokioExecutor;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+// The allocator of the `spur` binary (see src/main.rs): the bare axum server of the
+// reference runs in this process and gets the same one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Args {
     /// Seconds per phase.

@@ -10,6 +10,10 @@
 
 use std::time::{Duration, Instant};
 
+// The allocator of the `spur` binary (see src/main.rs), so that the figures are its own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
