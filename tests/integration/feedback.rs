@@ -455,10 +455,14 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
             { "id": "fbpage-0000000002", "ts": now - 1000, "type": "feedback", "url": url,
               "name": "after-delivery",
               "props": { "widget": "nps", "outcome": "answered", "score": 3, "comment": COMMENT } },
+            { "id": "fbpage-0000000003", "ts": now - 900, "type": "feedback", "url": url,
+              "name": "support", "props": { "widget": "ces", "outcome": "answered", "score": 6 } },
+            { "id": "fbpage-0000000004", "ts": now - 800, "type": "feedback", "url": url,
+              "name": "faq", "props": { "widget": "thumbs", "outcome": "answered", "score": 1 } },
         ]
     });
     let reply = server.post_events("text/plain", batch.to_string()).await;
-    assert_eq!(reply.json()["accepted"], 2, "{:?}", reply.json());
+    assert_eq!(reply.json()["accepted"], 4, "{:?}", reply.json());
     let day = spur_tests::today();
     let api = server
         .get(&format!(
@@ -486,15 +490,17 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
             == "-100"
     })
     .await;
-    // The gauge and the NPS distribution are drawn; CSAT has no answers and says so.
+    // The gauge and the NPS, CES and thumbs distributions are drawn; CSAT has no
+    // answers and says so.
     eventually("the score charts", PATIENCE, || async {
         eval(
             &browser,
             "return [!!document.querySelector('#fb-gauge canvas'), !!document.querySelector('#fb-nps-dist canvas'),
+                     !!document.querySelector('#fb-ces-dist canvas'), !!document.querySelector('#fb-thumbs-dist canvas'),
                      document.getElementById('fb-csat-dist').textContent];",
         )
         .await
-            == serde_json::json!([true, true, "no answers"])
+            == serde_json::json!([true, true, true, true, "no answers"])
     })
     .await;
     browser.screenshots("dashboard-feedback").await;
@@ -515,7 +521,7 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
                  document.getElementById('fb-widgets').rows.length];",
     )
     .await;
-    assert_eq!(shown, serde_json::json!([COMMENT, 0, true, 1]));
+    assert_eq!(shown, serde_json::json!([COMMENT, 0, true, 3]));
     browser.close().await;
 }
 

@@ -238,14 +238,14 @@ function gauge(el, score) {
   return instance;
 }
 
-// Answers per score (`counts[i]` for score `first + i`) as columns.
-function distribution(el, counts, first) {
+// Answers per score (`counts[i]` for score `first + i`, or named `names[i]`) as columns.
+function distribution(el, counts, first, names) {
   const instance = chart(el);
   instance.setOption({
     animation: false,
     grid: { left: 4, right: 4, top: 16, bottom: 4, containLabel: true },
-    tooltip: { trigger: "item", formatter: (p) => "Score " + p.name + ": " + number.format(p.value) },
-    xAxis: { type: "category", data: counts.map((_, i) => String(first + i)), axisTick: { show: false } },
+    tooltip: { trigger: "item", formatter: (p) => (names ? "" : "Score ") + p.name + ": " + number.format(p.value) },
+    xAxis: { type: "category", data: names || counts.map((_, i) => String(first + i)), axisTick: { show: false } },
     yAxis: { type: "value", show: false },
     series: [
       {

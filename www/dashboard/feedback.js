@@ -101,13 +101,19 @@
       el.textContent = "";
       el.appendChild(element("p", "no answers")).className = "muted";
     };
-    var nps = r.overall.nps, csat = r.overall.csat;
+    var nps = r.overall.nps, csat = r.overall.csat, ces = r.overall.ces, thumbs = r.overall.thumbs;
     if (nps) c.gauge($("fb-gauge"), nps.score);
     else none("fb-gauge");
     if (nps) c.distribution($("fb-nps-dist"), nps.distribution, 0);
     else none("fb-nps-dist");
     if (csat) c.distribution($("fb-csat-dist"), csat.distribution, 1);
     else none("fb-csat-dist");
+    if (ces) c.distribution($("fb-ces-dist"), ces.distribution, 1);
+    else none("fb-ces-dist");
+    // Drawn on a canvas, which the page's translation does not reach: named here.
+    var updown = window.spurLang === "de" ? ["runter", "hoch"] : ["down", "up"];
+    if (thumbs) c.distribution($("fb-thumbs-dist"), [thumbs.down, thumbs.up], 0, updown);
+    else none("fb-thumbs-dist");
     var days = r.by_day.filter(function (d) { return d.nps; });
     if (days.length) {
       c.spark($("fb-trend"), days.map(function (d) { return d.nps.score; }), days.map(function (d) { return d.key; }));

@@ -266,6 +266,10 @@
     "NPS gauge": "NPS-Anzeige",
     "NPS answers per score": "NPS-Antworten pro Wert",
     "CSAT answers per score": "CSAT-Antworten pro Wert",
+    "CES answers, 1–7": "CES-Antworten, 1–7",
+    "CES answers per score": "CES-Antworten pro Wert",
+    "Thumbs": "Daumen",
+    "Thumbs down and up": "Daumen runter und hoch",
     // Sites
     "The websites that send touchpoints to Spur: add one, copy its snippet into the page, and say which origins may send its events.":
       "Die Websites, die Touchpoints an Spur senden: Fügen Sie eine hinzu, kopieren Sie ihr Snippet in die Seite und legen Sie fest, welche Origins ihre Ereignisse senden dürfen.",
