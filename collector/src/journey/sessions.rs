@@ -6,7 +6,7 @@ pub const DEFAULT_SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 #[cfg(test)]
 mod tests {
     use super::super::{Row, Rules, Table, Touch, prepare};
-    use crate::event::EventKind;
+    use crate::event::{Device, EventKind};
     use proptest::prelude::*;
 
     const MIN: i64 = 60 * 1000;
@@ -119,12 +119,18 @@ mod tests {
     /// Page views and ratings of a few visitors (with [`touches`]'s times), split into
     /// what a table is made of and a tenth that arrives later (its second run).
     fn touches_and_ratings() -> impl Strategy<Value = (Vec<Touch>, Vec<Touch>)> {
-        let raw = (0u64..12, 0i64..600, 0u8..6, prop::bool::weighted(0.15));
+        let raw = (
+            0u64..12,
+            0i64..600,
+            0u8..6,
+            prop::bool::weighted(0.15),
+            any::<bool>(),
+        );
         prop::collection::vec(raw, 0..120).prop_map(|raw| {
             let mut touches: Vec<Touch> = raw
                 .into_iter()
                 .enumerate()
-                .map(|(i, (visitor, minute, tp, rating))| Touch {
+                .map(|(i, (visitor, minute, tp, rating, mobile))| Touch {
                     visitor,
                     ts: minute * MIN,
                     id: format!("id{i}"),
@@ -136,6 +142,11 @@ mod tests {
                     },
                     props: rating
                         .then(|| r#"{"widget":"csat","outcome":"answered","score":4}"#.into()),
+                    device: if mobile {
+                        Device::Mobile
+                    } else {
+                        Device::Desktop
+                    },
                     ..Touch::default()
                 })
                 .collect();
@@ -179,17 +190,23 @@ mod tests {
     proptest! {
         /// The pass over rated visitors only, which skips the others' rows, misses no
         /// visitor with a rating in a session and hands each over as the full pass does,
-        /// the table in one run or two.
+        /// the table in one run or two, whatever the filters.
         #[test]
         fn the_rated_pass_gives_every_rated_visitor_as_the_full_pass_does(
             (touches, late) in touches_and_ratings(),
             gap in 1i64..120,
+            segment in prop::option::of(0u8..7),
+            touchpoint in prop::option::of(0u8..7),
+            mobile in prop::option::of(any::<bool>()),
             parts in 1usize..4,
         ) {
             let mut table = Table::of(touches);
             table.insert(late);
-            let journeys = prepare(&table, 60 * MIN..500 * MIN, Rules::new(gap * MIN))
-                .split_into(parts);
+            let mut rules = Rules::new(gap * MIN);
+            rules.filters.segment = segment.map(|t| format!("tp{t}"));
+            rules.filters.touchpoint = touchpoint.map(|t| format!("tp{t}"));
+            rules.filters.device = mobile.map(|m| if m { Device::Mobile } else { Device::Desktop });
+            let journeys = prepare(&table, 60 * MIN..500 * MIN, rules).split_into(parts);
             prop_assert_eq!(rated_sessions(&journeys, true), rated_sessions(&journeys, false));
         }
 
