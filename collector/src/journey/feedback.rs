@@ -292,7 +292,10 @@ impl<'t> Counts<'t> {
             by_channel: BTreeMap::new(),
             by_day: BTreeMap::new(),
             comments: Vec::new(),
-            paths: [vec![PathTally::default()], vec![PathTally::default()]],
+            paths: [
+                vec![PathTally::keeping_all()],
+                vec![PathTally::keeping_all()],
+            ],
             passed: [vec![0; labels], vec![0; labels]],
             answers_in: [0; 2],
             path: Vec::new(),
@@ -535,7 +538,8 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
 /// make the top are named and compared.
 fn top_preceding<'n>(paths: Vec<PathTally>, name: impl Fn(Label) -> &'n str) -> Vec<PrecedingPath> {
     let names = |path: &[Label]| path.iter().map(|l| name(*l)).collect::<Vec<_>>();
-    let (top, _) = top_counted(paths, TOP, |a, b| names(a).cmp(&names(b)));
+    let (top, _) = top_counted(paths, TOP, |a, b| names(a).cmp(&names(b)))
+        .expect("the tallies keep every path's labels");
     top.into_iter()
         .map(|(path, count)| PrecedingPath {
             steps: path.iter().map(|l| name(*l).to_owned()).collect(),
@@ -684,7 +688,7 @@ mod tests {
                 })
                 .collect();
             // Counted on two parts, as two threads would.
-            let mut tallies = vec![PathTally::default(), PathTally::default()];
+            let mut tallies = vec![PathTally::keeping_all(), PathTally::keeping_all()];
             for (i, (path, n)) in paths.iter().enumerate() {
                 for k in 0..*n {
                     tallies[(i + k as usize) % 2].add(path);
