@@ -13,9 +13,9 @@
 //! `events` and stringifies the whole once. Nothing is ever deserialised into a Rust
 //! type: a stored event stays JSON text (and a JS value while a batch is built), and
 //! [`is_stored_event`] only checks, through `Reflect`, that a stored line has the
-//! shape the collector parses. No JSON is written
-//! or parsed by hand, and no JSON library is in the bundle (the browser has one; the
-//! native tests use `serde_json` to compare with the golden files).
+//! shape the collector parses. No JSON is written or parsed by hand, and no JSON
+//! library is in the bundle (the browser has one; the native tests use `serde_json` to
+//! compare with the golden files).
 //!
 //! Invariants:
 //! - optional fields are omitted when absent, never sent as `null`; so are `uid` and a

@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashMap;
 
 use serde::Serialize;
@@ -289,7 +287,7 @@ fn top_counted_from(
     // Counts some buckets; keeps the paths that can make the top k of these buckets
     // (all the paths tied with the k-th count): the top k of all buckets are among them.
     let count_buckets = |buckets: &mut dyn Iterator<Item = usize>| {
-        let mut table: HashMap<PathHash, Counted, Hashed> = HashMap::default();
+        let mut table: FxHashMap<PathHash, Counted> = FxHashMap::default();
         let mut counted = Vec::new();
         for bucket in buckets {
             table.clear();
@@ -366,44 +364,14 @@ fn top_with_ties(mut counted: Vec<Counted>, k: usize) -> Vec<Counted> {
     counted
 }
 
-/// A path's 128-bit hash as a key of a table that hashes by its first word.
+/// A path's 128-bit hash as a table's key: hashed by its first word alone (the slice
+/// hash of both words, with its length, cost more than the table's lookups).
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct PathHash([u64; 2]);
 
 impl std::hash::Hash for PathHash {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         state.write_u64(self.0[0]);
-    }
-}
-
-/// The hasher of keys that are hashes already ([`PathHash`]): the word written is
-/// the hash.
-#[derive(Default)]
-struct Hashed(u64);
-
-impl std::hash::Hasher for Hashed {
-    fn write(&mut self, bytes: &[u8]) {
-        // Not reached by `PathHash`; any other key still gets a (plain) hash.
-        for &byte in bytes {
-            self.0 =
-                (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = word;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl std::hash::BuildHasher for Hashed {
-    type Hasher = Hashed;
-
-    fn build_hasher(&self) -> Hashed {
-        Hashed(0)
     }
 }
 

@@ -647,29 +647,20 @@ pub fn timeline(journeys: &Journeys, visitor: u64) -> TimelineResult {
 mod tests {
     use super::median_position;
     use crate::journey::median_f64;
+    use proptest::prelude::*;
 
-    /// The median of a histogram equals the median of its positions one by one.
-    #[test]
-    fn median_of_positions_from_their_histogram() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        for _ in 0..500 {
-            let counts: Vec<u64> = (0..next() % 6).map(|_| next() % 4).collect();
+    proptest! {
+        /// The median of a histogram equals the median of its positions one by one.
+        #[test]
+        fn median_of_positions_from_their_histogram(
+            counts in prop::collection::vec(0u64..4, 0..6),
+        ) {
             let positions: Vec<f64> = counts
                 .iter()
                 .enumerate()
                 .flat_map(|(i, &n)| std::iter::repeat_n((i + 1) as f64, n as usize))
                 .collect();
-            assert_eq!(
-                median_position(&counts),
-                median_f64(positions),
-                "{counts:?}"
-            );
+            prop_assert_eq!(median_position(&counts), median_f64(positions));
         }
     }
 }
