@@ -11,7 +11,7 @@
 #
 # Steps: npm ci (when needed) -> dependency guard -> cargo build (profile `wasm`)
 # -> wasm-bindgen --target no-modules -> wasm-opt -Oz -> short import and export names
-# (js/names.js) -> one IIFE of glue + loader,
+# and one entry point (js/glue.js) -> one IIFE of glue + loader,
 # with the wasm's hash in its URL -> esbuild --minify -> sizes.
 set -euo pipefail
 
@@ -98,12 +98,18 @@ mkdir -p "$pkg"
 # section), then wasm-opt into pkg/NAME.wasm; the glue is left in $tmp/NAME.js.
 bindgen() {
   wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp" --out-name "$2" "$out/$1.wasm"
-  "$bin/wasm-opt" -Oz --converge "${features[@]}" --strip-debug --strip-producers \
+  # --gufa: whole-program constant propagation (drops what a constant argument makes
+  # dead); --zero-filled-memory: a fresh module's memory is zeros; --low-memory-unused:
+  # the first 1 KB is the bottom of the stack (rustc links stack first), reached only by a
+  # stack overflow, so pointer arithmetic can fold into load and store offsets.
+  "$bin/wasm-opt" --gufa -Oz --converge --zero-filled-memory --low-memory-unused \
+    "${features[@]}" --strip-debug --strip-producers \
     --strip-target-features "$tmp/$2_bg.wasm" -o "$tmp/$2_opt.wasm"
-  # Short import and export names, in the module and in its glue (js/names.js says why).
+  # Short import and export names in the module and its glue, and one entry point in the
+  # glue (js/glue.js says why).
   "$bin/wasm-opt" "${features[@]}" --minify-imports-and-exports-and-modules \
     "$tmp/$2_opt.wasm" -o "$pkg/$2.wasm" >"$tmp/$2.names.json"
-  node "$here/js/names.js" "$tmp/$2.names.json" "$tmp/$2.js"
+  node "$here/js/glue.js" "$tmp/$2.names.json" "$tmp/$2.js"
 }
 bindgen spur_widgets spur-widgets
 bindgen spur_tracker spur

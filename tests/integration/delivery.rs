@@ -535,6 +535,41 @@ async fn a_page_keeps_working_when_webassembly_is_blocked_or_missing() {
     browser.close().await;
 }
 
+/// Browsers without streaming compilation (and servers that do not say
+/// `application/wasm`, which make it fail the same way) get the module from its bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tracker_starts_where_streaming_compilation_is_missing() {
+    let server = Server::start().await;
+    let pages = Pages::start(vec![page(
+        "unstreamed",
+        &api(&server),
+        "",
+        "delete WebAssembly.instantiateStreaming;",
+    )])
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&pages.url("/unstreamed.html"))
+        .await
+        .unwrap();
+    wait_until_ready(&browser).await;
+    track(&browser, "unstreamed-track", 2).await;
+    let mut expected = names("unstreamed-track", 2);
+    expected.push("unstreamed".to_owned());
+    wait_for_stored(&server, &expected).await;
+    assert_eq!(
+        eval(
+            &browser,
+            "return [typeof WebAssembly.instantiateStreaming, window.errors]"
+        )
+        .await,
+        json!(["undefined", []]),
+        "the module came from its bytes, with no error on the page"
+    );
+    browser.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_consent_nothing_is_sent_or_stored_until_the_visitor_says_yes() {
     let server = Server::start().await;

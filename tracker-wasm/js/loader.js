@@ -120,7 +120,7 @@ var host;
         t.src = new URL("spur-widgets.js?v=__SPUR_WIDGETS_HASH__", s.src);
         d.head.appendChild(t);
       }).then(function (m) {
-        return m({ module_or_path: new URL("spur-widgets.wasm?v=__SPUR_WIDGETS_HASH__", s.src) }).then(
+        return m(new URL("spur-widgets.wasm?v=__SPUR_WIDGETS_HASH__", s.src)).then(
           function () {
             m.start(function () {
               call("rated", [].slice.call(arguments));
@@ -350,7 +350,7 @@ var host;
     }), 0);
   };
   marked();
-  wasm_bindgen({ module_or_path: new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src) })
+  wasm_bindgen(new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src))
     .then(function () {
       if (!wasm_bindgen.start(site, api, quiet, lines())) return;
       fresh();

@@ -1,7 +1,10 @@
 //! Spur's browser tracker, compiled to WebAssembly and loaded by `js/loader.js`.
 //!
 //! This file is only the `#[wasm_bindgen]` boundary: the functions the loader calls.
-//! None of them throws.
+//! None of them throws. Text arrives as `JsValue` and is read with `as_string` (a value
+//! that is not a string is "none"): a `String` or `Option<String>` parameter costs each
+//! export an allocation, a copy and a clean-up path in the glue; `as_string` is one
+//! import that every export shares.
 //!
 //! Two kinds of exports: the page's calls (`start`, `track`, `flush`, `consent`,
 //! `navigated`), which the loader forwards from `window.spur`, and the host's reports
@@ -41,7 +44,10 @@ use wasm_bindgen::prelude::*;
 /// earlier pages) as props, `{"xp:<experiment>": variant}`, carried by every event from
 /// the first page view on.
 #[wasm_bindgen]
-pub fn start(site: String, api: String, quiet: bool, variants: JsValue) -> bool {
+pub fn start(site: JsValue, api: JsValue, quiet: bool, variants: JsValue) -> bool {
+    let (Some(site), Some(api)) = (site.as_string(), api.as_string()) else {
+        return false;
+    };
     tracker::start(site, &api, quiet, variants)
 }
 
@@ -50,14 +56,14 @@ pub fn start(site: String, api: String, quiet: bool, variants: JsValue) -> bool 
 /// percent; `url`, `name` and `stage` of that page view); 1 to 4: a friction event —
 /// rage-click, dead-click, error, form-error — with props `target`, `message`, `source`.
 #[wasm_bindgen]
-pub fn observed(
-    what: u8,
-    props: JsValue,
-    url: Option<String>,
-    name: Option<String>,
-    stage: Option<String>,
-) {
-    tracker::observed(what, &props, url, name, stage);
+pub fn observed(what: u8, props: JsValue, url: JsValue, name: JsValue, stage: JsValue) {
+    tracker::observed(
+        what,
+        &props,
+        url.as_string(),
+        name.as_string(),
+        stage.as_string(),
+    );
 }
 
 /// `spur.variant(experiment, variant)` and `data-variant`: every variant the visitor
@@ -77,8 +83,10 @@ pub fn track(name: JsValue, props: JsValue) {
 /// fetches only for pages that show a widget): `props` holds `widget` (its kind),
 /// `outcome` (shown, answered or dismissed) and, with an answer, `score` and `comment`.
 #[wasm_bindgen]
-pub fn rated(touchpoint: String, stage: Option<String>, props: JsValue) {
-    tracker::feedback(&touchpoint, stage, &props);
+pub fn rated(touchpoint: JsValue, stage: JsValue, props: JsValue) {
+    if let Some(touchpoint) = touchpoint.as_string() {
+        tracker::feedback(&touchpoint, stage.as_string(), &props);
+    }
 }
 
 /// `spur.flush()`: send what is queued now.
@@ -104,8 +112,10 @@ pub fn navigated() {
 /// A click on an element marked `data-touchpoint` (`touchpoint`: its value; `stage`:
 /// the `data-stage` of the closest element that has one).
 #[wasm_bindgen]
-pub fn click(touchpoint: String, stage: Option<String>) {
-    tracker::click(&touchpoint, stage);
+pub fn click(touchpoint: JsValue, stage: JsValue) {
+    if let Some(touchpoint) = touchpoint.as_string() {
+        tracker::click(&touchpoint, stage.as_string());
+    }
 }
 
 /// `visibilitychange`: `document.hidden`.
@@ -129,15 +139,17 @@ pub fn online() {
 /// The answer to `host.lock(name, …)`: the lock is held (or was released at once after
 /// being granted), or (`held` false) it was taken.
 #[wasm_bindgen]
-pub fn granted(name: String, held: bool) {
-    tracker::granted(&name, held);
+pub fn granted(name: JsValue, held: bool) {
+    if let Some(name) = name.as_string() {
+        tracker::granted(&name, held);
+    }
 }
 
 /// The answer to `host.post(…, n, …)`: the status (0: a network error or the timeout)
 /// and the `Retry-After` header.
 #[wasm_bindgen]
-pub fn answered(n: u32, status: u16, retry_after: Option<String>) {
-    tracker::answered(n, status, retry_after);
+pub fn answered(n: u32, status: u16, retry_after: JsValue) {
+    tracker::answered(n, status, retry_after.as_string());
 }
 
 /// `host.timer(…, n)` ran out.

@@ -476,7 +476,9 @@ fn render(el: JsValue, ask: Ask) {
 /// close), `keydown` (`value`: the key; `at`: the index of the focused choice, or −1)
 /// or `submit` (`value`: the comment). `true`: the host prevents the event's default.
 #[wasm_bindgen]
-pub fn event(id: u32, kind: &str, value: Option<String>, at: i32) -> bool {
+pub fn event(id: u32, kind: JsValue, value: JsValue, at: i32) -> bool {
+    // (Strings read here rather than passed as `&str`: smaller glue and module.)
+    let (kind, value) = (kind.as_string().unwrap_or_default(), value.as_string());
     WIDGETS.with(|w| {
         let Ok(mut widgets) = w.try_borrow_mut() else {
             return false;
@@ -485,7 +487,7 @@ pub fn event(id: u32, kind: &str, value: Option<String>, at: i32) -> bool {
             return false;
         };
         let value = value.unwrap_or_default();
-        match kind {
+        match kind.as_str() {
             "click" => {
                 if value == "x" {
                     widget.dismiss(id);

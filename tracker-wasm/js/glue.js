@@ -1,0 +1,94 @@
+// Trims a module's wasm-bindgen glue (`--target no-modules`) to what the loader uses:
+//
+// 1. Short names: gives the module's imports and exports one- or two-letter names in
+//    the glue, after `wasm-opt --minify-imports-and-exports-and-modules` renamed them in
+//    the module: wasm-bindgen's names carry a 16-hex-digit hash each, written once in
+//    the module and once in the glue, which brotli cannot compress away.
+// 2. One way in: the glue's `wasm_bindgen` becomes a function of the module's URL that
+//    fetches, compiles and instantiates it (streaming, or from the bytes when the
+//    server does not say `application/wasm`). wasm-bindgen's own entry points also take
+//    bytes, a Module or a Response, find the module next to `document.currentScript`,
+//    initialise synchronously (`initSync`) and warn about deprecated parameters: none
+//    of that is used, and it was a fifth of the glue.
+//
+//   node js/glue.js MAPPING.json GLUE.js     (rewrites GLUE.js in place)
+//
+// MAPPING.json is what that wasm-opt pass prints: {"imports": [[module, old, new], …],
+// "exports": [[old, new], …]}; every import module becomes "a". Fails (exit 1) when the
+// glue does not have the shape this expects, so a wasm-bindgen upgrade cannot silently
+// produce a bundle that does not load.
+"use strict";
+const fs = require("fs");
+
+const [mappingFile, glueFile] = process.argv.slice(2);
+const mapping = JSON.parse(fs.readFileSync(mappingFile, "utf8"));
+let glue = fs.readFileSync(glueFile, "utf8");
+
+function fail(message) {
+  console.error("glue.js: " + message);
+  process.exit(1);
+}
+
+function replace(pattern, by, expected, what) {
+  let n = 0;
+  glue = glue.replace(pattern, () => {
+    n++;
+    return by;
+  });
+  if (expected !== undefined && n !== expected) fail(`${what}: ${n} occurrences, expected ${expected}`);
+  return n;
+}
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+const modules = new Set();
+for (const [module, old, name] of mapping.imports) {
+  modules.add(module);
+  // An import is a key of the object the glue hands to the instance: `old: function`.
+  replace(new RegExp(`(?<![\\w$])${escape(old)}(?=\\s*:)`, "g"), name, 1, `import ${old}`);
+}
+// An import the optimised module no longer has (wasm-opt removed its last call) is
+// not in the mapping: its entry goes.
+const imported = new Set(mapping.imports.map(([, old]) => old));
+glue = glue.replace(
+  /\n {12}(__wbg_\w+|__wbindgen_\w+): function\([^)]*\) \{\n[\s\S]*?\n {12}\},/g,
+  (entry, name) => (imported.has(name) ? entry : "")
+);
+for (const module of modules) {
+  replace(new RegExp(`(["'])${escape(module)}\\1(?=\\s*:)`, "g"), '"a"', 1, `module ${module}`);
+}
+for (const [old, name] of mapping.exports) {
+  // The glue reads exports as `wasm.old`.
+  replace(new RegExp(`\\bwasm\\.${escape(old)}(?![\\w$])`, "g"), `wasm.${name}`, undefined, `export ${old}`);
+}
+
+// 2. The entry points: everything from wasm-bindgen's loader to the end of the glue.
+const start = glue.indexOf("\n    async function __wbg_load(");
+const end = glue.indexOf("\n    return Object.assign(__wbg_init, { initSync }, exports);\n})(");
+if (start < 0 || end < start) fail("wasm-bindgen's entry points are not where they were");
+glue =
+  glue.slice(0, start) +
+  `
+    function __wbg_init(url) {
+        const imports = __wbg_get_imports();
+        const done = (r) => __wbg_finalize_init(r.instance, r.module);
+        // A browser without instantiateStreaming throws: that, too, goes to the bytes.
+        return new Promise((ok) => ok(WebAssembly.instantiateStreaming(fetch(url), imports))).then(done, () =>
+            fetch(url)
+                .then((r) => r.arrayBuffer())
+                .then((bytes) => WebAssembly.instantiate(bytes, imports))
+                .then(done));
+    }
+
+    return Object.assign(__wbg_init, exports);
+})(` +
+  glue.slice(end + "\n    return Object.assign(__wbg_init, { initSync }, exports);\n})(".length);
+// The module's URL next to the glue's own script, for the entry point above that
+// does not ask for one.
+replace(
+  /\n    let script_src;\n    if \(typeof document !== 'undefined' && document\.currentScript !== null\) \{\n        script_src = new URL\(document\.currentScript\.src, location\.href\)\.toString\(\);\n    \}\n/,
+  "\n",
+  1,
+  "script_src"
+);
+fs.writeFileSync(glueFile, glue);
