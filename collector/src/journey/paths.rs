@@ -289,6 +289,11 @@ fn top_counted_from(
     let count_buckets = |buckets: &mut dyn Iterator<Item = usize>| {
         let mut table: FxHashMap<PathHash, Counted> = FxHashMap::default();
         let mut counted = Vec::new();
+        let (mut distinct, mut total) = (0, 0);
+        // Cut back to the top (with ties) whenever the candidates have doubled since
+        // the last cut: linear in the paths, and at 10 M events the candidates of one
+        // thread stay a few thousand instead of half a million distinct paths.
+        let mut cut_at = k.max(1024).saturating_mul(2);
         for bucket in buckets {
             table.clear();
             for (i, tally) in tallies.iter().enumerate() {
@@ -308,10 +313,14 @@ fn top_counted_from(
                         });
                 }
             }
+            distinct += table.len();
+            total += table.values().map(|c| c.n).sum::<u64>();
             counted.extend(table.values().copied());
+            if counted.len() >= cut_at {
+                counted = top_with_ties(counted, k);
+                cut_at = cut_at.max(counted.len().saturating_mul(2));
+            }
         }
-        let distinct = counted.len();
-        let total: u64 = counted.iter().map(|c| c.n).sum();
         (top_with_ties(counted, k), distinct, total)
     };
     let paths: usize = tallies
