@@ -121,9 +121,10 @@ pub fn observed(
 const FRICTION: [&str; 4] = ["rage-click", "dead-click", "error", "form-error"];
 
 fn new_event(kind: Kind, url: String) -> Event {
+    let ts = now();
     Event {
-        id: new_id(),
-        ts: now(),
+        id: event_id(ts, random_bytes()),
+        ts,
         kind,
         url,
         referrer: None,
@@ -158,8 +159,25 @@ thread_local! {
     };
 }
 
-/// 16 random bytes (`crypto.getRandomValues`) as 32 lowercase hex characters.
+/// 16 random bytes (`crypto.getRandomValues`) as 32 lowercase hex characters: a
+/// first-party visitor id, a tab's id.
 pub fn new_id() -> String {
+    hex(&random_bytes())
+}
+
+/// An event's id: the time it was captured (`ts`, milliseconds since the epoch, 12 hex
+/// digits) and then 10 of the `random` bytes (20 hex digits); 32 lowercase hex
+/// characters, as [`new_id`]. Events captured close together get ids that sort close
+/// together, so the collector's unique index of ids takes new ones near its end rather
+/// than at random places: with random ids, each stored event rewrote an index page of
+/// its own in every commit, and the collector ingested a third as many events a second.
+pub fn event_id(ts: u64, mut random: [u8; 16]) -> String {
+    random[..6].copy_from_slice(&ts.to_be_bytes()[2..]);
+    hex(&random)
+}
+
+/// 16 random bytes, from the pool.
+fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
     let drawn = POOL.try_with(|cell| {
         let mut pool = cell.try_borrow_mut().ok()?;
@@ -175,10 +193,10 @@ pub fn new_id() -> String {
     if drawn.ok().flatten().is_none() {
         host::random(&mut bytes);
     }
-    hex(&bytes)
+    bytes
 }
 
-/// Whether `s` looks like a [`new_id`]: 32 lowercase hex digits (event and tab ids).
+/// Whether `s` looks like a [`new_id`] or an [`event_id`]: 32 lowercase hex digits.
 pub fn is_id(s: &str) -> bool {
     s.len() == 32
         && s.bytes()
@@ -277,6 +295,20 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(f(input), *expected, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn event_ids_start_with_their_time_and_sort_by_it() {
+        let random = [0xab; 16];
+        // 2026-12-05 12:00:00 UTC.
+        let ts = 1_796_472_000_000;
+        let id = event_id(ts, random);
+        assert_eq!(id, format!("{ts:012x}{}", "ab".repeat(10)));
+        assert!(is_id(&id));
+        // A millisecond later sorts after, whatever the random part.
+        assert!(event_id(ts + 1, [0; 16]) > event_id(ts, [0xff; 16]));
+        // The random part tells apart two ids of the same millisecond.
+        assert_ne!(event_id(ts, [1; 16]), event_id(ts, [2; 16]));
     }
 
     #[test]
