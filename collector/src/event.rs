@@ -32,6 +32,29 @@ pub struct Event {
     pub device: Device,
 }
 
+#[cfg(test)]
+impl Event {
+    /// For tests: a desktop page view of `landing` on site `demo`, received when it
+    /// happened.
+    pub(crate) fn landing(id: &str, visitor: u64, ts: i64) -> Event {
+        Event {
+            site: "demo".into(),
+            id: id.into(),
+            visitor,
+            ts,
+            received_at: ts,
+            kind: EventKind::Pageview,
+            touchpoint: "landing".into(),
+            stage: None,
+            url: "https://shop.example/".into(),
+            referrer: None,
+            utm: Utm::default(),
+            props: None,
+            device: Device::Desktop,
+        }
+    }
+}
+
 /// The class of device an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, utoipa::ToSchema)]
 #[schema(rename_all = "lowercase")]

@@ -99,26 +99,8 @@ impl TouchCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Device, Event, EventKind, Utm};
+    use crate::event::Event;
     use crate::store::sqlite::SqliteStore;
-
-    fn event(id: &str, visitor: u64, ts: i64) -> Event {
-        Event {
-            site: "demo".into(),
-            id: id.into(),
-            visitor,
-            ts,
-            received_at: ts,
-            kind: EventKind::Pageview,
-            touchpoint: "landing".into(),
-            stage: None,
-            url: "https://shop.example/".into(),
-            referrer: None,
-            utm: Utm::default(),
-            props: None,
-            device: Device::Desktop,
-        }
-    }
 
     /// The ids of the site's cached touches with `from <= ts < to`, in time order.
     fn window(
@@ -149,8 +131,8 @@ mod tests {
         assert!(all(&cache).is_empty());
         store
             .append(&[vec![
-                event("event-00000000001", 1, 100),
-                event("event-00000000002", 2, 200),
+                Event::landing("event-00000000001", 1, 100),
+                Event::landing("event-00000000002", 2, 200),
             ]])
             .unwrap();
         assert_eq!(all(&cache), ["event-00000000001", "event-00000000002"]);
@@ -158,8 +140,8 @@ mod tests {
         // is not stored again, so not cached twice.
         store
             .append(&[vec![
-                event("event-00000000003", 1, 50),
-                event("event-00000000001", 1, 100),
+                Event::landing("event-00000000003", 1, 50),
+                Event::landing("event-00000000001", 1, 100),
             ]])
             .unwrap();
         assert_eq!(
@@ -179,7 +161,7 @@ mod tests {
         assert_eq!(other.delete_visitor("demo", 1).unwrap(), 2);
         assert_eq!(all(&cache), ["event-00000000002"]);
         store
-            .append(&[vec![event("event-00000000004", 3, 300)]])
+            .append(&[vec![Event::landing("event-00000000004", 3, 300)]])
             .unwrap();
         assert_eq!(all(&cache), ["event-00000000002", "event-00000000004"]);
         assert_eq!(other.delete_before(250).unwrap(), 1);

@@ -519,24 +519,6 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
-    fn event(id: &str, visitor: u64, ts: i64) -> Event {
-        Event {
-            site: "demo".into(),
-            id: id.into(),
-            visitor,
-            ts,
-            received_at: ts,
-            kind: EventKind::Pageview,
-            touchpoint: "/".into(),
-            stage: None,
-            url: "https://x.example/".into(),
-            referrer: None,
-            utm: Utm::default(),
-            props: None,
-            device: Device::Desktop,
-        }
-    }
-
     fn ids(events: Vec<Event>) -> Vec<String> {
         events.into_iter().map(|e| e.id).collect()
     }
@@ -549,9 +531,9 @@ mod tests {
         let store = SqliteStore::open(dir.path()).unwrap();
         let batch = |events: Vec<Event>| store.append(&[events]).unwrap();
         batch(vec![
-            event("visitor-7-event-1", 7, 3),
-            event("visitor-8-event-1", 8, 1),
-            event("visitor-7-event-2", 7, 2),
+            Event::landing("visitor-7-event-1", 7, 3),
+            Event::landing("visitor-8-event-1", 8, 1),
+            Event::landing("visitor-7-event-2", 7, 2),
         ]);
         assert_eq!(
             ids(store.visitor_events("demo", 7).unwrap()),
@@ -562,8 +544,8 @@ mod tests {
         let found = store.visitor_rows("demo", 7).unwrap();
         assert_eq!(found.rows.len(), 2);
         batch(vec![
-            event("visitor-7-event-3", 7, 4),
-            event("visitor-8-event-2", 8, 5),
+            Event::landing("visitor-7-event-3", 7, 4),
+            Event::landing("visitor-8-event-2", 8, 5),
         ]);
         assert_eq!(store.delete_rows("demo", 7, found).unwrap(), 3);
         assert!(store.visitor_events("demo", 7).unwrap().is_empty());
