@@ -41,6 +41,7 @@ function replace(pattern, by, expected, what) {
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+// 1. Short names.
 const modules = new Set();
 for (const [module, old, name] of mapping.imports) {
   modules.add(module);
@@ -83,8 +84,8 @@ glue =
     return Object.assign(__wbg_init, exports);
 })(` +
   glue.slice(end + "\n    return Object.assign(__wbg_init, { initSync }, exports);\n})(".length);
-// The module's URL next to the glue's own script, for the entry point above that
-// does not ask for one.
+// wasm-bindgen's guess of the module's URL (next to the glue's own script), which only
+// the entry points replaced above used.
 replace(
   /\n    let script_src;\n    if \(typeof document !== 'undefined' && document\.currentScript !== null\) \{\n        script_src = new URL\(document\.currentScript\.src, location\.href\)\.toString\(\);\n    \}\n/,
   "\n",
