@@ -314,8 +314,10 @@ fn top_counted_from(
                 }
             }
             distinct += table.len();
-            total += table.values().map(|c| c.n).sum::<u64>();
-            counted.extend(table.values().copied());
+            for c in table.values() {
+                total += c.n;
+                counted.push(*c);
+            }
             if counted.len() >= cut_at {
                 counted = top_with_ties(counted, k);
                 cut_at = cut_at.max(counted.len().saturating_mul(2));

@@ -4,7 +4,9 @@
 //! an acknowledged batch survives a crash of the process *and* of the machine. WAL lets
 //! reports read while the writer appends. Two connections, each behind a `Mutex`: the
 //! writer's (only [`crate::writer`] appends, so it is never contended on the hot path)
-//! and one for reads, so a slow report never delays a commit.
+//! and one for reads, so a slow report never delays a commit. A visitor's export or
+//! deletion scans the table on a connection of its own (there is no index of visitors),
+//! so it holds up neither.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -129,15 +131,7 @@ impl SqliteStore {
             path,
         })
     }
-}
 
-/// A visitor's rows, found by a scan: their rowids, and the last rowid the scan saw.
-struct VisitorRows {
-    rows: Vec<i64>,
-    last: i64,
-}
-
-impl SqliteStore {
     /// Scans for `visitor`'s rows (there is no index of visitors) on a connection of its
     /// own, in one read transaction, without the writer's lock: ingest goes on meanwhile.
     fn visitor_rows(&self, site: &str, visitor: u64) -> anyhow::Result<VisitorRows> {
@@ -175,6 +169,12 @@ impl SqliteStore {
         tx.commit()?;
         Ok(deleted)
     }
+}
+
+/// A visitor's rows, found by a scan: their rowids, and the last rowid the scan saw.
+struct VisitorRows {
+    rows: Vec<i64>,
+    last: i64,
 }
 
 /// Pages the writer keeps in memory, in KiB (SQLite's default is 2 MiB): with millions of
