@@ -646,24 +646,39 @@ pub fn ratio(part: f64, whole: f64) -> f64 {
 /// The median of whole milliseconds: the mean of the two middle values for an even
 /// count, rounded down. `None` for no values.
 pub fn median_ms(mut values: Vec<i64>) -> Option<i64> {
-    values.sort_unstable();
-    let n = values.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some((values[n / 2 - 1] + values[n / 2]).div_euclid(2)),
+    match middle(&mut values, i64::cmp)? {
+        (lower, None) => Some(lower),
+        (lower, Some(upper)) => Some((lower + upper).div_euclid(2)),
     }
 }
 
 /// The median as a real number (mean of the two middle values), four decimals.
 pub fn median_f64(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_unstable_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(round4(values[n / 2])),
-        _ => Some(round4((values[n / 2 - 1] + values[n / 2]) / 2.0)),
+    match middle(&mut values, f64::total_cmp)? {
+        (lower, None) => Some(round4(lower)),
+        (lower, Some(upper)) => Some(round4((lower + upper) / 2.0)),
     }
+}
+
+/// The middle value of `values` in the order `cmp`, or for an even count the two middle
+/// values. Found by selection, not by sorting: the stages report takes medians of a
+/// million values at 10 M events, and sorting them was a third of its time.
+fn middle<T: Copy>(
+    values: &mut [T],
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Option<(T, Option<T>)> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let (below, upper, _) = values.select_nth_unstable_by(n / 2, &cmp);
+    let upper = *upper;
+    if n % 2 == 1 {
+        return Some((upper, None));
+    }
+    // The lower middle value is the largest of the values below the upper one.
+    let lower = below.iter().copied().max_by(|a, b| cmp(a, b))?;
+    Some((lower, Some(upper)))
 }
 
 /// Counts ranked by count (descending), then name: the top `k`, and the rest summed.
@@ -705,4 +720,33 @@ pub const OTHER: &str = "(other)";
 /// Visitor ids as reports show them.
 pub fn visitor_hex(visitor: u64) -> String {
     format!("{visitor:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{median_f64, median_ms, round4};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The medians found by selection equal the middle of the sorted values.
+        #[test]
+        fn medians_equal_the_middle_of_the_sorted_values(
+            values in prop::collection::vec(-50i64..50, 0..40),
+        ) {
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let n = sorted.len();
+            let expected = (n > 0).then(|| {
+                if n % 2 == 1 {
+                    (sorted[n / 2], sorted[n / 2] as f64)
+                } else {
+                    let (a, b) = (sorted[n / 2 - 1], sorted[n / 2]);
+                    ((a + b).div_euclid(2), (a + b) as f64 / 2.0)
+                }
+            });
+            prop_assert_eq!(median_ms(values.clone()), expected.map(|e| e.0));
+            let reals = values.iter().map(|&v| v as f64).collect();
+            prop_assert_eq!(median_f64(reals), expected.map(|e| round4(e.1)));
+        }
+    }
 }
