@@ -44,7 +44,7 @@ impl App {
             session_gap_ms: settings.session_gap_ms,
             metrics: Metrics::default(),
             rate_limits: RateLimits::new(settings.rate_limit_ip, settings.rate_limit_site),
-            bots: isbot::Bots::default(),
+            user_agents: Default::default(),
             admin_token: settings.admin_token.clone(),
             behind_proxy: settings.behind_proxy,
             touches: Default::default(),

@@ -22,5 +22,6 @@ pub mod ratelimit;
 pub mod reports;
 pub mod site;
 pub mod store;
+pub mod user_agent;
 pub mod visitor;
 pub mod writer;

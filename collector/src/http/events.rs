@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::{ApiError, AppState};
-use crate::event::{Device, now_ms};
+use crate::event::now_ms;
 use crate::ingest;
 use crate::metrics::Outcome;
 
@@ -233,7 +233,7 @@ async fn ingest(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if is_bot(&app.bots, user_agent) {
+    let Some(device) = app.user_agents.classify(user_agent) else {
         app.metrics.events(Outcome::Bot, batch.events.len());
         return Ok(Accepted {
             accepted: 0,
@@ -241,14 +241,13 @@ async fn ingest(
             rejected: Vec::new(),
             ignored: Some("bot"),
         });
-    }
+    };
 
     let received_at = now_ms();
     let visitor = match &batch.uid {
         Some(uid) => app.visitors.consented(&batch.site, uid),
         None => anonymous_visitor(app, received_at, &batch.site, ip, user_agent).await?,
     };
-    let device = Device::of_user_agent(user_agent);
     let checked = match ingest::events(batch, visitor, device, received_at) {
         Ok(checked) => checked,
         Err(error) => {
@@ -285,12 +284,6 @@ async fn ingest(
 fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
     let last = headers.get_all("x-forwarded-for").iter().next_back()?;
     last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
-}
-
-/// Crawlers and headless browsers announce themselves in the user agent; a request
-/// without one is not from a browser either.
-fn is_bot(bots: &isbot::Bots, user_agent: &str) -> bool {
-    user_agent.trim().is_empty() || bots.is_bot(user_agent)
 }
 
 async fn anonymous_visitor(

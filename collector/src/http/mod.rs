@@ -69,7 +69,7 @@ pub struct Shared {
     pub session_gap_ms: i64,
     pub metrics: Metrics,
     pub rate_limits: RateLimits,
-    pub bots: isbot::Bots,
+    pub user_agents: crate::user_agent::UserAgents,
     /// The bearer token of the visitors API; `None` turns that API off.
     pub admin_token: Option<String>,
     /// Take the client address from `X-Forwarded-For`.
