@@ -431,11 +431,17 @@ async fn the_report_pages_show_what_the_api_returns() {
             .get(&format!("/api/v1/reports/{page}?{range}{query}"))
             .await
             .json();
+        // Stages and channels are shown by name ("awareness" as "Awareness"), touchpoints
+        // as the site named them.
+        let shown = |name: &str| match page {
+            "touchpoints" => name.to_owned(),
+            _ => name[..1].to_uppercase() + &name[1..],
+        };
         let expected: Vec<Value> = api[rows]
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| json!([r[key], r[measure].to_string()]))
+            .map(|r| json!([shown(r[key].as_str().unwrap()), r[measure].to_string()]))
             .collect();
         assert!(!expected.is_empty(), "{page}: {api}");
         browser
@@ -651,10 +657,27 @@ async fn the_dashboard_speaks_german() {
                      b && b.cells[0].textContent, b && b.cells[2].textContent];",
         )
         .await
-            == json!(["de", "Phase", "awareness", "—"])
+            == json!(["de", "Phase", "Aufmerksamkeit", "—"])
     })
     .await;
     browser.screenshots("dashboard-stages-de").await;
+    // The attribution model by its name in the form, in German too.
+    browser
+        .client
+        .goto(&server.url(&format!(
+            "/dashboard/report.html?report=channels&{range}&model=first"
+        )))
+        .await
+        .unwrap();
+    eventually("the German channels", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('report-summary') && document.getElementById('report-summary').textContent;",
+        )
+        .await
+            == json!("Attributionsmodell: Erster Kontakt.")
+    })
+    .await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }

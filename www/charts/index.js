@@ -16,7 +16,8 @@ echarts.use([SankeyChart, BarChart, LineChart, GaugeChart, TooltipComponent, Gri
 const PALETTE = ["#8a5a2b", "#2f6f73", "#b5651d", "#5b7f3a", "#7a4e8a", "#a03f3f", "#3d5a99", "#8c7a2b"];
 const MUTED = "#b9b2a8";
 
-const number = new Intl.NumberFormat("en");
+// Numbers the way the page's language writes them (<html lang>, set by i18n.js first).
+const number = new Intl.NumberFormat(document.documentElement.lang || "en");
 
 // Escapes text for ECharts' HTML tooltips (the only place ECharts takes markup).
 function escape(text) {

@@ -293,7 +293,7 @@
     [/^(.+) visitors entered the funnel; (.+) reached the last step\.$/, "$1 Besucher traten in den Trichter ein; $2 erreichten den letzten Schritt."],
     [/^(.+) visitors reached at least one stage\.$/, "$1 Besucher erreichten mindestens eine Phase."],
     [/^(\d+) touchpoints\.$/, "$1 Touchpoints."],
-    [/^Attribution model: (.+)\.$/, "Attributionsmodell: $1."],
+    [/^Attribution model: (.+)\.$/, function (m, model) { return "Attributionsmodell: " + tr(model) + "."; }],
     [/^(.+) sessions on (.+) from (.+) to (.+)\.$/, "$1 Sitzungen auf $2 vom $3 bis $4."],
     [/^(.+) sessions on (.+) from (.+) to (.+) · top (\d+) paths\.$/, "$1 Sitzungen auf $2 vom $3 bis $4 · die $5 häufigsten Pfade."],
     [/^Site (.+) · (.+) – (.+)$/, "Website $1 · $2 – $3"],
@@ -398,6 +398,17 @@
   }
 
   window.spurLang = lang;
+
+  // The API's names of stages, channels and devices as the pages show them, in tables,
+  // charts and chips as in the filters: "email" → "Email" (German: "E-Mail"). Anything
+  // else (a touchpoint, which a site named) comes back as it is.
+  var TERMS = ["awareness", "consideration", "purchase", "retention", "advocacy", "paid", "email",
+    "social", "review", "search", "referral", "direct", "desktop", "mobile", "tablet"];
+  window.spurTerm = function (value) {
+    if (TERMS.indexOf(value) < 0) return value;
+    var english = value.charAt(0).toUpperCase() + value.slice(1);
+    return (lang === "de" && DE[english]) || english;
+  };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

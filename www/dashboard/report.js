@@ -13,6 +13,7 @@
   var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
   var FILTERS = ["device", "channel", "stage", "segment"];
   var duration = window.spurDashboard.duration;
+  var term = window.spurTerm;
 
   function pct(v) {
     return v === null || v === undefined ? "—" : percent.format(v);
@@ -45,7 +46,7 @@
       rows: function (r) { return r.stages; },
       key: "stage",
       columns: [
-        { label: "Stage", value: function (s) { return s.stage; } },
+        { label: "Stage", value: function (s) { return s.stage; }, text: term },
         { label: "Visitors", value: function (s) { return s.visitors; }, num: true },
         { label: "From the previous stage", value: function (s) { return s.conversion_from_previous; }, num: true, text: pct },
         { label: "Median time in stage", value: function (s) { return s.median_ms_in_stage; }, num: true, text: duration },
@@ -101,7 +102,7 @@
       },
       key: "channel",
       columns: [
-        { label: "Channel", value: function (c) { return c.channel; } },
+        { label: "Channel", value: function (c) { return c.channel; }, text: term },
         { label: "Sessions", value: function (c) { return c.sessions; }, num: true },
         { label: "Visitors", value: function (c) { return c.visitors; }, num: true },
         { label: "Conversions in session", value: function (c) { return c.conversions; }, num: true },
@@ -110,7 +111,11 @@
         { label: "Attributed revenue", value: function (c) { return c.attributed_revenue; }, num: true, text: function (v) { return decimal.format(v); } }
       ],
       measure: "sessions",
-      summary: function (r) { return "Attribution model: " + r.attribution.model + "."; }
+      summary: function (r) {
+        // The model by the name its choice has in the form.
+        var model = REPORTS.channels.fields[0][2].filter(function (o) { return o[0] === r.attribution.model; })[0];
+        return "Attribution model: " + (model ? model[1] : r.attribution.model) + ".";
+      }
     }
   };
 
@@ -253,7 +258,9 @@
         showState("table");
         render();
         if (window.spurCharts) window.spurCharts.bars(els.chart, rows.map(function (r) {
-          return { name: r[spec.key], value: r[spec.measure] };
+          // The bar's name as the table's first column shows it.
+          var first = spec.columns[0];
+          return { name: first.text ? first.text(r[spec.key]) : r[spec.key], value: r[spec.measure] };
         }));
       })
       .catch(function (error) {

@@ -32,7 +32,7 @@
       var item = el("li", "timeline-session");
       var head = el("p", "timeline-head");
       head.appendChild(el("strong", "", "Session " + (i + 1)));
-      head.appendChild(el("span", "chip", session.channel));
+      head.appendChild(el("span", "chip", window.spurTerm(session.channel)));
       head.appendChild(el("span", "muted", time.format(new Date(session.start)) + " – " + time.format(new Date(session.end))));
       item.appendChild(head);
       var list = el("ol", "timeline-touches");
@@ -42,7 +42,7 @@
         line.appendChild(el("span", "muted", time.format(new Date(touch.ts))));
         line.appendChild(el("span", "timeline-kind", touch.kind));
         line.appendChild(el("span", "chip", touch.touchpoint));
-        if (touch.stage) line.appendChild(el("span", "chip chip-muted", touch.stage));
+        if (touch.stage) line.appendChild(el("span", "chip chip-muted", window.spurTerm(touch.stage)));
         list.appendChild(line);
       });
       item.appendChild(list);
