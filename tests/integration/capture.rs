@@ -268,3 +268,59 @@ async fn each_automatic_capture_produces_exactly_its_event() {
     );
     browser.close().await;
 }
+
+/// `spur.stage(name)` sets the stage of what follows on the page (custom events, clicks
+/// on touchpoints without a stage of their own, the page view's engagement) until the
+/// next page view, which takes the page's `data-stage` again; an unknown name changes
+/// nothing, and `null` goes back to the page's attribute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spur_stage_sets_the_stage_of_what_follows_until_the_next_page_view() {
+    let server = Server::start().await;
+    let api = format!("http://{}", server.addr);
+    let pages = Pages::start(vec![lab(&api)]).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&pages.url("/lab.html")).await.unwrap();
+    exactly_one(&server, EventKind::Pageview, "lab").await;
+    let stage_of = |kind: EventKind, name: &str| {
+        let touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
+        let found: Vec<_> = touches
+            .iter()
+            .filter(|t| t.kind == kind && t.touchpoint == name)
+            .map(|t| t.stage.map(|s| s.as_str()))
+            .collect();
+        assert_eq!(found.len(), 1, "{kind:?} {name}: {found:?}");
+        found[0]
+    };
+    eval(
+        &browser,
+        "spur.stage('purchase'); spur.track('paid'); \
+         spur.stage('nonsense'); spur.track('still'); return 1",
+    )
+    .await;
+    browser.click("#buy").await;
+    eval(
+        &browser,
+        "spur.stage(null); spur.track('back'); spur.stage('retention'); \
+         history.pushState({}, '', 'lab.html?next'); return 1",
+    )
+    .await;
+    // After the route change (the loader reacts in a task of its own).
+    eventually("the second page view", PATIENCE, || async {
+        let touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
+        eval(&browser, "spur.flush(); return 1").await;
+        touches.iter().any(|t| t.kind == EventKind::Pageview && t.url.ends_with("?next"))
+    })
+    .await;
+    eval(&browser, "spur.track('after'); spur.flush(); return 1").await;
+    exactly_one(&server, EventKind::Custom, "after").await;
+    exactly_one(&server, EventKind::Engagement, "lab").await;
+    assert_eq!(stage_of(EventKind::Custom, "paid"), Some("purchase"));
+    assert_eq!(stage_of(EventKind::Custom, "still"), Some("purchase"));
+    assert_eq!(stage_of(EventKind::Click, "buy"), Some("purchase"));
+    assert_eq!(stage_of(EventKind::Custom, "back"), Some("consideration"));
+    // The first page view's engagement: its stage when it was left.
+    assert_eq!(stage_of(EventKind::Engagement, "lab"), Some("retention"));
+    assert_eq!(stage_of(EventKind::Custom, "after"), Some("consideration"));
+    assert_eq!(eval(&browser, "return window.errors").await, serde_json::json!([]));
+    browser.close().await;
+}

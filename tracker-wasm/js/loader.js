@@ -7,6 +7,7 @@
 //   spur.track("purchase", { revenue: 49.9, currency: "EUR" }); spur.flush();
 //   spur.consent(true);
 //   spur.feedback({ kind: "nps", touchpoint: "after-delivery", question: "…" });
+//   spur.stage("purchase");  // the page's stage until the next page view (null: its data-stage)
 //
 // The page may define a stub before the script arrives; its calls are replayed in order:
 //   window.spur = window.spur || { q: [] };
@@ -52,6 +53,9 @@ var host;
     w.doNotTrack == "1";
   var queue = (old && old.q) || [];
   var ready = false;
+  // The page's stage as `spur.stage` set it (until the next page view), in the place of
+  // its `data-stage`.
+  var staged = null;
   // Automatic capture, unless the script tag opts out: data-exclude="outbound download
   // engagement friction" (any of them); data-downloads="pdf,zip" replaces the list of
   // file extensions that make a link a download.
@@ -107,6 +111,12 @@ var host;
     if (name == "track" || name == "flush" || name == "consent") call(name, args);
     if (name == "feedback") widgets("open", args);
     if (name == "variant") variant(args[0], args[1]);
+    if (name == "stage") {
+      var v = args[0];
+      // An unknown name changes nothing; null goes back to the page's data-stage.
+      staged = /^(awareness|consideration|purchase|retention|advocacy)$/.test(v) ? v : v == null ? null : staged;
+      if (page) page[2] = host.page_attr("data-stage");
+    }
   };
   // The widget module, fetched the first time a page needs it: spur-widgets.js runs
   // `spur._w(its wasm_bindgen)`; its events go to the tracker's `rated` export.
@@ -153,6 +163,7 @@ var host;
     consent: api_fn("consent"),
     feedback: api_fn("feedback"),
     variant: api_fn("variant"),
+    stage: api_fn("stage"),
     // A link to `url` (default: this page) carrying a new referral code of this
     // visitor (`spur_ref`), recorded as a `share` event; `url` itself when not tracking.
     shareLink: function (url) {
@@ -193,6 +204,7 @@ var host;
       return d.referrer;
     },
     page_attr: function (name) {
+      if (name == "data-stage" && staged) return staged;
       var v = attr(d.body, name);
       return v != null ? v : attr(d.documentElement, name);
     },
@@ -343,7 +355,10 @@ var host;
     setTimeout(safe(function () {
       // A new page view: the last one's engagement first (it names its own address).
       var moved = location.href != page[0];
-      if (moved) engaged();
+      if (moved) {
+        engaged();
+        staged = null;
+      }
       call("navigated", []);
       if (moved) fresh();
       scan();
@@ -363,7 +378,8 @@ var host;
           var t = e.target;
           if (!t || !t.closest) return;
           var el = t.closest("[data-touchpoint]:not(body):not(html)");
-          var stage = attr(t.closest("[data-stage]"), "data-stage");
+          // An element's own stage; else the page's (the module asks for it).
+          var stage = attr(t.closest("[data-stage]:not(body):not(html)"), "data-stage");
           var a = t.closest("a[href]");
           var sh = t.closest("[data-spur-share]");
           if (el) {
