@@ -123,7 +123,11 @@ fn visitor(command: VisitorCommand) -> anyhow::Result<()> {
     };
     let VisitorArgs { store, site, who } = args;
     let store = StoreChoice::from(store).open()?;
-    let who = privacy::Who::parse(who.id.as_deref(), who.uid.as_deref())?;
+    let who = privacy::Who::parse(
+        who.id.as_deref(),
+        who.uid.as_deref(),
+        who.customer.as_deref(),
+    )?;
     let visitor = privacy::resolve(store.as_ref(), &site, &who)?;
     let mut out = std::io::stdout().lock();
     if delete {

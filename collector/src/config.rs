@@ -126,6 +126,10 @@ pub struct WhoArgs {
     /// The first-party id the tracker keeps after consent (`spur.consent(true)`).
     #[arg(long)]
     pub uid: Option<String>,
+
+    /// The site's reference for a customer it identified (`spur.identify(…)`).
+    #[arg(long)]
+    pub customer: Option<String>,
 }
 
 #[derive(Debug, Args)]

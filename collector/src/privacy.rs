@@ -18,24 +18,34 @@ pub enum Who {
     Id(u64),
     /// The tracker's first-party id (consent mode).
     Uid(String),
+    /// The site's reference for a customer it identified (`spur.identify`).
+    Customer(String),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WhoError {
-    #[error("give exactly one of `id` (16 hex digits) and `uid`")]
+    #[error("give exactly one of `id` (16 hex digits), `uid` and `customer`")]
     NeitherOrBoth,
     #[error("`id` must be 16 hex digits")]
     BadId,
     #[error("`uid` must be 16 to 64 characters of A-Z, a-z, 0-9, '-' or '_'")]
     BadUid,
+    #[error("`customer` must be 1 to 128 characters, not blank, without control characters")]
+    BadCustomer,
 }
 
 impl Who {
-    pub fn parse(id: Option<&str>, uid: Option<&str>) -> Result<Who, WhoError> {
-        match (id, uid) {
-            (Some(id), None) => parse_visitor_id(id).map(Who::Id).ok_or(WhoError::BadId),
-            (None, Some(uid)) if visitor::valid_uid(uid) => Ok(Who::Uid(uid.to_owned())),
-            (None, Some(_)) => Err(WhoError::BadUid),
+    pub fn parse(
+        id: Option<&str>,
+        uid: Option<&str>,
+        customer: Option<&str>,
+    ) -> Result<Who, WhoError> {
+        match (id, uid, customer) {
+            (Some(id), None, None) => parse_visitor_id(id).map(Who::Id).ok_or(WhoError::BadId),
+            (None, Some(uid), None) if visitor::valid_uid(uid) => Ok(Who::Uid(uid.to_owned())),
+            (None, Some(_), None) => Err(WhoError::BadUid),
+            (None, None, Some(c)) if visitor::valid_customer(c) => Ok(Who::Customer(c.to_owned())),
+            (None, None, Some(_)) => Err(WhoError::BadCustomer),
             _ => Err(WhoError::NeitherOrBoth),
         }
     }
@@ -53,6 +63,9 @@ pub fn resolve(store: &dyn Store, site: &str, who: &Who) -> anyhow::Result<u64> 
     Ok(match who {
         Who::Id(id) => *id,
         Who::Uid(uid) => visitor::consented_id(&store.secret(visitor::SECRET_NAME)?, site, uid),
+        Who::Customer(customer) => {
+            visitor::identified_id(&store.secret(visitor::SECRET_NAME)?, site, customer)
+        }
     })
 }
 
@@ -130,16 +143,32 @@ mod tests {
         assert_eq!(parse_visitor_id("123"), None);
         assert_eq!(parse_visitor_id("zzzzzzzzzzzzzzzz"), None);
         assert_eq!(parse_visitor_id("+123456789abcdef"), None);
-        assert_eq!(Who::parse(None, None), Err(WhoError::NeitherOrBoth));
+        assert_eq!(Who::parse(None, None, None), Err(WhoError::NeitherOrBoth));
         assert_eq!(
-            Who::parse(Some("0000000000000001"), Some("abcdefghijklmnop")),
+            Who::parse(Some("0000000000000001"), Some("abcdefghijklmnop"), None),
             Err(WhoError::NeitherOrBoth)
         );
-        assert_eq!(Who::parse(Some("1"), None), Err(WhoError::BadId));
-        assert_eq!(Who::parse(None, Some("short")), Err(WhoError::BadUid));
         assert_eq!(
-            Who::parse(None, Some("abcdefghijklmnop")),
+            Who::parse(None, Some("abcdefghijklmnop"), Some("c-1")),
+            Err(WhoError::NeitherOrBoth)
+        );
+        assert_eq!(Who::parse(Some("1"), None, None), Err(WhoError::BadId));
+        assert_eq!(Who::parse(None, Some("short"), None), Err(WhoError::BadUid));
+        assert_eq!(
+            Who::parse(None, Some("abcdefghijklmnop"), None),
             Ok(Who::Uid("abcdefghijklmnop".into()))
+        );
+        assert_eq!(
+            Who::parse(None, None, Some("Kunde 4711")),
+            Ok(Who::Customer("Kunde 4711".into()))
+        );
+        assert_eq!(
+            Who::parse(None, None, Some("  ")),
+            Err(WhoError::BadCustomer)
+        );
+        assert_eq!(
+            Who::parse(None, None, Some("a\nb")),
+            Err(WhoError::BadCustomer)
         );
     }
 }

@@ -38,6 +38,24 @@ pub fn consented_id(key: &[u8; 32], site: &str, uid: &str) -> u64 {
     digest(key, &[b"consented", site.as_bytes(), uid.as_bytes()])
 }
 
+/// The longest customer reference (`spur.identify`), in characters.
+pub const MAX_CUSTOMER_CHARS: usize = 128;
+
+/// A customer reference as ingest takes it: 1 to [`MAX_CUSTOMER_CHARS`] characters,
+/// none of them a control character, not blank.
+pub fn valid_customer(customer: &str) -> bool {
+    !customer.trim().is_empty()
+        && customer.chars().count() <= MAX_CUSTOMER_CHARS
+        && !customer.chars().any(char::is_control)
+}
+
+/// The visitor id of a customer the site identified: the same on every device, for as
+/// long as the install secret. (Another domain than consented ids: a uid and a
+/// reference that happen to be equal are two visitors.)
+pub fn identified_id(key: &[u8; 32], site: &str, customer: &str) -> u64 {
+    digest(key, &[b"identified", site.as_bytes(), customer.as_bytes()])
+}
+
 impl Visitors {
     /// Reads the install secret from the store (once, at start-up).
     pub fn new(store: Arc<dyn Store>) -> anyhow::Result<Visitors> {
@@ -52,6 +70,11 @@ impl Visitors {
     /// The visitor id for a visitor who consented and has the first-party id `uid`.
     pub fn consented(&self, site: &str, uid: &str) -> u64 {
         consented_id(&self.consent_key, site, uid)
+    }
+
+    /// The visitor id for the customer the site identified as `customer`.
+    pub fn identified(&self, site: &str, customer: &str) -> u64 {
+        identified_id(&self.consent_key, site, customer)
     }
 
     /// The visitor id for a request received at `now_ms`.

@@ -308,7 +308,9 @@ async fn spur_stage_sets_the_stage_of_what_follows_until_the_next_page_view() {
     eventually("the second page view", PATIENCE, || async {
         let touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
         eval(&browser, "spur.flush(); return 1").await;
-        touches.iter().any(|t| t.kind == EventKind::Pageview && t.url.ends_with("?next"))
+        touches
+            .iter()
+            .any(|t| t.kind == EventKind::Pageview && t.url.ends_with("?next"))
     })
     .await;
     eval(&browser, "spur.track('after'); spur.flush(); return 1").await;
@@ -321,6 +323,56 @@ async fn spur_stage_sets_the_stage_of_what_follows_until_the_next_page_view() {
     // The first page view's engagement: its stage when it was left.
     assert_eq!(stage_of(EventKind::Engagement, "lab"), Some("retention"));
     assert_eq!(stage_of(EventKind::Custom, "after"), Some("consideration"));
-    assert_eq!(eval(&browser, "return window.errors").await, serde_json::json!([]));
+    assert_eq!(
+        eval(&browser, "return window.errors").await,
+        serde_json::json!([])
+    );
+    browser.close().await;
+}
+
+/// `spur.identify(reference)`: the batches sent from then on carry the customer's
+/// reference, so their events belong to the customer's visitor (found by the reference
+/// in the visitors API); `spur.identify(null)` (signing out) ends that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spur_identify_puts_the_customer_on_the_batches_until_signing_out() {
+    const TOKEN: &str = "test-admin-token-0123456789";
+    let server = Server::start_with(|s| s.admin_token = Some(TOKEN.into())).await;
+    let api = format!("http://{}", server.addr);
+    let pages = Pages::start(vec![lab(&api)]).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&pages.url("/lab.html")).await.unwrap();
+    exactly_one(&server, EventKind::Pageview, "lab").await;
+    eval(
+        &browser,
+        "spur.identify('Kunde 4711'); spur.track('signed-in'); spur.flush(); return 1",
+    )
+    .await;
+    exactly_one(&server, EventKind::Custom, "signed-in").await;
+    eval(
+        &browser,
+        "spur.identify(null); spur.track('signed-out'); spur.flush(); return 1",
+    )
+    .await;
+    exactly_one(&server, EventKind::Custom, "signed-out").await;
+    let export = server
+        .call(
+            axum::http::Request::get("/api/v1/visitors?site=demo&customer=Kunde%204711")
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .json();
+    let touchpoints: Vec<&str> = export["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["touchpoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(touchpoints, ["signed-in"], "{export}");
+    assert_eq!(
+        eval(&browser, "return window.errors").await,
+        serde_json::json!([])
+    );
     browser.close().await;
 }

@@ -146,6 +146,113 @@ async fn consented_visitors_are_one_across_addresses_and_can_be_exported_and_del
     assert_eq!(server.stored("demo"), 1);
 }
 
+/// A customer the site identified (`customer`, from `spur.identify`) is one visitor on
+/// every device, whether or not a device also has a consented id; the reference itself
+/// is stored nowhere; the customer's events are exported and deleted by it.
+#[tokio::test]
+async fn an_identified_customer_is_one_visitor_across_devices_and_can_be_exported_by_reference() {
+    const CUSTOMER: &str = "Kunde 4711";
+    let server = Server::start_with(|s| s.admin_token = Some(TOKEN.into())).await;
+    let identified = |id: &str, uid: Option<&str>| {
+        let mut batch: serde_json::Value = serde_json::from_str(&batch(&[id], uid)).unwrap();
+        batch["customer"] = CUSTOMER.into();
+        batch.to_string()
+    };
+    let phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+    let replies = [
+        post_as(
+            &server,
+            [198, 51, 100, 1],
+            BROWSER_UA,
+            identified("customer-laptop-01", None),
+        )
+        .await,
+        post_as(
+            &server,
+            [203, 0, 113, 9],
+            phone,
+            identified("customer-phone-001", Some(UID)),
+        )
+        .await,
+        // The same devices without the reference: other visitors.
+        post_as(
+            &server,
+            [198, 51, 100, 1],
+            BROWSER_UA,
+            batch(&["anonymous-laptop-1"], None),
+        )
+        .await,
+        post_as(
+            &server,
+            [203, 0, 113, 9],
+            phone,
+            batch(&["consented-phone-01"], Some(UID)),
+        )
+        .await,
+    ];
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses, [202; 4]);
+
+    let export = admin(
+        &server,
+        "GET",
+        "site=demo&customer=Kunde%204711",
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(
+        export.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&export.body)
+    );
+    let export = export.json();
+    let ids: Vec<&str> = export["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["customer-laptop-01", "customer-phone-001"]);
+    let consented = admin(&server, "GET", &format!("site=demo&uid={UID}"), Some(TOKEN)).await;
+    assert_eq!(consented.json()["events"].as_array().unwrap().len(), 1);
+
+    // A blank or multi-line reference: the batch is refused, the query too.
+    let mut blank: serde_json::Value =
+        serde_json::from_str(&batch(&["customer-blank-001"], None)).unwrap();
+    blank["customer"] = " ".into();
+    let refused = post_as(&server, [198, 51, 100, 1], BROWSER_UA, blank.to_string()).await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.error_code().as_str()),
+        (422, "invalid_batch")
+    );
+    let bad = admin(&server, "GET", "site=demo&customer=a%0Ab", Some(TOKEN)).await;
+    assert_eq!(
+        (bad.status.as_u16(), bad.error_code().as_str()),
+        (400, "invalid_query")
+    );
+
+    // The reference is nowhere in the store.
+    let db = std::fs::read(server.data.path().join("spur.sqlite3")).unwrap();
+    let wal = std::fs::read(server.data.path().join("spur.sqlite3-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes
+                .windows(CUSTOMER.len())
+                .any(|w| w == CUSTOMER.as_bytes())
+        );
+    }
+
+    let deleted = admin(
+        &server,
+        "DELETE",
+        "site=demo&customer=Kunde%204711",
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(deleted.json()["deleted"], 2);
+}
+
 #[tokio::test]
 async fn the_visitor_api_is_off_without_an_admin_token() {
     let server = Server::start().await;

@@ -8,6 +8,7 @@
 //   spur.consent(true);
 //   spur.feedback({ kind: "nps", touchpoint: "after-delivery", question: "…" });
 //   spur.stage("purchase");  // the page's stage until the next page view (null: its data-stage)
+//   spur.identify("c-4711");  // the signed-in customer (this page; null: signed out)
 //
 // The page may define a stub before the script arrives; its calls are replayed in order:
 //   window.spur = window.spur || { q: [] };
@@ -108,7 +109,7 @@ var host;
     // Before the module is ready (or if it never gets ready): keep a bounded queue.
     if (!ready) return queue.length < 100 && queue.push([name, args]);
     // Only the public calls reach the module, whatever a stub queued.
-    if (name == "track" || name == "flush" || name == "consent") call(name, args);
+    if (name == "track" || name == "flush" || name == "consent" || name == "identify") call(name, args);
     if (name == "feedback") widgets("open", args);
     if (name == "variant") variant(args[0], args[1]);
     if (name == "stage") {
@@ -164,6 +165,7 @@ var host;
     feedback: api_fn("feedback"),
     variant: api_fn("variant"),
     stage: api_fn("stage"),
+    identify: api_fn("identify"),
     // A link to `url` (default: this page) carrying a new referral code of this
     // visitor (`spur_ref`), recorded as a `share` event; `url` itself when not tracking.
     shareLink: function (url) {

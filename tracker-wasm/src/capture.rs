@@ -26,6 +26,8 @@ use crate::host;
 use crate::wire::{Event, Kind, Props, Stage, Value};
 
 pub const MAX_NAME_CHARS: usize = 100;
+/// A customer reference (`spur.identify`), as the collector takes it.
+pub const MAX_CUSTOMER_CHARS: usize = 128;
 pub const MAX_URL_BYTES: usize = 2048;
 pub const MAX_PROPS: usize = 20;
 pub const MAX_PROP_KEY_CHARS: usize = 64;

@@ -103,6 +103,14 @@ pub fn consent(granted: JsValue) {
     }
 }
 
+/// `spur.identify(reference)`: every batch from now on carries the site's reference for
+/// the signed-in customer, from which the collector derives one visitor id on every
+/// device; `null` (signing out) forgets it. Not kept beyond the page.
+#[wasm_bindgen]
+pub fn identify(reference: JsValue) {
+    tracker::identify(reference.as_string());
+}
+
 /// Called by the loader after `history.pushState`/`replaceState` and on `popstate`.
 #[wasm_bindgen]
 pub fn navigated() {

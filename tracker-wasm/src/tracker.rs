@@ -54,8 +54,8 @@ use crate::{capture, host};
 const NEXT_TASK_MS: u32 = 1;
 
 /// Event text per batch: a body's limit minus room for the header (a site id and a
-/// uid are at most 64 characters each).
-const BATCH_BYTES: usize = MAX_BODY_BYTES - 512;
+/// uid are at most 64 characters each, a customer reference 128).
+const BATCH_BYTES: usize = MAX_BODY_BYTES - 1024;
 
 thread_local! {
     /// `None` until [`start`]; the wasm module is single-threaded.
@@ -70,6 +70,9 @@ struct Tracker {
     quiet: bool,
     /// The first-party id, after `spur.consent(true)` (now or on an earlier page).
     uid: Option<String>,
+    /// The site's reference for the signed-in customer (`spur.identify`), for this page
+    /// only: every batch sent carries it.
+    customer: Option<String>,
     store: Persistence,
     /// The number of the batch in flight, if one is.
     flight: Option<u32>,
@@ -138,6 +141,7 @@ pub fn start(site: String, api: &str, quiet: bool, variants: JsValue) -> bool {
             queue: Queue::default(),
             quiet,
             uid,
+            customer: None,
             store: Persistence::Off,
             flight: None,
             sent: 0,
@@ -264,6 +268,13 @@ pub fn flush() {
 /// `spur.consent(granted)`.
 pub fn consent(granted: bool) {
     with(|t| t.consent(granted));
+}
+
+/// `spur.identify(reference)`: the signed-in customer's reference (cleaned as a name is,
+/// at most [`capture::MAX_CUSTOMER_CHARS`] characters), or `None` to forget it.
+pub fn identify(reference: Option<String>) {
+    let customer = reference.and_then(|r| capture::clean(&r, capture::MAX_CUSTOMER_CHARS));
+    with(|t| t.customer = customer);
 }
 
 /// Runs `f` on the started tracker; does nothing before [`start`] or on re-entry.
@@ -451,6 +462,7 @@ impl Tracker {
                 site: &self.site,
                 sent_at: capture::now(),
                 uid: self.uid.as_deref(),
+                customer: self.customer.as_deref(),
                 dropped: taken.dropped,
             },
             taken.events,
@@ -515,6 +527,7 @@ impl Tracker {
                     site: &self.site,
                     sent_at: capture::now(),
                     uid: self.uid.as_deref(),
+                    customer: self.customer.as_deref(),
                     // Drops are reported by acknowledged batches only (never twice).
                     dropped: 0,
                 },
@@ -540,6 +553,7 @@ impl Tracker {
         }
         remove_uid();
         self.uid = None;
+        self.customer = None;
         if self.quiet {
             // Back to nothing sent, nothing stored: what waited is discarded, and a
             // late answer to a batch in flight is ignored.

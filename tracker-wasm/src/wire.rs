@@ -18,8 +18,8 @@
 //! compare with the golden files).
 //!
 //! Invariants:
-//! - optional fields are omitted when absent, never sent as `null`; so are `uid` and a
-//!   zero `dropped` on the batch;
+//! - optional fields are omitted when absent, never sent as `null`; so are `uid`,
+//!   `customer` and a zero `dropped` on the batch;
 //! - field order is the order of the struct fields, then `events` last;
 //! - `props` is a JSON object of scalars, in the order the page gave them (held as a
 //!   `Vec` of pairs: the order is kept, and no map type is needed);
@@ -45,6 +45,8 @@ pub struct Batch<'a> {
     pub sent_at: u64,
     /// The first-party visitor id; only after `spur.consent(true)`.
     pub uid: Option<&'a str>,
+    /// The site's reference for a signed-in customer (`spur.identify`).
+    pub customer: Option<&'a str>,
     /// Events the queue dropped (it was full) and has not reported yet; omitted when 0.
     pub dropped: u32,
 }
@@ -67,6 +69,9 @@ impl Batch<'_> {
         put("sent_at", millis(self.sent_at));
         if let Some(uid) = self.uid {
             put("uid", Scalar::Text(uid));
+        }
+        if let Some(customer) = self.customer {
+            put("customer", Scalar::Text(customer));
         }
         if self.dropped > 0 {
             put("dropped", Scalar::Num(f64::from(self.dropped)));
@@ -410,6 +415,7 @@ mod tests {
             site: "demo",
             sent_at,
             uid,
+            customer: None,
             dropped,
         }
     }
@@ -535,6 +541,28 @@ mod tests {
             &batch(1795341601500, Some("Qm9uam91ciBTcHVyIQ"), 3),
             &events,
             include_str!("../../tests/fixtures/wire/v1/consented.json"),
+        );
+    }
+
+    #[test]
+    fn identified_batch_carries_customer() {
+        let events = [Event {
+            name: Some("signed-in".to_owned()),
+            stage: Some(Stage::Retention),
+            ..event(
+                "5e0c7a9b2d4f4a1c8e6b0d2f4a6c8e0b",
+                1795341602000,
+                Kind::Custom,
+                "https://shop.example/demo/account.html",
+            )
+        }];
+        check(
+            &Batch {
+                customer: Some("Kunde 4711"),
+                ..batch(1795341602500, Some("Qm9uam91ciBTcHVyIQ"), 0)
+            },
+            &events,
+            include_str!("../../tests/fixtures/wire/v1/identified.json"),
         );
     }
 

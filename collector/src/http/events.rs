@@ -244,9 +244,10 @@ async fn ingest(
     };
 
     let received_at = now_ms();
-    let visitor = match &batch.uid {
-        Some(uid) => app.visitors.consented(&batch.site, uid),
-        None => anonymous_visitor(app, received_at, &batch.site, ip, user_agent).await?,
+    let visitor = match (&batch.customer, &batch.uid) {
+        (Some(customer), _) => app.visitors.identified(&batch.site, customer),
+        (None, Some(uid)) => app.visitors.consented(&batch.site, uid),
+        (None, None) => anonymous_visitor(app, received_at, &batch.site, ip, user_agent).await?,
     };
     let checked = match ingest::events(batch, visitor, device, received_at) {
         Ok(checked) => checked,

@@ -1,4 +1,4 @@
-//! `GET /api/v1/visitors?site=…&id=…|uid=…` exports everything stored about a visitor;
+//! `GET /api/v1/visitors?site=…&id=…|uid=…|customer=…` exports everything stored about a visitor;
 //! `DELETE` with the same query deletes it. Both need the admin token.
 
 use axum::Json;
@@ -16,6 +16,7 @@ pub struct VisitorParams {
     site: Option<String>,
     id: Option<String>,
     uid: Option<String>,
+    customer: Option<String>,
 }
 
 /// Everything stored about one visitor.
@@ -26,7 +27,8 @@ pub struct VisitorParams {
     params(
         ("site" = String, Query, description = "The site"),
         ("id" = Option<String>, Query, description = "The visitor id (16 hex digits); or"),
-        ("uid" = Option<String>, Query, description = "the tracker's first-party id after consent"),
+        ("uid" = Option<String>, Query, description = "the tracker's first-party id after consent; or"),
+        ("customer" = Option<String>, Query, description = "the site's reference for a customer it identified (`spur.identify`)"),
     ),
     security(("admin_token" = [])),
     responses(
@@ -58,7 +60,8 @@ pub async fn export(
     params(
         ("site" = String, Query, description = "The site"),
         ("id" = Option<String>, Query, description = "The visitor id (16 hex digits); or"),
-        ("uid" = Option<String>, Query, description = "the tracker's first-party id after consent"),
+        ("uid" = Option<String>, Query, description = "the tracker's first-party id after consent; or"),
+        ("customer" = Option<String>, Query, description = "the site's reference for a customer it identified (`spur.identify`)"),
     ),
     security(("admin_token" = [])),
     responses(
@@ -106,6 +109,10 @@ fn authorize(
     if app.sites.get(&site).is_none() {
         return Err(ApiError::UnknownSite(site));
     }
-    let who = Who::parse(params.id.as_deref(), params.uid.as_deref())?;
+    let who = Who::parse(
+        params.id.as_deref(),
+        params.uid.as_deref(),
+        params.customer.as_deref(),
+    )?;
     Ok((site, who))
 }

@@ -190,6 +190,7 @@ fn batch(site: String, now_ms: i64, events: Vec<WireEvent>) -> Batch {
         sent_at: now_ms,
         events,
         uid: None,
+        customer: None,
         dropped: None,
     }
 }

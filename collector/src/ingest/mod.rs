@@ -139,6 +139,16 @@ pub fn check_batch(
             reason: "must be 16 to 64 characters of A-Z, a-z, 0-9, '-' or '_'",
         });
     }
+    if batch
+        .customer
+        .as_deref()
+        .is_some_and(|c| !crate::visitor::valid_customer(c))
+    {
+        return Err(IngestError::InvalidBatch {
+            field: "customer",
+            reason: "must be 1 to 128 characters, not blank, without control characters",
+        });
+    }
     match batch.events.len() {
         0 => Err(IngestError::EmptyBatch),
         n if n > MAX_EVENTS => Err(IngestError::TooManyEvents(n)),

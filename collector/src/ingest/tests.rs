@@ -4,6 +4,7 @@ use crate::site::Site;
 const GOLDEN: &str = include_str!("../../../tests/fixtures/wire/v1/batch.json");
 const MINIMAL: &str = include_str!("../../../tests/fixtures/wire/v1/minimal.json");
 const CONSENTED: &str = include_str!("../../../tests/fixtures/wire/v1/consented.json");
+const IDENTIFIED: &str = include_str!("../../../tests/fixtures/wire/v1/identified.json");
 
 fn demo() -> Site {
     Site {
@@ -188,6 +189,29 @@ fn uid_and_dropped_are_read_and_a_bad_uid_refuses_the_batch() {
     assert_eq!(ingest(CONSENTED).unwrap().len(), 1);
     let bad = CONSENTED.replace("Qm9uam91ciBTcHVyIQ", "not/a uid");
     assert_eq!(ingest_checked(&bad).unwrap_err().code(), "invalid_batch");
+}
+
+/// The golden batch of a customer the site identified: `customer` next to `uid`; a
+/// blank reference, one with a control character or one too long refuses the batch.
+#[test]
+fn identified_batch_carries_customer() {
+    let batch = parse(IDENTIFIED.as_bytes()).unwrap();
+    assert_eq!(batch.customer.as_deref(), Some("Kunde 4711"));
+    assert_eq!(batch.uid.as_deref(), Some("Qm9uam91ciBTcHVyIQ"));
+    assert_eq!(ingest(IDENTIFIED).unwrap().len(), 1);
+    let longest = "ü".repeat(crate::visitor::MAX_CUSTOMER_CHARS);
+    assert_eq!(
+        ingest(&IDENTIFIED.replace("Kunde 4711", &longest))
+            .unwrap()
+            .len(),
+        1
+    );
+    for bad in ["  ", "Kunde\\u00074711", &format!("{longest}x")] {
+        let body = IDENTIFIED.replace("Kunde 4711", bad);
+        let error = ingest_checked(&body).unwrap_err();
+        assert_eq!(error.code(), "invalid_batch", "{bad:?}");
+        assert!(error.to_string().contains("customer"), "{error}");
+    }
 }
 
 #[test]

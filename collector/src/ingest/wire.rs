@@ -23,6 +23,11 @@ pub struct Batch {
     /// The first-party visitor id, sent only after the visitor consented.
     #[serde(default)]
     pub uid: Option<String>,
+    /// The site's reference for a signed-in customer (`spur.identify`), never stored:
+    /// the visitor id is derived from it, so that the customer's journeys on any device
+    /// are one. Takes precedence over `uid`.
+    #[serde(default)]
+    pub customer: Option<String>,
     /// Events the tracker's offline queue dropped (it was full) since its last 2xx.
     #[serde(default)]
     pub dropped: Option<u32>,
