@@ -405,7 +405,7 @@ async fn retention_deletes_old_raw_events_at_start_and_keeps_recent_ones() {
 }
 
 #[tokio::test]
-async fn no_ip_address_or_user_agent_reaches_the_disk_or_the_logs() {
+async fn no_ip_address_user_agent_or_customer_reference_reaches_the_disk_or_the_logs() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let token = api_token(SPUR, &data);
@@ -425,6 +425,22 @@ async fn no_ip_address_or_user_agent_reaches_the_disk_or_the_logs() {
     .await
     .unwrap();
     assert_eq!(status, 202);
+    // A customer the site identified: accepted; a reference with a control character
+    // refused (and logged nowhere with the reference in it either).
+    for (reference, expected) in [("PrivacyCustomer-42", 202), ("PrivacyCustomer\u{7}", 422)] {
+        let mut body: serde_json::Value =
+            serde_json::from_str(&batch(&["privacy-event-0002"], None)).unwrap();
+        body["customer"] = reference.into();
+        let (status, _) = post(
+            &client,
+            &spur.url("/api/v1/events"),
+            &[("user-agent", ua)],
+            body.to_string(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, expected, "{reference:?}");
+    }
     let (status, _) = get_with(
         &client,
         &spur.url("/api/v1/reports/paths?site=demo"),
@@ -448,12 +464,20 @@ async fn no_ip_address_or_user_agent_reaches_the_disk_or_the_logs() {
         !on_disk.contains("PrivacyProbe"),
         "the user agent is on disk"
     );
+    assert!(
+        on_disk.contains("privacy-event-0002") && !on_disk.contains("PrivacyCustomer"),
+        "the identified event is stored, the customer's reference is not"
+    );
     let log = spur.log_text();
     assert!(
         !log.contains("PrivacyProbe"),
         "the user agent is in the log:\n{log}"
     );
     assert!(log.contains("Listening"), "the log was captured:\n{log}");
+    assert!(
+        !log.contains("PrivacyCustomer"),
+        "a customer's reference is in the log:\n{log}"
+    );
     assert!(
         !log.contains("127.0.0.77"),
         "the client's IP address is in the log:\n{log}"
