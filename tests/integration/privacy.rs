@@ -57,6 +57,28 @@ async fn admin(server: &Server, method: &str, query: &str, token: Option<&str>) 
     server.call(request.body(Body::empty()).unwrap()).await
 }
 
+/// The visitors API's export for `query` (which must succeed).
+async fn exported(server: &Server, query: &str) -> serde_json::Value {
+    let export = admin(server, "GET", query, Some(TOKEN)).await;
+    assert_eq!(
+        export.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&export.body)
+    );
+    export.json()
+}
+
+/// The ids of an export's events, in its order.
+fn event_ids(export: &serde_json::Value) -> Vec<&str> {
+    export["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn consented_visitors_are_one_across_addresses_and_can_be_exported_and_deleted() {
     let server = Server::start_with(|s| s.admin_token = Some(TOKEN.into())).await;
@@ -105,21 +127,11 @@ async fn consented_visitors_are_one_across_addresses_and_can_be_exported_and_del
         (400, "invalid_query")
     );
 
-    let export = admin(&server, "GET", &format!("site=demo&uid={UID}"), Some(TOKEN)).await;
+    let export = exported(&server, &format!("site=demo&uid={UID}")).await;
     assert_eq!(
-        export.status,
-        200,
-        "{:?}",
-        String::from_utf8_lossy(&export.body)
+        event_ids(&export),
+        ["consent-event-0001", "consent-event-0002"]
     );
-    let export = export.json();
-    let ids: Vec<&str> = export["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["consent-event-0001", "consent-event-0002"]);
     assert_eq!(export["events"][0]["touchpoint"], "landing");
     let visitor = export["visitor"].as_str().unwrap().to_owned();
     // The same visitor by the id reports show.
@@ -193,29 +205,13 @@ async fn an_identified_customer_is_one_visitor_across_devices_and_can_be_exporte
     let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
     assert_eq!(statuses, [202; 4]);
 
-    let export = admin(
-        &server,
-        "GET",
-        "site=demo&customer=Kunde%204711",
-        Some(TOKEN),
-    )
-    .await;
+    let export = exported(&server, "site=demo&customer=Kunde%204711").await;
     assert_eq!(
-        export.status,
-        200,
-        "{:?}",
-        String::from_utf8_lossy(&export.body)
+        event_ids(&export),
+        ["customer-laptop-01", "customer-phone-001"]
     );
-    let export = export.json();
-    let ids: Vec<&str> = export["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["customer-laptop-01", "customer-phone-001"]);
-    let consented = admin(&server, "GET", &format!("site=demo&uid={UID}"), Some(TOKEN)).await;
-    assert_eq!(consented.json()["events"].as_array().unwrap().len(), 1);
+    let consented = exported(&server, &format!("site=demo&uid={UID}")).await;
+    assert_eq!(event_ids(&consented), ["consented-phone-01"]);
 
     // A blank or multi-line reference: the batch is refused, the query too.
     let mut blank: serde_json::Value =
@@ -287,11 +283,15 @@ fn the_command_line_exports_and_deletes_a_visitor() {
     let data = dir.path().join("data");
     {
         let store = SqliteStore::open(&data).unwrap();
+        // A customer the site identified, stored under the id ingest derives.
+        let key = store.secret(spur::visitor::SECRET_NAME).unwrap();
+        let customer = spur::visitor::identified_id(&key, "demo", "Kunde 4711");
         store
             .append(&[vec![
                 event("cli-event-000001", 0xabc, now()),
                 event("cli-event-000002", 0xabc, now()),
                 event("cli-event-000003", 0xdef, now()),
+                event("cli-event-000004", customer, now()),
             ]])
             .unwrap();
     }
@@ -341,6 +341,16 @@ fn the_command_line_exports_and_deletes_a_visitor() {
         ])["events"],
         serde_json::json!([])
     );
+    let by_customer = run(&[
+        "visitor",
+        "export",
+        "--site",
+        "demo",
+        "--customer",
+        "Kunde 4711",
+    ]);
+    assert_eq!(by_customer["events"][0]["id"], "cli-event-000004");
+    assert_eq!(by_customer["events"].as_array().unwrap().len(), 1);
     // Clear errors for a bad id or a missing visitor selector.
     let bad = Command::new(SPUR)
         .args(["visitor", "export", "--site", "demo", "--id", "xyz"])
