@@ -16,8 +16,12 @@ echarts.use([SankeyChart, BarChart, LineChart, GaugeChart, TooltipComponent, Gri
 const PALETTE = ["#8a5a2b", "#2f6f73", "#b5651d", "#5b7f3a", "#7a4e8a", "#a03f3f", "#3d5a99", "#8c7a2b"];
 const MUTED = "#b9b2a8";
 
-// Numbers the way the page's language writes them (<html lang>, set by i18n.js first).
-const number = new Intl.NumberFormat(document.documentElement.lang || "en");
+// Numbers and words the way the page's language writes them (<html lang> and the
+// dashboard's translations, both set by i18n.js first).
+const lang = document.documentElement.lang || "en";
+const number = new Intl.NumberFormat(lang);
+const percent = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
+const tr = (text) => (window.spurTr ? window.spurTr(text) : text);
 
 // Escapes text for ECharts' HTML tooltips (the only place ECharts takes markup).
 function escape(text) {
@@ -67,7 +71,7 @@ function sankey(el, result, onNode) {
         p.dataType === "edge"
           ? escape(p.data.source.split("\u0000")[1]) + " → " + escape(p.data.target.split("\u0000")[1]) +
             ": " + number.format(p.data.value)
-          : escape(p.data.label) + " (step " + (p.data.step + 1) + "): " + number.format(p.data.value),
+          : escape(p.data.label) + " (" + tr("step") + " " + (p.data.step + 1) + "): " + number.format(p.data.value),
     },
     series: [
       {
@@ -136,7 +140,7 @@ function funnel(el, steps) {
     grid: { left: 8, right: 96, top: 8, bottom: 8, containLabel: true },
     tooltip: {
       trigger: "item",
-      formatter: (p) => escape(names[p.dataIndex]) + ": " + number.format(p.value) + " visitors",
+      formatter: (p) => escape(names[p.dataIndex]) + ": " + number.format(p.value) + " " + tr("visitors"),
     },
     xAxis: { type: "value", show: false },
     yAxis: { type: "category", data: names, inverse: true, axisTick: { show: false } },
@@ -150,7 +154,7 @@ function funnel(el, steps) {
           show: true,
           position: "right",
           formatter: (p) =>
-            number.format(p.value) + " · " + Math.round(steps[p.dataIndex].conversion * 1000) / 10 + "%",
+            number.format(p.value) + " · " + percent.format(steps[p.dataIndex].conversion),
         },
       },
     ],
@@ -245,7 +249,7 @@ function distribution(el, counts, first, names) {
   instance.setOption({
     animation: false,
     grid: { left: 4, right: 4, top: 16, bottom: 4, containLabel: true },
-    tooltip: { trigger: "item", formatter: (p) => (names ? "" : "Score ") + p.name + ": " + number.format(p.value) },
+    tooltip: { trigger: "item", formatter: (p) => (names ? "" : tr("Score") + " ") + p.name + ": " + number.format(p.value) },
     xAxis: { type: "category", data: names || counts.map((_, i) => String(first + i)), axisTick: { show: false } },
     yAxis: { type: "value", show: false },
     series: [

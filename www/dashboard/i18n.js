@@ -135,6 +135,10 @@
       "Wie es der Customer Journey geht: Besucher, Sitzungen, Conversions, Umsatz und Zufriedenheit im Zeitraum, jeweils verglichen mit dem Zeitraum davor, und die fünf Phasen auf einen Blick.",
     "Key figures": "Kennzahlen",
     "Visitors": "Besucher",
+    // Words of the charts' tooltips (www/charts asks through spurTr).
+    "visitors": "Besucher",
+    "step": "Schritt",
+    "Score": "Wert",
     "Sessions": "Sitzungen",
     "Conversions": "Conversions",
     "Revenue": "Umsatz",
@@ -398,6 +402,8 @@
   }
 
   window.spurLang = lang;
+  // For text the observer cannot reach (the charts draw on a canvas).
+  window.spurTr = tr;
 
   // The API's names of stages, channels and devices as the pages show them, in tables,
   // charts and chips as in the filters: "email" → "Email" (German: "E-Mail"). Anything
