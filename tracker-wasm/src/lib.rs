@@ -7,10 +7,10 @@
 //! import that every export shares.
 //!
 //! Two kinds of exports: the page's calls (`start`, `track`, `flush`, `consent`,
-//! `navigated`), which the loader forwards from `window.spur`, and the host's reports
-//! (`click`, `hidden`, `pagehide`, `online`, `granted`, `answered`, `tick`, and
-//! `rated` from the rating widgets): what the loader's listeners, timers and requests
-//! and the widget module saw (see [`host`]).
+//! `identify`, `variants`, `navigated`), which the loader forwards from `window.spur`,
+//! and the host's reports (`click`, `observed`, `hidden`, `pagehide`, `online`,
+//! `granted`, `answered`, `tick`, and `rated` from the rating widgets): what the
+//! loader's listeners, timers and requests and the widget module saw (see [`host`]).
 //!
 //! Code map, in pipeline order:
 //! - [`host`]: the browser calls the module makes (the loader's `host` object);
