@@ -363,6 +363,40 @@ async fn a_funnel_built_by_clicking_shows_the_report() {
     })
     .await;
     assert_eq!(expected[2][1], "4", "{api}");
+    // Where the drop-offs went, drawn: per step left after, a segment per destination
+    // of the report's `next_after_drop` (and "other"), adding up to `dropped`.
+    let mut expected_segments = Vec::new();
+    for (i, step) in api["steps"].as_array().unwrap().iter().enumerate() {
+        let row = format!("after {}. {}", i + 1, step["touchpoint"].as_str().unwrap());
+        let next = &step["next_after_drop"];
+        let mut sum = next["other"]["count"].as_u64().unwrap();
+        for t in next["top"].as_array().unwrap() {
+            expected_segments.push((
+                row.clone(),
+                t["touchpoint"].as_str().unwrap().to_owned(),
+                t["count"].as_u64().unwrap(),
+            ));
+            sum += t["count"].as_u64().unwrap();
+        }
+        if next["other"]["count"].as_u64().unwrap() > 0 {
+            expected_segments.push((
+                row,
+                "other".to_owned(),
+                next["other"]["count"].as_u64().unwrap(),
+            ));
+        }
+        assert_eq!(sum, step["dropped"].as_u64().unwrap(), "{step}");
+    }
+    assert!(!expected_segments.is_empty(), "{api}");
+    expected_segments.sort();
+    let drawn = eval(
+        &browser,
+        "return spurCharts.segments(document.getElementById('funnel-dropoffs'));",
+    )
+    .await;
+    let mut drawn: Vec<(String, String, u64)> = serde_json::from_value(drawn).unwrap();
+    drawn.sort();
+    assert_eq!(drawn, expected_segments);
     // The view is in the URL, to be shared.
     let url = browser.client.current_url().await.unwrap();
     assert!(

@@ -8,10 +8,10 @@
 // through `formatText`.
 import * as echarts from "echarts/core";
 import { SankeyChart, BarChart, LineChart, GaugeChart } from "echarts/charts";
-import { TooltipComponent, GridComponent } from "echarts/components";
+import { TooltipComponent, GridComponent, LegendComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 
-echarts.use([SankeyChart, BarChart, LineChart, GaugeChart, TooltipComponent, GridComponent, CanvasRenderer]);
+echarts.use([SankeyChart, BarChart, LineChart, GaugeChart, TooltipComponent, GridComponent, LegendComponent, CanvasRenderer]);
 
 const PALETTE = ["#8a5a2b", "#2f6f73", "#b5651d", "#5b7f3a", "#7a4e8a", "#a03f3f", "#3d5a99", "#8c7a2b"];
 const MUTED = "#b9b2a8";
@@ -162,6 +162,64 @@ function funnel(el, steps) {
   return instance;
 }
 
+// Where the visitors who dropped out of a funnel went next: a stacked bar per step they
+// left after (the funnel report's `next_after_drop`), one colour per destination,
+// leaving the site (`(exit)`) greyed, the destinations beyond the report's top as
+// "other". The bars' segments add up to the step's `dropped`.
+function dropoffs(el, steps) {
+  const rows = steps
+    .map((s, i) => ({ name: tr("after") + " " + (i + 1) + ". " + s.touchpoint, step: s }))
+    .filter((r) => r.step.dropped > 0 && r.step.next_after_drop);
+  el.style.height = Math.max(120, rows.length * 44 + 64) + "px";
+  const instance = chart(el);
+  // Destinations by their total over the steps, largest first; "other" last.
+  const totals = new Map();
+  for (const r of rows) {
+    for (const t of r.step.next_after_drop.top) totals.set(t.touchpoint, (totals.get(t.touchpoint) || 0) + t.count);
+  }
+  const names = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a) || (a < b ? -1 : 1));
+  const count = (r, name) => (r.step.next_after_drop.top.find((t) => t.touchpoint === name) || { count: 0 }).count;
+  const series = names.map((name, i) => ({
+    name,
+    data: rows.map((r) => count(r, name)),
+    color: name === "(exit)" ? MUTED : PALETTE[i % PALETTE.length],
+  }));
+  series.push({ name: tr("other"), data: rows.map((r) => r.step.next_after_drop.other.count), color: "#ddd6cc" });
+  instance.setOption({
+    animation: false,
+    grid: { left: 8, right: 16, top: 8, bottom: 40, containLabel: true },
+    legend: { bottom: 0, type: "scroll" },
+    tooltip: { trigger: "item", formatter: (p) => escape(p.seriesName) + ": " + number.format(p.value) },
+    xAxis: { type: "value", show: false },
+    yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true, axisTick: { show: false } },
+    series: series.map((s) => ({
+      type: "bar",
+      stack: "dropped",
+      name: s.name,
+      data: s.data,
+      barMaxWidth: 26,
+      itemStyle: { color: s.color },
+    })),
+  });
+  return instance;
+}
+
+// A stacked bar chart's segments as drawn: [row, series, value] for every segment over
+// zero (for the end-to-end tests, which compare them with the API).
+function segments(el) {
+  const instance = echarts.getInstanceByDom(el);
+  if (!instance) return null;
+  const option = instance.getOption();
+  const rows = option.yAxis[0].data;
+  const out = [];
+  for (const s of option.series) {
+    s.data.forEach((v, i) => {
+      if (v > 0) out.push([rows[i], s.name, v]);
+    });
+  }
+  return out;
+}
+
 // Horizontal bars of `items` ({name, value}), largest first as given, at most 15.
 function bars(el, items) {
   const shown = items.slice(0, 15);
@@ -264,4 +322,4 @@ function distribution(el, counts, first, names) {
   return instance;
 }
 
-window.spurCharts = { sankey, nodes, nodeCentre, funnel, bars, spark, gauge, distribution };
+window.spurCharts = { sankey, nodes, nodeCentre, funnel, dropoffs, segments, bars, spark, gauge, distribution };

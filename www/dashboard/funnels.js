@@ -112,7 +112,8 @@
       chips.appendChild(chip);
     });
     if (next.other && next.other.count) {
-      chips.appendChild(el("span", "chip chip-muted", "other " + number.format(next.other.count)));
+      // (The table is not translated as a whole: its names are the sites'.)
+      chips.appendChild(el("span", "chip chip-muted", window.spurTr("other") + " " + number.format(next.other.count)));
     }
     return cell;
   }
@@ -124,6 +125,9 @@
       number.format(result.visitors) + " visitors entered the funnel; " +
       number.format(result.steps[result.steps.length - 1].visitors) + " reached the last step.";
     if (window.spurCharts) window.spurCharts.funnel(els.chart, result.steps);
+    var dropped = result.steps.some(function (s) { return s.dropped > 0; });
+    els.dropoffsPart.classList.toggle("is-hidden", !dropped);
+    if (window.spurCharts && dropped) window.spurCharts.dropoffs(els.dropoffs, result.steps);
     els.body.textContent = "";
     result.steps.forEach(function (step, i) {
       var row = el("tr");
@@ -198,6 +202,8 @@
       result: document.getElementById("funnel-result"),
       summary: document.getElementById("funnel-summary"),
       chart: document.getElementById("funnel-chart"),
+      dropoffs: document.getElementById("funnel-dropoffs"),
+      dropoffsPart: document.getElementById("funnel-dropoffs-part"),
       body: document.getElementById("funnel-body")
     };
     els.form.addEventListener("submit", function (event) {
