@@ -634,6 +634,15 @@ async fn referrals_link_to_the_sharers_timeline() {
             == Value::Array(touches.clone())
     })
     .await;
+    // Each touch's kind by its name: the page view, then the custom event.
+    assert_eq!(
+        eval(
+            &browser,
+            "return [].map.call(document.querySelectorAll('.timeline-kind'), function (k) { return k.textContent; });",
+        )
+        .await,
+        json!(["Page view", "Event"])
+    );
     browser.screenshots("dashboard-visitor").await;
     browser.click("#visitor-csv").await;
     eventually("the timeline as CSV", PATIENCE, || async {

@@ -140,6 +140,11 @@
     "step": "Schritt",
     "Score": "Wert",
     "after": "nach",
+    // Kinds of touches (the visitor timeline, through spurTerm).
+    "Page view": "Seitenaufruf",
+    "Click": "Klick",
+    "Event": "Ereignis",
+    "Friction": "Reibung",
     "other": "andere",
     "Where the visitors who dropped out after each step went next": "Wohin die nach jedem Schritt Abgesprungenen gingen",
     "Sessions": "Sitzungen",
@@ -408,14 +413,17 @@
   // For text the observer cannot reach (the charts draw on a canvas).
   window.spurTr = tr;
 
-  // The API's names of stages, channels and devices as the pages show them, in tables,
-  // charts and chips as in the filters: "email" → "Email" (German: "E-Mail"). Anything
-  // else (a touchpoint, which a site named) comes back as it is.
+  // The API's names of stages, channels, devices and kinds of touches as the pages show
+  // them, in tables, charts and chips as in the filters: "email" → "Email" (German:
+  // "E-Mail"). Anything else (a touchpoint, which a site named) comes back as it is.
   var TERMS = ["awareness", "consideration", "purchase", "retention", "advocacy", "paid", "email",
     "social", "review", "search", "referral", "direct", "desktop", "mobile", "tablet"];
+  var KINDS = { pageview: "Page view", click: "Click", custom: "Event", feedback: "Feedback",
+    friction: "Friction", engagement: "Engagement" };
   window.spurTerm = function (value) {
-    if (TERMS.indexOf(value) < 0) return value;
-    var english = value.charAt(0).toUpperCase() + value.slice(1);
+    var english = KINDS.hasOwnProperty(value) ? KINDS[value]
+      : TERMS.indexOf(value) >= 0 ? value.charAt(0).toUpperCase() + value.slice(1) : null;
+    if (english === null) return value;
     return (lang === "de" && DE[english]) || english;
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -40,7 +40,7 @@
         touches++;
         var line = el("li", "timeline-touch");
         line.appendChild(el("span", "muted", time.format(new Date(touch.ts))));
-        line.appendChild(el("span", "timeline-kind", touch.kind));
+        line.appendChild(el("span", "timeline-kind", window.spurTerm(touch.kind)));
         line.appendChild(el("span", "chip", touch.touchpoint));
         if (touch.stage) line.appendChild(el("span", "chip chip-muted", window.spurTerm(touch.stage)));
         list.appendChild(line);
