@@ -236,3 +236,24 @@ pub fn today() -> String {
         .date()
         .to_string()
 }
+
+/// A desktop page view of `landing` on `site` (at `https://shop.example/`), received when
+/// it happened: what tests store directly, bypassing ingest. (The collector's own unit
+/// tests have `Event::landing`, which is not visible outside its crate.)
+pub fn landing(site: &str, id: &str, visitor: u64, ts: i64) -> spur::event::Event {
+    spur::event::Event {
+        site: site.into(),
+        id: id.into(),
+        visitor,
+        ts,
+        received_at: ts,
+        kind: spur::event::EventKind::Pageview,
+        touchpoint: "landing".into(),
+        stage: None,
+        url: "https://shop.example/".into(),
+        referrer: None,
+        utm: spur::event::Utm::default(),
+        props: None,
+        device: spur::event::Device::Desktop,
+    }
+}

@@ -638,21 +638,7 @@ fn sites_accounts_tokens_salts_and_secrets_are_shared_through_the_store() {
     // A writer's largest chunk (10 000 events) in one append, and again: all new, then
     // all duplicates.
     let many: Vec<Event> = (0..10_000)
-        .map(|i| Event {
-            site: "shop".into(),
-            id: format!("bulk-{i:059}"),
-            visitor: i,
-            ts: 1_791_157_800_000,
-            received_at: 1_791_157_800_000,
-            kind: EventKind::Pageview,
-            touchpoint: "landing".into(),
-            stage: None,
-            url: "https://shop.example/".into(),
-            referrer: None,
-            utm: Utm::default(),
-            props: None,
-            device: Device::Desktop,
-        })
+        .map(|i| spur_tests::landing("shop", &format!("bulk-{i:059}"), i, 1_791_157_800_000))
         .collect();
     assert_eq!(
         a.append(std::slice::from_ref(&many)).unwrap()[0].inserted,

@@ -8,7 +8,7 @@ use std::process::Command;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
-use spur::event::{Event, EventKind};
+use spur::event::Event;
 use spur::store::Store;
 use spur::store::sqlite::SqliteStore;
 use spur_tests::process::{BROWSER_UA, SpurProcess, api_token, free_port, get_with, post};
@@ -260,21 +260,7 @@ async fn the_visitor_api_is_off_without_an_admin_token() {
 }
 
 fn event(id: &str, visitor: u64, ts: i64) -> Event {
-    Event {
-        site: "demo".into(),
-        id: id.into(),
-        visitor,
-        ts,
-        received_at: ts,
-        kind: EventKind::Pageview,
-        touchpoint: "landing".into(),
-        stage: None,
-        url: "https://shop.example/demo/".into(),
-        referrer: None,
-        utm: Default::default(),
-        props: None,
-        device: spur::event::Device::Desktop,
-    }
+    spur_tests::landing("demo", id, visitor, ts)
 }
 
 #[test]

@@ -27,6 +27,16 @@
     ["segment", "Visitors who did", null]
   ];
 
+  // The names pages show for the API's values of devices, channels and stages (the
+  // filters' options) and of kinds of touches.
+  var NAMES = { pageview: "Page view", click: "Click", custom: "Event", feedback: "Feedback",
+    friction: "Friction", engagement: "Engagement" };
+  FILTERS.forEach(function (filter) {
+    (filter[2] || []).forEach(function (option) {
+      if (option[0]) NAMES[option[0]] = option[1];
+    });
+  });
+
   function el(tag, attributes, text) {
     var node = document.createElement(tag);
     Object.keys(attributes || {}).forEach(function (name) {
@@ -145,6 +155,13 @@
 
   // Helpers the pages share (`window.spurDashboard`).
   window.spurDashboard = {
+    // The name of an API value of a device, channel, stage or kind of touch, in the page's
+    // language ("email" → "Email", German "E-Mail"), in tables, charts and chips as in the
+    // filters. Anything else (a touchpoint, which a site named) comes back as it is.
+    term: function (value) {
+      if (!Object.prototype.hasOwnProperty.call(NAMES, value)) return value;
+      return window.spurTr ? window.spurTr(NAMES[value]) : NAMES[value];
+    },
     // GET /api/v1/reports/<kind>?<params> as JSON. A 401 shows the page's sign-in
     // notice (the element whose id ends in "-signin"); any failure rejects with a message
     // a marketer can read (the API's own, when it sent one).

@@ -140,7 +140,7 @@
     "step": "Schritt",
     "Score": "Wert",
     "after": "nach",
-    // Kinds of touches (the visitor timeline, through spurTerm).
+    // Kinds of touches (the visitor timeline, through spurDashboard.term).
     "Page view": "Seitenaufruf",
     "Click": "Klick",
     "Event": "Ereignis",
@@ -410,22 +410,10 @@
   }
 
   window.spurLang = lang;
-  // For text the observer cannot reach (the charts draw on a canvas).
+  // For text the observer does not reach: the charts draw on a canvas, and tables of
+  // the sites' names are not translated as a whole.
   window.spurTr = tr;
 
-  // The API's names of stages, channels, devices and kinds of touches as the pages show
-  // them, in tables, charts and chips as in the filters: "email" → "Email" (German:
-  // "E-Mail"). Anything else (a touchpoint, which a site named) comes back as it is.
-  var TERMS = ["awareness", "consideration", "purchase", "retention", "advocacy", "paid", "email",
-    "social", "review", "search", "referral", "direct", "desktop", "mobile", "tablet"];
-  var KINDS = { pageview: "Page view", click: "Click", custom: "Event", feedback: "Feedback",
-    friction: "Friction", engagement: "Engagement" };
-  window.spurTerm = function (value) {
-    var english = KINDS.hasOwnProperty(value) ? KINDS[value]
-      : TERMS.indexOf(value) >= 0 ? value.charAt(0).toUpperCase() + value.slice(1) : null;
-    if (english === null) return value;
-    return (lang === "de" && DE[english]) || english;
-  };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -108,7 +108,7 @@
           scoreByDay(fb, days, csat), days, "points");
         if (window.spurCharts) {
           window.spurCharts.bars(els.stages, stages.stages.map(function (s) {
-            return { name: window.spurTerm(s.stage), value: s.visitors };
+            return { name: window.spurDashboard.term(s.stage), value: s.visitors };
           }));
         }
       })

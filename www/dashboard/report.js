@@ -13,7 +13,7 @@
   var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
   var FILTERS = ["device", "channel", "stage", "segment"];
   var duration = window.spurDashboard.duration;
-  var term = window.spurTerm;
+  var term = window.spurDashboard.term;
 
   function pct(v) {
     return v === null || v === undefined ? "—" : percent.format(v);

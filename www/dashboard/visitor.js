@@ -32,7 +32,7 @@
       var item = el("li", "timeline-session");
       var head = el("p", "timeline-head");
       head.appendChild(el("strong", "", "Session " + (i + 1)));
-      head.appendChild(el("span", "chip", window.spurTerm(session.channel)));
+      head.appendChild(el("span", "chip", window.spurDashboard.term(session.channel)));
       head.appendChild(el("span", "muted", time.format(new Date(session.start)) + " – " + time.format(new Date(session.end))));
       item.appendChild(head);
       var list = el("ol", "timeline-touches");
@@ -40,9 +40,9 @@
         touches++;
         var line = el("li", "timeline-touch");
         line.appendChild(el("span", "muted", time.format(new Date(touch.ts))));
-        line.appendChild(el("span", "timeline-kind", window.spurTerm(touch.kind)));
+        line.appendChild(el("span", "timeline-kind", window.spurDashboard.term(touch.kind)));
         line.appendChild(el("span", "chip", touch.touchpoint));
-        if (touch.stage) line.appendChild(el("span", "chip chip-muted", window.spurTerm(touch.stage)));
+        if (touch.stage) line.appendChild(el("span", "chip chip-muted", window.spurDashboard.term(touch.stage)));
         list.appendChild(line);
       });
       item.appendChild(list);

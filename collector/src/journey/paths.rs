@@ -213,8 +213,7 @@ impl PathTally {
             self.pairs[a.index() * PAIR_LABELS + b.index()] += 1;
             return;
         }
-        if self.buckets.is_empty() {
-            self.buckets = (0..BUCKETS).map(|_| Vec::new()).collect();
+        if self.recent.is_empty() {
             self.recent = vec![None; RECENT];
         }
         let hash = self.hash(path);
@@ -223,7 +222,7 @@ impl PathTally {
         if let Some(seen) = slot.as_mut().filter(|s| s.hash == hash) {
             if seen.n == u32::MAX {
                 // Its count so far goes to its bucket (where counts are added up).
-                self.buckets[bucket(hash)].push(*seen);
+                bucket_of(&mut self.buckets, hash).push(*seen);
                 seen.n = 0;
             }
             seen.n += 1;
@@ -242,7 +241,7 @@ impl PathTally {
             n: 1,
         };
         if let Some(old) = slot.replace(seen) {
-            self.buckets[bucket(old.hash)].push(old);
+            bucket_of(&mut self.buckets, old.hash).push(old);
         }
     }
 
@@ -259,11 +258,8 @@ impl PathTally {
     /// Moves the counts of the recent paths and of the paths of one and two touchpoints
     /// into their buckets.
     fn flush(&mut self) {
-        if self.buckets.is_empty() {
-            self.buckets = (0..BUCKETS).map(|_| Vec::new()).collect();
-        }
         for seen in self.recent.drain(..).flatten() {
-            self.buckets[bucket(seen.hash)].push(seen);
+            bucket_of(&mut self.buckets, seen.hash).push(seen);
         }
         for (i, n) in std::mem::take(&mut self.singles).into_iter().enumerate() {
             self.push_counted(&[Label::from_index(i)], n);
@@ -284,7 +280,7 @@ impl PathTally {
         while n > 0 {
             let part = n.min(u64::from(u32::MAX));
             n -= part;
-            self.buckets[bucket(hash)].push(Seen {
+            bucket_of(&mut self.buckets, hash).push(Seen {
                 hash,
                 at,
                 n: part as u32,
@@ -311,6 +307,14 @@ fn keep(labels: &mut Vec<Label>, path: &[Label]) -> u32 {
 /// The bucket of a path's hash: its top bits (BUCKETS is 256).
 fn bucket(hash: [u64; 2]) -> usize {
     (hash[1] >> 56) as usize
+}
+
+/// The bucket of `hash` among `buckets`, which are made on first use.
+fn bucket_of(buckets: &mut Vec<Vec<Seen>>, hash: [u64; 2]) -> &mut Vec<Seen> {
+    if buckets.is_empty() {
+        *buckets = (0..BUCKETS).map(|_| Vec::new()).collect();
+    }
+    &mut buckets[bucket(hash)]
 }
 
 /// The top paths with their counts, highest first, and what is left.
