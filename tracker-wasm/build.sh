@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the tracker bundle: tracker-wasm/pkg/spur.js + tracker-wasm/pkg/spur.wasm,
-# and prints (and writes to pkg/sizes.json) their raw, gzip and brotli sizes.
+# Builds the tracker bundle: tracker-wasm/pkg/spur.js (the tracker, its wasm module
+# inside) and tracker-wasm/pkg/spur-widgets.js (the rating widgets, theirs inside), and
+# prints (and writes to pkg/sizes.json) their raw, gzip and brotli sizes.
 #
 #   tracker-wasm/build.sh          # from any directory
 #
@@ -11,8 +12,8 @@
 #
 # Steps: npm ci (when needed) -> dependency guard -> cargo build (profile `wasm`)
 # -> wasm-bindgen --target no-modules -> wasm-opt -Oz -> short import and export names
-# and one entry point (js/glue.js) -> one IIFE of glue + loader,
-# with the wasm's hash in its URL -> esbuild --minify -> sizes.
+# and one entry point (js/glue.js) -> one IIFE of glue + loader -> esbuild --minify
+# -> the module's bytes written into it (js/inline.js) -> sizes.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -95,7 +96,7 @@ features=(--enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-o
 mkdir -p "$pkg"
 
 # bindgen CRATE NAME: wasm-bindgen (not stripped before: it needs the target-features
-# section), then wasm-opt into pkg/NAME.wasm; the glue is left in $tmp/NAME.js.
+# section), then wasm-opt into $tmp/NAME.wasm; the glue is left in $tmp/NAME.js.
 bindgen() {
   wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp" --out-name "$2" "$out/$1.wasm"
   # --gufa: whole-program constant propagation (drops what a constant argument makes
@@ -108,7 +109,7 @@ bindgen() {
   # Short import and export names in the module and its glue, and one entry point in the
   # glue (js/glue.js says why).
   "$bin/wasm-opt" "${features[@]}" --minify-imports-and-exports-and-modules \
-    "$tmp/$2_opt.wasm" -o "$pkg/$2.wasm" >"$tmp/$2.names.json"
+    "$tmp/$2_opt.wasm" -o "$tmp/$2.wasm" >"$tmp/$2.names.json"
   node "$here/js/glue.js" "$tmp/$2.names.json" "$tmp/$2.js"
 }
 bindgen spur_widgets spur-widgets
@@ -116,31 +117,39 @@ bindgen spur_tracker spur
 
 # --- bundle -----------------------------------------------------------------------
 # Each bundle is one function around its glue: the glue's `let wasm_bindgen` stays
-# private, and the try/catch keeps even a glue failure at load time (an old browser)
-# out of the page. The widget bundle hands its `wasm_bindgen` to the loader that
-# fetched it (`spur._w`, see js/loader.js).
+# private, and the try/catch keeps even a failure at load time (an old browser, a
+# Content-Security-Policy that blocks WebAssembly) out of the page. Its first act is the
+# `spur:start` mark (the tracker benchmark's start; `spur:ready` is its end). Each module
+# travels inside its bundle (js/inline.js), compiled synchronously by the glue: the
+# widget bundle hands its started `wasm_bindgen` to the loader that fetched it
+# (`spur._w`, see js/loader.js).
 {
   printf '(function(){try{\n'
   cat "$tmp/spur-widgets.js"
   printf '\n'
   cat "$here/js/widgets.js"
-  printf '\nvar s=window.spur;s&&s._w&&s._w(wasm_bindgen)\n}catch(e){}})();\n'
+  printf '\nwasm_bindgen("__SPUR_WASM_BYTES__");var s=window.spur;s&&s._w&&s._w(wasm_bindgen)\n}catch(e){}})();\n'
 } >"$tmp/widgets.js"
 "$bin/esbuild" "$tmp/widgets.js" --minify --legal-comments=none --log-level=warning --outfile="$pkg/spur-widgets.js"
+node "$here/js/inline.js" "$pkg/spur-widgets.js" "$tmp/spur-widgets.wasm"
 
-# URLs carry a hash of what they load, so a new build is never mixed with an old
-# cached file.
-hash="$(sha256sum "$pkg/spur.wasm" | cut -c1-12)"
-widgets_hash="$(cat "$pkg/spur-widgets.js" "$pkg/spur-widgets.wasm" | sha256sum | cut -c1-12)"
+# The loader names the widget bundle by a hash of its content, so a new loader is never
+# given an old cached widget bundle.
+widgets_hash="$(sha256sum "$pkg/spur-widgets.js" | cut -c1-12)"
 {
-  printf '(function(){try{\n'
+  printf '(function(){try{performance.mark("spur:start");\n'
   cat "$tmp/spur.js"
   printf '\n'
-  sed -e "s/__SPUR_WASM_HASH__/$hash/g" -e "s/__SPUR_WIDGETS_HASH__/$widgets_hash/g" "$here/js/loader.js"
+  sed -e "s/__SPUR_WIDGETS_HASH__/$widgets_hash/g" "$here/js/loader.js"
   printf '\n}catch(e){}})();\n'
 } >"$tmp/bundle.js"
-grep -q "__SPUR_W" "$tmp/bundle.js" && die "a hash was not substituted"
+grep -q "__SPUR_WIDGETS_HASH__" "$tmp/bundle.js" && die "the widgets' hash was not substituted"
 "$bin/esbuild" "$tmp/bundle.js" --minify --legal-comments=none --log-level=warning --outfile="$pkg/spur.js"
+node "$here/js/inline.js" "$pkg/spur.js" "$tmp/spur.wasm"
+# The modules on their own, for inspection (twiggy, wasm-objdump); never served.
+mkdir -p "$target_dir/tracker-modules"
+cp "$tmp/spur.wasm" "$tmp/spur-widgets.wasm" "$target_dir/tracker-modules/"
+rm -f "$pkg/spur.wasm" "$pkg/spur-widgets.wasm"
 
 # --- sizes and the byte budget ------------------------------------------------------
 if ! node "$here/js/sizes.js" "$pkg" "$here/budget.json" >"$pkg/sizes.json.tmp"; then
@@ -148,4 +157,4 @@ if ! node "$here/js/sizes.js" "$pkg" "$here/budget.json" >"$pkg/sizes.json.tmp";
   die "the bundle is over its byte budget (tracker-wasm/budget.json)"
 fi
 mv "$pkg/sizes.json.tmp" "$pkg/sizes.json"
-say "wrote $pkg/spur.js, spur.wasm (v=$hash), spur-widgets.js and spur-widgets.wasm (v=$widgets_hash)"
+say "wrote $pkg/spur.js and spur-widgets.js (v=$widgets_hash); the modules alone in $target_dir/tracker-modules/"

@@ -21,9 +21,7 @@ struct Www;
 #[derive(RustEmbed)]
 #[folder = "../tracker-wasm/pkg/"]
 #[include = "spur.js"]
-#[include = "spur.wasm"]
 #[include = "spur-widgets.js"]
-#[include = "spur-widgets.wasm"]
 struct Tracker;
 
 /// A file ready to serve.
@@ -39,14 +37,13 @@ pub fn www(path: &str) -> Option<Asset> {
     asset(Www::get(path)?, path)
 }
 
-/// `spur.js`, `spur.wasm`, `spur-widgets.js` or `spur-widgets.wasm`.
+/// `spur.js` or `spur-widgets.js` (each with its wasm module inside).
 pub fn tracker(name: &str) -> Option<Asset> {
     asset(Tracker::get(name)?, name)
 }
 
 fn asset(file: rust_embed::EmbeddedFile, path: &str) -> Option<Asset> {
     let content_type = match path.rsplit('.').next() {
-        Some("wasm") => "application/wasm".to_owned(),
         Some("js" | "mjs") => "text/javascript; charset=utf-8".to_owned(),
         Some("html") => "text/html; charset=utf-8".to_owned(),
         Some("css") => "text/css; charset=utf-8".to_owned(),

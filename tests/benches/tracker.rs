@@ -11,13 +11,15 @@
 //! turns, load after load, so that the machine's drift hits them alike; the figures are
 //! medians over the loads:
 //! - **bytes**: what the page downloads for the tracker, brotli (quality 11);
-//! - **ready**: from the tracker's start to its being ready. Spur: from the loader's
-//!   request for the wasm module (its first act, as it runs) to its `spur:ready` mark,
-//!   the module fetched, compiled and instantiated and the tracker started; Plausible:
-//!   from a mark before `import()` of its module to `init` returned; PostHog: from a
-//!   mark before its script tag (a classic script, fetched, parsed and run) to its
-//!   `loaded` callback. All three include fetching their code from this machine;
-//!   Spur's and PostHog's also any wait for a main thread busy with the page.
+//! - **ready**: from the tracker's start to its being ready. Spur: from its script's
+//!   first act (the `spur:start` mark) to its `spur:ready` mark: the module (which
+//!   travels inside spur.js) compiled and instantiated and the tracker started and
+//!   listening. Fetching spur.js is not in it (an `async` script is fetched while the
+//!   page is parsed), nor the wait for a main thread busy with the page before the
+//!   script runs (the summary line gives that wait). Plausible: from a mark before
+//!   `import()` of its module to `init` returned; PostHog: from a mark before its script
+//!   tag (a classic script, fetched, parsed and run) to its `loaded` callback; both
+//!   include fetching their code from this machine.
 //! - **script**: the main thread's script time for the whole visit (the load, then
 //!   `--events` capture calls and the sends that follow, until the page has been quiet
 //!   for the settle time), from the DevTools Protocol's `Performance.getMetrics`
@@ -66,7 +68,8 @@ struct Variant {
     name: &'static str,
     /// The tags that replace Spur's script tag; `{api}` is the collector's origin.
     tags: &'static str,
-    /// The Performance mark that says it is ready.
+    /// The Performance marks of its start and of its being ready.
+    start: &'static str,
     ready: &'static str,
     /// The files it downloads (served by the benchmark's page server).
     files: &'static [&'static str],
@@ -76,6 +79,7 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "no tracker",
         tags: r#"<script>performance.mark("tracker:start"); window.__capture = function () {}; performance.mark("tracker:ready");</script>"#,
+        start: "tracker:start",
         ready: "tracker:ready",
         files: &[],
     },
@@ -83,8 +87,9 @@ const VARIANTS: &[Variant] = &[
         name: "Spur",
         tags: r#"<script src="/spur.js" data-site="demo" data-api="{api}" async></script>
 <script>window.__capture = function (i) { spur.track("bench", { i: i }); };</script>"#,
+        start: "spur:start",
         ready: "spur:ready",
-        files: &["spur.js", "spur.wasm"],
+        files: &["spur.js"],
     },
     Variant {
         name: "Plausible (npm)",
@@ -96,6 +101,7 @@ import("/peers/plausible.js").then(function (plausible) {
   performance.mark("tracker:ready");
 });
 </script>"#,
+        start: "tracker:start",
         ready: "tracker:ready",
         files: &["peers/plausible.js"],
     },
@@ -112,6 +118,7 @@ posthog.init("phc_bench", { api_host: location.origin, opt_out_useragent_filter:
   loaded: function () { performance.mark("tracker:ready"); } });
 window.__capture = function (i) { posthog.capture("bench", { i: i }); };
 </script>"#,
+        start: "tracker:start",
         ready: "tracker:ready",
         files: &["peers/posthog.js"],
     },
@@ -139,8 +146,8 @@ struct Load {
     long_tasks: f64,
     requests: f64,
     /// From the script's arrival to the request for a wasm module, and its fetch.
-    wasm_wait_ms: f64,
-    wasm_fetch_ms: f64,
+    /// From the script's arrival to its start (the main thread busy with the page).
+    waited_ms: f64,
 }
 
 #[tokio::main]
@@ -173,7 +180,6 @@ async fn main() {
     };
     let served: Vec<(&str, Vec<u8>)> = vec![
         ("spur.js", read(root.join("tracker-wasm/pkg/spur.js"))),
-        ("spur.wasm", read(root.join("tracker-wasm/pkg/spur.wasm"))),
         (
             "peers/plausible.js",
             read(peers.join("node_modules/@plausible-analytics/tracker/plausible.js")),
@@ -219,12 +225,8 @@ async fn main() {
         ));
     }
     for (name, bytes) in &served {
-        let kind = if name.ends_with(".wasm") {
-            "application/wasm"
-        } else {
-            "text/javascript"
-        };
-        // spur.js and spur.wasm come with every Pages server.
+        let kind = "text/javascript";
+        // spur.js comes with every Pages server.
         if name.starts_with("peers/") {
             pages.push(Page::file(&format!("/{name}"), kind, bytes.clone()));
         }
@@ -286,8 +288,7 @@ async fn main() {
             call_us: median(runs.iter().map(|l| l.call_us).collect()),
             long_tasks: runs.iter().map(|l| l.long_tasks).fold(0.0, f64::max),
             requests: median(runs.iter().map(|l| l.requests).collect()),
-            wasm_wait_ms: median(runs.iter().map(|l| l.wasm_wait_ms).collect()),
-            wasm_fetch_ms: median(runs.iter().map(|l| l.wasm_fetch_ms).collect()),
+            waited_ms: median(runs.iter().map(|l| l.waited_ms).collect()),
         })
         .collect();
     let chromium = browser.client.clone().capabilities().and_then(|c| {
@@ -340,8 +341,8 @@ async fn main() {
     }
     let spur = &figures[1];
     println!(
-        "Spur: the loader ran (and asked for the module) {:.1} ms after it arrived; the module was fetched in {:.1} ms; a capture call alone (without saving the queue at the end of its task) took {:.1} µs",
-        spur.wasm_wait_ms, spur.wasm_fetch_ms, spur.call_us
+        "Spur: its script ran {:.1} ms after it arrived (the main thread busy with the page); a capture call alone (without saving the queue at the end of its task) took {:.1} µs",
+        spur.waited_ms, spur.call_us
     );
     println!(
         "script, tasks: the main thread's script and task time for the visit, minus the page without a tracker (whose own figures are in brackets); long tasks: the most in any load"
@@ -383,7 +384,7 @@ async fn visit(
         .goto(&pages.url(&format!("/v{index}.html")))
         .await
         .unwrap();
-    let ready = variant.ready;
+    let (start, ready) = (variant.start, variant.ready);
     eventually(
         &format!("{} to be ready", variant.name),
         Duration::from_secs(20),
@@ -445,11 +446,7 @@ async fn visit(
     let page = eval(
         browser,
         &format!(
-            "var wasm = performance.getEntriesByType('resource').filter(function (r) {{
-               return /[.]wasm/.test(r.name);
-             }})[0];
-             var mark = performance.getEntriesByName('tracker:start')[0];
-             var start = mark ? mark.startTime : wasm.startTime;
+            "var start = performance.getEntriesByName({start:?})[0].startTime;
              var ready = performance.getEntriesByName({ready:?})[0].startTime;
              var arrived = performance.getEntriesByType('resource').filter(function (r) {{
                return /spur[.]js/.test(r.name);
@@ -457,8 +454,7 @@ async fn visit(
              var sent = performance.getEntriesByType('resource').filter(function (r) {{
                return ['fetch', 'xmlhttprequest', 'beacon'].indexOf(r.initiatorType) >= 0;
              }}).length;
-             return [ready - start, window.__longtasks, sent,
-                     wasm ? wasm.startTime - arrived.responseEnd : 0, wasm ? wasm.responseEnd - wasm.startTime : 0];"
+             return [ready - start, window.__longtasks, sent, arrived ? start - arrived.responseEnd : 0];"
         ),
     )
     .await;
@@ -470,8 +466,7 @@ async fn visit(
         call_us: per_call[1].as_f64().unwrap(),
         long_tasks: page[1].as_f64().unwrap(),
         requests: page[2].as_f64().unwrap(),
-        wasm_wait_ms: page[3].as_f64().unwrap(),
-        wasm_fetch_ms: page[4].as_f64().unwrap(),
+        waited_ms: page[3].as_f64().unwrap(),
     };
     (load, None)
 }

@@ -3,9 +3,9 @@
 //! each page can carry its own headers (a Content-Security-Policy, say).
 //!
 //! Serves the pages it was given by path, `…/spur.js` at any path (the tracker bundle
-//! from `tracker-wasm/pkg/`, built by `tracker-wasm/build.sh`), `/spur.wasm` and the
-//! widget module (`/spur-widgets.js`, `/spur-widgets.wasm`); so a page that loads
-//! `/broken/spur.js` gets a loader whose module is missing (404). A POST to any other
+//! from `tracker-wasm/pkg/`, built by `tracker-wasm/build.sh`) and the widget bundle
+//! (`/spur-widgets.js`), as `text/javascript` without a charset (as a server that knows
+//! nothing of them would: the bundles' byte order mark says UTF-8). A POST to any other
 //! path is answered 202 and discarded (the other trackers' collectors in the tracker
 //! benchmark).
 
@@ -57,9 +57,7 @@ impl Page {
 struct Files {
     pages: HashMap<String, Page>,
     spur_js: Vec<u8>,
-    spur_wasm: Vec<u8>,
     widgets_js: Vec<u8>,
-    widgets_wasm: Vec<u8>,
 }
 
 /// The running server; stops when dropped.
@@ -79,9 +77,7 @@ impl Pages {
         let files = Arc::new(Files {
             pages: pages.into_iter().map(|p| (p.path.clone(), p)).collect(),
             spur_js: read("spur.js"),
-            spur_wasm: read("spur.wasm"),
             widgets_js: read("spur-widgets.js"),
-            widgets_wasm: read("spur-widgets.wasm"),
         });
         let router = axum::Router::new().fallback(serve).with_state(files);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
@@ -119,12 +115,8 @@ async fn serve(State(files): State<Arc<Files>>, method: Method, uri: Uri) -> Res
         )
     } else if path.ends_with("/spur.js") {
         ("text/javascript", files.spur_js.clone(), Vec::new())
-    } else if path == "/spur.wasm" {
-        ("application/wasm", files.spur_wasm.clone(), Vec::new())
     } else if path == "/spur-widgets.js" {
         ("text/javascript", files.widgets_js.clone(), Vec::new())
-    } else if path == "/spur-widgets.wasm" {
-        ("application/wasm", files.widgets_wasm.clone(), Vec::new())
     } else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -569,7 +569,7 @@ async fn the_widget_module_is_fetched_only_when_a_page_needs_it() {
     .await;
     assert_eq!(
         eval(&browser, fetched).await,
-        serde_json::json!(["/spur.js", "/spur.wasm"])
+        serde_json::json!(["/spur.js"])
     );
     eval(
         &browser,
@@ -587,12 +587,7 @@ async fn the_widget_module_is_fetched_only_when_a_page_needs_it() {
     .await;
     assert_eq!(
         eval(&browser, fetched).await,
-        serde_json::json!([
-            "/spur-widgets.js",
-            "/spur-widgets.wasm",
-            "/spur.js",
-            "/spur.wasm"
-        ])
+        serde_json::json!(["/spur-widgets.js", "/spur.js"])
     );
     browser.close().await;
 }

@@ -31,22 +31,40 @@ async fn tracker_is_served_cross_origin_compressed_and_cacheable() {
     assert_eq!(js.header("cache-control"), Some("public, max-age=3600"));
     assert_eq!(js.header("content-encoding"), Some("br"));
 
-    // The loader names the wasm by content hash, which makes it immutable.
+    // The tracker's wasm module travels inside it, as a string literal of its bytes
+    // (one character each) in a file marked UTF-8 by its byte order mark.
     let plain = server.get("/spur.js").await;
-    let source = String::from_utf8(plain.body).unwrap();
+    assert!(
+        plain.body.starts_with("\u{feff}".as_bytes()),
+        "a byte order mark"
+    );
+    assert!(
+        plain.body.windows(9).any(|w| w == b"\"\0asm\x01\0\0\0"),
+        "the module's bytes in a string literal"
+    );
+
+    // The loader names the widget bundle by content hash, which makes it immutable.
+    let source = String::from_utf8(plain.body.clone()).unwrap();
     let start = source
-        .find("spur.wasm?v=")
-        .expect("the loader names a versioned wasm");
-    let versioned = &source[start..start + "spur.wasm?v=".len() + 12];
-    let wasm = server.get(&format!("/{versioned}")).await;
-    assert_eq!(wasm.status, 200);
-    assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+        .find("spur-widgets.js?v=")
+        .expect("the loader names a versioned widget bundle");
+    let versioned = &source[start..start + "spur-widgets.js?v=".len() + 12];
+    let widgets = server.get(&format!("/{versioned}")).await;
+    assert_eq!(widgets.status, 200);
     assert_eq!(
-        wasm.header("cache-control"),
+        widgets.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(
+        widgets.header("cache-control"),
         Some("public, max-age=31536000, immutable")
     );
-    assert_eq!(wasm.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(&wasm.body[..4], b"\0asm");
+    assert_eq!(widgets.header("access-control-allow-origin"), Some("*"));
+    assert!(
+        widgets.body.windows(9).any(|w| w == b"\"\0asm\x01\0\0\0"),
+        "the widget module's bytes in a string literal"
+    );
+    assert_eq!(server.get("/spur.wasm").await.status, 404);
 
     let etag = plain.headers.get("etag").unwrap().clone();
     let again = server

@@ -4,12 +4,12 @@
 //    the glue, after `wasm-opt --minify-imports-and-exports-and-modules` renamed them in
 //    the module: wasm-bindgen's names carry a 16-hex-digit hash each, written once in
 //    the module and once in the glue, which brotli cannot compress away.
-// 2. One way in: the glue's `wasm_bindgen` becomes a function of the module's URL that
-//    fetches, compiles and instantiates it (streaming, or from the bytes when the
-//    server does not say `application/wasm`). wasm-bindgen's own entry points also take
-//    bytes, a Module or a Response, find the module next to `document.currentScript`,
-//    initialise synchronously (`initSync`) and warn about deprecated parameters: none
-//    of that is used, and it was a fifth of the glue.
+// 2. One way in: the glue's `wasm_bindgen` becomes a function of the module's bytes
+//    (as a string, one character per byte: build.sh writes them into the bundle with
+//    js/inline.js) that compiles and instantiates it synchronously. wasm-bindgen's own
+//    entry points fetch the module (a URL, a Response, bytes or a Module), find it next
+//    to `document.currentScript` and warn about deprecated parameters: none of that is
+//    used, and it was a fifth of the glue.
 //
 //   node js/glue.js MAPPING.json GLUE.js     (rewrites GLUE.js in place)
 //
@@ -70,15 +70,21 @@ if (start < 0 || end < start) fail("wasm-bindgen's entry points are not where th
 glue =
   glue.slice(0, start) +
   `
-    function __wbg_init(url) {
-        const imports = __wbg_get_imports();
-        const done = (r) => __wbg_finalize_init(r.instance, r.module);
-        // A browser without instantiateStreaming throws: that, too, goes to the bytes.
-        return new Promise((ok) => ok(WebAssembly.instantiateStreaming(fetch(url), imports))).then(done, () =>
-            fetch(url)
-                .then((r) => r.arrayBuffer())
-                .then((bytes) => WebAssembly.instantiate(bytes, imports))
-                .then(done));
+    // The module's bytes, one character each (build.sh writes them into the bundle as a
+    // string), compiled and instantiated synchronously: the tracker is ready in the task
+    // that runs its script instead of waiting for a fetch and then for the main thread.
+    function __wbg_init(text) {
+        let bytes;
+        if (Uint8Array.fromBase64) {
+            // Native both ways: 0.3 ms for the tracker's module, where the loop below,
+            // run once and so not optimised, took 2-10 ms.
+            bytes = Uint8Array.fromBase64(btoa(text));
+        } else {
+            bytes = new Uint8Array(text.length);
+            for (let i = 0; i < bytes.length; i++) bytes[i] = text.charCodeAt(i);
+        }
+        const module = new WebAssembly.Module(bytes);
+        return __wbg_finalize_init(new WebAssembly.Instance(module, __wbg_get_imports()), module);
     }
 
     return Object.assign(__wbg_init, exports);

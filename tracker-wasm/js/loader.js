@@ -33,8 +33,11 @@
 // Rules: ES5 syntax; never throw into the page (every call into the module is in
 // try/catch, the load promise has a catch, and a browser without WebAssembly, or a
 // CSP that blocks it, leaves a `spur` whose calls do nothing); load at most once.
-// __SPUR_WASM_HASH__ is replaced by build.sh with the first 12 hex digits of the
-// module's sha256, so a new module is never mixed with an old cached loader.
+// The module itself is in this file: build.sh writes its bytes in the place of
+// "__SPUR_WASM_BYTES__" (js/inline.js), and the glue compiles them synchronously, so
+// the tracker is ready in the task that runs its script. __SPUR_WIDGETS_HASH__ becomes
+// the first 12 hex digits of the widget bundle's sha256, so a new loader never gets an
+// old cached widget module.
 
 // Read by the glue's imports (`js_namespace = host`); set below.
 var host;
@@ -131,14 +134,10 @@ var host;
         t.src = new URL("spur-widgets.js?v=__SPUR_WIDGETS_HASH__", s.src);
         d.head.appendChild(t);
       }).then(function (m) {
-        return m(new URL("spur-widgets.wasm?v=__SPUR_WIDGETS_HASH__", s.src)).then(
-          function () {
-            m.start(function () {
-              call("rated", [].slice.call(arguments));
-            });
-            return m;
-          }
-        );
+        m.start(function () {
+          call("rated", [].slice.call(arguments));
+        });
+        return m;
       });
     loading
       .then(function (m) {
@@ -340,7 +339,12 @@ var host;
     since = active() ? Date.now() : 0;
     // Address, touchpoint and stage of this page view.
     page = [location.href, host.page_attr("data-touchpoint"), host.page_attr("data-stage")];
-    scrolled();
+    // The first reading after a frame has been drawn: read now, the page's height would
+    // force a layout of a page that is still loading (1.5-4 ms of the tracker's start
+    // on the demo shop).
+    requestAnimationFrame(function () {
+      setTimeout(safe(scrolled), 0);
+    });
   };
   var engaged = function () {
     if (sent || !auto("engagement")) return;
@@ -367,120 +371,125 @@ var host;
     }), 0);
   };
   marked();
-  wasm_bindgen(new URL("spur.wasm?v=__SPUR_WASM_HASH__", s.src))
-    .then(function () {
-      if (!wasm_bindgen.start(site, api, quiet, lines())) return;
-      fresh();
-      // Capture phase: the page's own handlers cannot stop the click from being seen.
-      // <body>/<html> carry the page's touchpoint, not a clickable one.
-      listen(
-        d,
-        "click",
-        function (e) {
-          var t = e.target;
-          if (!t || !t.closest) return;
-          var el = t.closest("[data-touchpoint]:not(body):not(html)");
-          // An element's own stage; else the page's (the module asks for it).
-          var stage = attr(t.closest("[data-stage]:not(body):not(html)"), "data-stage");
-          var a = t.closest("a[href]");
-          var sh = t.closest("[data-spur-share]");
-          if (el) {
-            call("click", [attr(el, "data-touchpoint"), stage]);
-          } else if (a && /^https?:$/.test(a.protocol)) {
-            // Downloads and outbound links, as touchpoints.
-            var file = a.pathname.split("/").pop();
-            var ext = file.indexOf(".") > 0 && file.split(".").pop().toLowerCase();
-            if (auto("download") && (a.hasAttribute("download") || exts.indexOf(ext) >= 0)) {
-              call("click", ["download:" + decodeURIComponent(file), stage]);
-            } else if (auto("outbound") && a.host != location.host) {
-              call("click", ["outbound:" + a.hostname, stage]);
-            }
+  // The module, from this file's own bytes: compiled and instantiated now, in this task.
+  // (Where WebAssembly is blocked, by a Content-Security-Policy without
+  // 'wasm-unsafe-eval', this throws, and `spur` keeps queueing calls, harmlessly.)
+  wasm_bindgen("__SPUR_WASM_BYTES__");
+  var begin = function () {
+    if (!wasm_bindgen.start(site, api, quiet, lines())) return;
+    fresh();
+    // Capture phase: the page's own handlers cannot stop the click from being seen.
+    // <body>/<html> carry the page's touchpoint, not a clickable one.
+    listen(
+      d,
+      "click",
+      function (e) {
+        var t = e.target;
+        if (!t || !t.closest) return;
+        var el = t.closest("[data-touchpoint]:not(body):not(html)");
+        // An element's own stage; else the page's (the module asks for it).
+        var stage = attr(t.closest("[data-stage]:not(body):not(html)"), "data-stage");
+        var a = t.closest("a[href]");
+        var sh = t.closest("[data-spur-share]");
+        if (el) {
+          call("click", [attr(el, "data-touchpoint"), stage]);
+        } else if (a && /^https?:$/.test(a.protocol)) {
+          // Downloads and outbound links, as touchpoints.
+          var file = a.pathname.split("/").pop();
+          var ext = file.indexOf(".") > 0 && file.split(".").pop().toLowerCase();
+          if (auto("download") && (a.hasAttribute("download") || exts.indexOf(ext) >= 0)) {
+            call("click", ["download:" + decodeURIComponent(file), stage]);
+          } else if (auto("outbound") && a.host != location.host) {
+            call("click", ["outbound:" + a.hostname, stage]);
           }
-          if (sh) {
-            var link = spur.shareLink(attr(sh, "data-spur-share") || location.href);
-            sh.setAttribute("data-spur-link", link);
-            n.clipboard && n.clipboard.writeText(link)["catch"](function () {});
-          }
-          // Rage clicks.
-          var now = Date.now();
-          if (t != rage.el || now - rage.at[rage.at.length - 1] > 1000) rage = { el: t, at: [], told: false };
-          rage.at.push(now);
-          if (rage.at.length >= 3 && now - rage.at[rage.at.length - 3] <= 1000 && !rage.told) {
-            rage.told = true;
-            friction(1, t);
-          }
-          // Dead clicks: something that looks clickable, and nothing changes (the page,
-          // the address, the focus) within 1.5 s. Links to other pages do not count.
-          var i = t.closest("button,[role=button],[role=link],input[type=submit],input[type=button],summary,[onclick],a[href]");
-          var away = a && a.href.split("#")[0] != location.href.split("#")[0];
-          if (!i && getComputedStyle(t).cursor == "pointer") i = t;
-          if (i && !away && !sh && w.MutationObserver && auto("friction")) {
-            var changed = false;
-            var href = location.href;
-            var focus = d.activeElement;
-            var mo = new MutationObserver(function () {
-              changed = true;
-            });
-            mo.observe(d.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
-            setTimeout(safe(function () {
-              mo.disconnect();
-              if (!changed && !left && location.href == href && d.activeElement == focus) friction(2, i);
-            }), 1500);
-          }
-        },
-        true
-      );
-      listen(d, "visibilitychange", function () {
-        clock();
-        if (d.hidden) engaged();
-        call("hidden", [d.hidden]);
+        }
+        if (sh) {
+          var link = spur.shareLink(attr(sh, "data-spur-share") || location.href);
+          sh.setAttribute("data-spur-link", link);
+          n.clipboard && n.clipboard.writeText(link)["catch"](function () {});
+        }
+        // Rage clicks.
+        var now = Date.now();
+        if (t != rage.el || now - rage.at[rage.at.length - 1] > 1000) rage = { el: t, at: [], told: false };
+        rage.at.push(now);
+        if (rage.at.length >= 3 && now - rage.at[rage.at.length - 3] <= 1000 && !rage.told) {
+          rage.told = true;
+          friction(1, t);
+        }
+        // Dead clicks: something that looks clickable, and nothing changes (the page,
+        // the address, the focus) within 1.5 s. Links to other pages do not count.
+        var i = t.closest("button,[role=button],[role=link],input[type=submit],input[type=button],summary,[onclick],a[href]");
+        var away = a && a.href.split("#")[0] != location.href.split("#")[0];
+        if (!i && getComputedStyle(t).cursor == "pointer") i = t;
+        if (i && !away && !sh && w.MutationObserver && auto("friction")) {
+          var changed = false;
+          var href = location.href;
+          var focus = d.activeElement;
+          var mo = new MutationObserver(function () {
+            changed = true;
+          });
+          mo.observe(d.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+          setTimeout(safe(function () {
+            mo.disconnect();
+            if (!changed && !left && location.href == href && d.activeElement == focus) friction(2, i);
+          }), 1500);
+        }
+      },
+      true
+    );
+    listen(d, "visibilitychange", function () {
+      clock();
+      if (d.hidden) engaged();
+      call("hidden", [d.hidden]);
+    });
+    listen(w, "pagehide", function () {
+      left = true;
+      engaged();
+      call("pagehide", []);
+    });
+    listen(w, "focus", clock);
+    listen(w, "blur", clock);
+    listen(w, "scroll", scrolled, { passive: true });
+    // JavaScript errors: the message (cut) and the script's address without its query;
+    // at most ten a page.
+    var errors = 0;
+    var error = function (message, source) {
+      if (message && errors++ < 10) friction(3, null, String(message).slice(0, 200), (source || "").split(/[?#]/)[0]);
+    };
+    listen(w, "error", function (e) {
+      error(e.message, e.filename);
+    });
+    listen(w, "unhandledrejection", function (e) {
+      var r = e.reason;
+      error((r && r.message) || r, r && r.stack && location.href);
+    });
+    w.MutationObserver &&
+      new MutationObserver(safe(failed)).observe(d.documentElement, {
+        subtree: true,
+        attributes: true,
+        attributeFilter: ["data-spur-failed"]
       });
-      listen(w, "pagehide", function () {
-        left = true;
-        engaged();
-        call("pagehide", []);
-      });
-      listen(w, "focus", clock);
-      listen(w, "blur", clock);
-      listen(w, "scroll", scrolled, { passive: true });
-      // JavaScript errors: the message (cut) and the script's address without its query;
-      // at most ten a page.
-      var errors = 0;
-      var error = function (message, source) {
-        if (message && errors++ < 10) friction(3, null, String(message).slice(0, 200), (source || "").split(/[?#]/)[0]);
+    listen(w, "online", function () {
+      call("online", []);
+    });
+    var h = history;
+    ["pushState", "replaceState"].forEach(function (m) {
+      var orig = h[m];
+      h[m] = function () {
+        var r = orig.apply(this, arguments);
+        nav();
+        return r;
       };
-      listen(w, "error", function (e) {
-        error(e.message, e.filename);
-      });
-      listen(w, "unhandledrejection", function (e) {
-        var r = e.reason;
-        error((r && r.message) || r, r && r.stack && location.href);
-      });
-      w.MutationObserver &&
-        new MutationObserver(safe(failed)).observe(d.documentElement, {
-          subtree: true,
-          attributes: true,
-          attributeFilter: ["data-spur-failed"]
-        });
-      listen(w, "online", function () {
-        call("online", []);
-      });
-      var h = history;
-      ["pushState", "replaceState"].forEach(function (m) {
-        var orig = h[m];
-        h[m] = function () {
-          var r = orig.apply(this, arguments);
-          nav();
-          return r;
-        };
-      });
-      listen(w, "popstate", nav);
-      scan();
-      ready = true;
-      // For the site's own measurements (and the tracker benchmark).
-      performance.mark("spur:ready");
-      for (var i = 0; i < queue.length; i++) run(queue[i][0], queue[i][1]);
-      queue.length = 0;
-    })
-    ["catch"](function () {});
+    });
+    listen(w, "popstate", nav);
+    scan();
+    ready = true;
+    // For the site's own measurements (and the tracker benchmark).
+    performance.mark("spur:ready");
+    for (var i = 0; i < queue.length; i++) run(queue[i][0], queue[i][1]);
+    queue.length = 0;
+  };
+  // The first page view is named by <body>'s attributes: a script that runs before the
+  // parser reached <body> (an async script from the cache, in <head>) waits for it.
+  d.body ? begin() : listen(d, "DOMContentLoaded", begin);
 })(window, document);

@@ -5,8 +5,9 @@
 // Prints a table to stderr and JSON to stdout:
 //   {"files": {"spur.js": {"raw", "gzip", "brotli"}, ...},
 //    "core": {...}, "with_widgets": {...}, "budget": {"core": n, "with_widgets": n}}
-// "core" is what every page downloads (spur.js + spur.wasm); "with_widgets" adds the
-// widget module a page with a rating widget fetches. Exits with 1 when a brotli total
+// "core" is what every page downloads (spur.js, its wasm module inside); "with_widgets"
+// adds the widget bundle a page with a rating widget fetches (spur-widgets.js, its
+// module inside). Exits with 1 when a brotli total
 // is over its budget.
 "use strict";
 const fs = require("fs");
@@ -26,8 +27,8 @@ const measure = (bytes) => ({
 
 const [dir, budgetFile] = process.argv.slice(2);
 const budget = JSON.parse(fs.readFileSync(budgetFile, "utf8"));
-const CORE = ["spur.js", "spur.wasm"];
-const WIDGETS = ["spur-widgets.js", "spur-widgets.wasm"];
+const CORE = ["spur.js"];
+const WIDGETS = ["spur-widgets.js"];
 
 const files = {};
 for (const name of [...CORE, ...WIDGETS]) files[name] = measure(fs.readFileSync(path.join(dir, name)));

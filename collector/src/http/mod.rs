@@ -7,9 +7,8 @@
 //! - `GET /api/v1/reports/{report}` — overview, paths, explore, transitions, funnel,
 //!   stages, touchpoints, channels, referrals, visitor, feedback, experiments
 //!   ([`reports`])
-//! - `GET /spur.js`, `GET /spur.wasm` — the tracker; `GET /spur-widgets.js`,
-//!   `GET /spur-widgets.wasm` — its rating widgets, fetched by pages that show one
-//!   ([`static_files`])
+//! - `GET /spur.js` — the tracker; `GET /spur-widgets.js` — its rating widgets, fetched
+//!   by pages that show one ([`static_files`]); each carries its wasm module inside
 //! - `GET /` and `/dashboard/…` — the dashboard; `GET /demo/…` — the demo shop
 //! - `GET|DELETE /api/v1/visitors` — a visitor's data, export and deletion ([`visitors`])
 //! - `GET /metrics` — OpenMetrics counters
@@ -141,9 +140,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/spur.js", get(static_files::tracker_js))
-        .route("/spur.wasm", get(static_files::tracker_wasm))
         .route("/spur-widgets.js", get(static_files::widgets_js))
-        .route("/spur-widgets.wasm", get(static_files::widgets_wasm))
         .route("/", get(static_files::dashboard_index))
         .route("/dashboard/{*path}", get(static_files::dashboard))
         .route("/demo", get(static_files::demo_redirect))

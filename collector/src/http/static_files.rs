@@ -1,8 +1,9 @@
 //! The tracker bundle, the dashboard and the demo shop, from [`crate::assets`].
 //!
-//! Caching: `spur.wasm?v=<hash>` and the widget files (`spur-widgets.js|wasm?v=<hash>`)
-//! are immutable (the loader names the hashes of the build it was built with); `spur.js` must keep its URL, so browsers may keep it an hour; pages
-//! revalidate with their ETag. The tracker is loaded by other origins: it carries
+//! Caching: the widget bundle (`spur-widgets.js?v=<hash>`) is immutable (the loader
+//! names the hash of the build it was built with); `spur.js` (the tracker, its wasm
+//! module inside) must keep its URL, so browsers may keep it an hour; pages revalidate
+//! with their ETag. The tracker is loaded by other origins: it carries
 //! `Access-Control-Allow-Origin: *`. Pages carry a strict Content-Security-Policy.
 
 use axum::extract::{Path, RawQuery};
@@ -20,16 +21,8 @@ pub async fn tracker_js(headers: HeaderMap) -> Response {
     tracker("spur.js", "public, max-age=3600", &headers)
 }
 
-pub async fn tracker_wasm(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    tracker("spur.wasm", versioned(query), &headers)
-}
-
 pub async fn widgets_js(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     tracker("spur-widgets.js", versioned(query), &headers)
-}
-
-pub async fn widgets_wasm(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    tracker("spur-widgets.wasm", versioned(query), &headers)
 }
 
 /// Files the loader names with `?v=<hash>` never change under that URL.

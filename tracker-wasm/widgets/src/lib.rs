@@ -1,7 +1,7 @@
 //! Spur's rating widgets: CSAT (faces), NPS (0–10), CES (1–7) and thumbs, each with an
 //! optional comment and a thank-you state.
 //!
-//! A module of its own (`spur-widgets.js` + `spur-widgets.wasm`): the tracker's loader
+//! A module of its own (`spur-widgets.js`, the module inside): the tracker's loader
 //! fetches it only when a page has a widget or calls `spur.feedback`, so pages without
 //! widgets do not pay for them. The loader calls [`start`] with a function that hands
 //! each widget event to the tracker (its `rated` export), then [`scan`] and [`open`].
