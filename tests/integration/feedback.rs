@@ -403,6 +403,60 @@ async fn each_kind_answered_the_other_way() {
     browser.close().await;
 }
 
+/// A score is the answer without the optional comment: when the visitor closes the
+/// widget after choosing, or leaves the page without pressing "Send", the score arrives
+/// (once, without a comment) instead of a dismissal or nothing.
+#[tokio::test]
+async fn a_chosen_score_is_the_answer_when_the_visitor_closes_the_widget_or_leaves() {
+    let server = Server::start().await;
+    let pages = Pages::start(vec![
+        page(&server.url(""), "-3"),
+        Page::new(
+            "/elsewhere.html",
+            "<!doctype html><title>elsewhere</title>".into(),
+        ),
+    ])
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&pages.url("/feedback-3.html"))
+        .await
+        .unwrap();
+    eventually("the widgets to render", PATIENCE, || async {
+        eval(
+            &browser,
+            "return !!document.getElementById('thumbs').shadowRoot;",
+        )
+        .await
+            == true
+    })
+    .await;
+    // CSAT: a score, then the close button. NPS: a score, and then the page is left.
+    mouse_click(&browser, "csat", "[data-v=\"4\"]").await;
+    mouse_click(&browser, "csat", ".x").await;
+    mouse_click(&browser, "nps", "[data-v=\"9\"]").await;
+    browser
+        .client
+        .goto(&pages.url("/elsewhere.html"))
+        .await
+        .unwrap();
+    let expected = serde_json::json!([
+        ["checkout-csat-3", "purchase", {"widget": "csat", "outcome": "answered", "score": 4}],
+        ["after-delivery-3", "retention", {"widget": "nps", "outcome": "answered", "score": 9}],
+    ]);
+    let start = Instant::now();
+    while serde_json::to_value(answers(&server)).unwrap() != expected && start.elapsed() < PATIENCE
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(serde_json::to_value(answers(&server)).unwrap(), expected);
+    // Once: nothing more arrives.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(serde_json::to_value(answers(&server)).unwrap(), expected);
+    browser.close().await;
+}
+
 /// The demo shop asks its after-sales question in a popover once an order is placed.
 #[tokio::test]
 async fn the_demo_shop_asks_after_a_purchase() {

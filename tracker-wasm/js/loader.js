@@ -124,7 +124,14 @@ var host;
   };
   // The widget module, fetched the first time a page needs it: spur-widgets.js runs
   // `spur._w(its wasm_bindgen)`; its events go to the tracker's `rated` export.
-  var loading;
+  var loading, started;
+  // The page is being left: a score chosen in a widget and not sent yet goes now, before
+  // the tracker sends what is queued.
+  var leave = function () {
+    try {
+      started && started.leave();
+    } catch (e) {}
+  };
   var widgets = function (name, args) {
     loading =
       loading ||
@@ -137,7 +144,7 @@ var host;
         m.start(function () {
           call("rated", [].slice.call(arguments));
         });
-        return m;
+        return (started = m);
       });
     loading
       .then(function (m) {
@@ -439,12 +446,16 @@ var host;
     );
     listen(d, "visibilitychange", function () {
       clock();
-      if (d.hidden) engaged();
+      if (d.hidden) {
+        engaged();
+        leave();
+      }
       call("hidden", [d.hidden]);
     });
     listen(w, "pagehide", function () {
       left = true;
       engaged();
+      leave();
       call("pagehide", []);
     });
     listen(w, "focus", clock);

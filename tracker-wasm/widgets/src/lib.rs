@@ -24,7 +24,9 @@
 //! Never asks twice: an answer or a dismissal is remembered per touchpoint in
 //! `localStorage` (`spur:fb:<touchpoint>`), and the widget stays away for `data-days`
 //! days (default 90). What the visitor does is sent as `feedback` events: `shown`,
-//! then `answered` (score, comment) or `dismissed`.
+//! then `answered` (score, comment) or `dismissed`. A chosen score is the answer as soon
+//! as the visitor sends the form, closes the widget or leaves the page ([`leave`]),
+//! whichever comes first: the comment is optional, and so is pressing "Send".
 
 use std::cell::RefCell;
 
@@ -505,6 +507,23 @@ pub fn event(id: u32, kind: JsValue, value: JsValue, at: i32) -> bool {
     })
 }
 
+/// The page is being left (hidden, or going away; the tracker's loader calls this before
+/// it sends what is queued): a score that was chosen and not sent yet is sent now,
+/// without a comment. Most visitors pick a score and move on without the optional
+/// comment; their answer must not wait for a "Send" they never press.
+#[wasm_bindgen]
+pub fn leave() {
+    WIDGETS.with(|w| {
+        if let Ok(mut widgets) = w.try_borrow_mut() {
+            for (id, widget) in widgets.iter_mut().enumerate() {
+                if widget.chosen.is_some() {
+                    widget.submit(id as u32, "");
+                }
+            }
+        }
+    });
+}
+
 enum Outcome {
     Shown,
     Answered(u8, Option<String>),
@@ -613,8 +632,15 @@ impl Widget {
         host::focus(id, ".t");
     }
 
+    /// Escape or the close button. After a score was chosen, that score is the answer
+    /// (the visitor declined the comment, not the question).
     fn dismiss(&mut self, id: u32) {
-        if !std::mem::replace(&mut self.done, true) {
+        if self.chosen.is_some() && !self.done {
+            self.submit(id, "");
+            if !self.popover {
+                return;
+            }
+        } else if !std::mem::replace(&mut self.done, true) {
             self.send(Outcome::Dismissed);
             remember(&self.ask.touchpoint);
         } else if !self.popover {
