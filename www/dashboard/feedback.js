@@ -83,12 +83,16 @@
     return percent.format(v.up_ratio);
   }
 
+  function answers(n) {
+    return n + (n === 1 ? " answer" : " answers");
+  }
+
   function note(s, kind) {
     if (!s || !s[kind]) return "no answers";
     var v = s[kind];
     if (kind === "nps") return v.promoters + " promoters · " + v.passives + " passives · " + v.detractors + " detractors";
-    if (kind === "csat") return v.responses + " answers · mean " + decimal.format(v.mean);
-    if (kind === "ces") return v.responses + " answers";
+    if (kind === "csat") return answers(v.responses) + " · mean " + decimal.format(v.mean);
+    if (kind === "ces") return answers(v.responses);
     return v.up + " up · " + v.down + " down";
   }
 

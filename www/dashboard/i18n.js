@@ -326,6 +326,8 @@
     [/^Could not load the journey flow: (.+)$/, "Der Journey-Fluss konnte nicht geladen werden: $1"],
     [/^The collector answered (\d+)\.$/, "Der Collector antwortete mit $1."],
     [/^(\d+) promoters · (\d+) passives · (\d+) detractors$/, "$1 Promotoren · $2 Passive · $3 Kritiker"],
+    [/^1 answer · mean (.+)$/, "1 Antwort · Mittel $1"],
+    [/^1 answer$/, "1 Antwort"],
     [/^(\d+) answers · mean (.+)$/, "$1 Antworten · Mittel $2"],
     [/^(\d+) answers$/, "$1 Antworten"],
     [/^(.+): (.+) of low vs (.+) of high$/, "$1: $2 der niedrigen vs. $3 der hohen"],
