@@ -204,6 +204,19 @@ var host;
   var attr = function (el, name) {
     return el && el.getAttribute(name);
   };
+  // The queue's texts (src/queue.rs): each queued event's JSON, oldest first. The module
+  // keeps their sizes and says when they go; the texts never enter wasm memory.
+  var texts = [];
+  var utf8 = new TextEncoder();
+  // A text's size in UTF-8 bytes (an ASCII one's is its length: no copy made).
+  var size = function (t) {
+    return /[^\0-\x7f]/.test(t) ? utf8.encode(t).length : t.length;
+  };
+  // A body: the header's JSON, then the events' texts (each one JSON object) as its
+  // `events`, last.
+  var body = function (head, from, count) {
+    return JSON.stringify(head).slice(0, -1) + ',"events":[' + texts.slice(from, from + count).join() + "]}";
+  };
   host = {
     href: function () {
       return location.href;
@@ -221,9 +234,25 @@ var host;
       if (c && c.getRandomValues) c.getRandomValues(bytes);
       else for (var i = 0; i < bytes.length; i++) bytes[i] = Math.random() * 256;
     },
-    // One event's JSON (src/host.rs); `undefined` fields are left out.
+    // One event's JSON (src/host.rs), appended to the texts; `undefined` fields are
+    // left out. Its size in bytes.
     event: function (id, ts, type, url, ref, name, stage, props) {
-      return JSON.stringify({ id: id, ts: ts, type: type, url: url, ref: ref, name: name, stage: stage, props: props });
+      var t = JSON.stringify({ id: id, ts: ts, type: type, url: url, ref: ref, name: name, stage: stage, props: props });
+      var n = size(t);
+      texts.push(t);
+      return n;
+    },
+    drop_oldest: function (count) {
+      texts.splice(0, count);
+    },
+    insert: function (at, line) {
+      var n = size(line);
+      texts.splice(at, 0, line);
+      return n;
+    },
+    save: function (session, key, dropped) {
+      area(session).setItem(key, dropped + "\n" + texts.join("\n"));
+      return true;
     },
     storage: function (session) {
       return !!area(session);
@@ -255,7 +284,7 @@ var host;
         });
       return true;
     },
-    post: function (url, body, id, ms) {
+    post: function (url, head, count, id, ms) {
       var timeout = w.AbortSignal && AbortSignal.timeout;
       var answer = function (r) {
         var ok = r instanceof Response;
@@ -265,15 +294,15 @@ var host;
       // then `.then` throws, and the request counts as never started.
       fetch(url, {
         method: "POST",
-        body: body,
+        body: body(head, 0, count),
         headers: { "content-type": "text/plain" },
         keepalive: true,
         signal: timeout ? AbortSignal.timeout(ms) : void 0
       }).then(answer, answer);
       return true;
     },
-    beacon: function (url, body) {
-      return n.sendBeacon(url, body);
+    beacon: function (url, head, from, count) {
+      return n.sendBeacon(url, body(head, from, count));
     },
     timer: function (ms, id) {
       var f = function () {

@@ -41,7 +41,9 @@ extern "C" {
     /// `JSON.stringify` of one event, `{id, ts, type, url, ref, name, stage, props}`:
     /// the wire order of [`crate::wire::Event::fields`], then `props`; `None` fields
     /// and an undefined `props` are left out. One call instead of a `Reflect.set` (and
-    /// two strings passed) per field.
+    /// two strings passed) per field. The text is appended to the queue's texts (see
+    /// [`crate::queue`]); the answer is its size in UTF-8 bytes, 0 when nothing was
+    /// appended.
     #[wasm_bindgen(js_namespace = host)]
     #[allow(clippy::too_many_arguments)]
     pub fn event(
@@ -53,7 +55,22 @@ extern "C" {
         name: Option<&str>,
         stage: Option<&str>,
         props: &JsValue,
-    ) -> Option<String>;
+    ) -> u32;
+
+    /// Removes the `n` oldest of the queue's texts.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn drop_oldest(n: u32);
+
+    /// Inserts a stored line into the queue's texts at position `at`; its size in UTF-8
+    /// bytes.
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn insert(at: u32, line: &str) -> u32;
+
+    /// Writes the queue in its stored form (see [`crate::queue`]): `dropped`, then the
+    /// queue's texts, one per line, under `key`; `false` when it failed (quota,
+    /// storage disabled).
+    #[wasm_bindgen(js_namespace = host)]
+    pub fn save(session: bool, key: &str, dropped: u32) -> bool;
 
     /// `getItem(key)` of `sessionStorage` (`session`) or `localStorage`.
     #[wasm_bindgen(js_namespace = host)]
@@ -79,18 +96,38 @@ extern "C" {
     pub fn lock(name: &str, hold: bool) -> bool;
 
     /// `fetch(url, {method: "POST", body, keepalive: true})` as `text/plain`, given up
-    /// after `timeout_ms`. The module's `answered(n, status, retry_after)` gets the
-    /// status (0 for a network error) and the `Retry-After` header. `false`: the request
-    /// could not start, and `answered` is never called.
+    /// after `timeout_ms`, where the body is `head`'s JSON with the `count` oldest of the
+    /// queue's texts as its `events` ([`crate::wire::head`]). The module's
+    /// `answered(n, status, retry_after)` gets the status (0 for a network error) and the
+    /// `Retry-After` header. `false`: the request could not start, and `answered` is
+    /// never called.
     #[wasm_bindgen(js_namespace = host)]
-    pub fn post(url: &str, body: &str, n: u32, timeout_ms: u32) -> bool;
+    pub fn post(url: &str, head: &JsValue, count: u32, n: u32, timeout_ms: u32) -> bool;
 
-    /// `navigator.sendBeacon(url, body)`: whether the browser took it.
+    /// `navigator.sendBeacon(url, body)`, the body as for [`post`] with the queue's texts
+    /// `from..from + count`: whether the browser took it.
     #[wasm_bindgen(js_namespace = host)]
-    pub fn beacon(url: &str, body: &str) -> bool;
+    pub fn beacon(url: &str, head: &JsValue, from: u32, count: u32) -> bool;
 
     /// Calls the module's `tick(n)` after `ms`; with 0, at the end of the current task
     /// (a microtask), before anything else can run.
     #[wasm_bindgen(js_namespace = host)]
     pub fn timer(ms: u32, n: u32);
+}
+
+/// The queue's texts as the loader keeps them: an array of JS strings, never copied
+/// into wasm memory (see [`crate::queue`]).
+#[derive(Default)]
+pub struct Texts;
+
+impl crate::queue::Texts for Texts {
+    fn drop_oldest(&mut self, n: usize) {
+        if n > 0 {
+            drop_oldest(n as u32);
+        }
+    }
+
+    fn insert(&mut self, at: usize, line: &str) -> Option<u32> {
+        Some(insert(at as u32, line)).filter(|&size| size > 0)
+    }
 }

@@ -20,8 +20,10 @@
 //! or when it throws (disabled, full), in memory only. Storage failures are ignored:
 //! the tracker goes on in memory.
 
-use crate::queue::Queue;
 use crate::{capture, host};
+
+/// The tracker's queue: its texts are the loader's.
+pub type Queue = crate::queue::Queue<host::Texts>;
 
 /// `sessionStorage` key of this tab's id.
 const TAB_KEY: &str = "spur:tab";
@@ -130,7 +132,7 @@ impl Store {
         if queue.is_empty() {
             host::remove(self.session, &self.key);
         } else {
-            host::set(self.session, &self.key, &queue.to_text());
+            host::save(self.session, &self.key, queue.dropped());
         }
     }
 

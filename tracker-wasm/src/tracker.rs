@@ -41,9 +41,9 @@ use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 
 use crate::consent::{create_uid, remove_uid, stored_uid};
-use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, Queue, batch_len};
+use crate::queue::{FLUSH_AFTER_MS, FLUSH_AT_EVENTS, batch_len};
 use crate::retry::{self, Outcome};
-use crate::storage::{self, Opening, Pending, Store};
+use crate::storage::{self, Opening, Pending, Queue, Store};
 use crate::transport::{MAX_BODY_BYTES, Transport};
 use crate::wire::{self, Batch, Event, Props, VERSION};
 use crate::{capture, host};
@@ -419,13 +419,13 @@ impl Tracker {
                 event.props.0.push(prop.clone());
             }
         }
-        // Encoded once, here: the JSON is what storage keeps and what bounds a batch.
-        // (Wire types always serialise; only a page that broke `JSON.stringify` could
-        // make this fail, and then the event is not captured.)
-        let Some(json) = wire::encode(&event) else {
+        // Encoded once, here: the JSON (kept by the loader) is what storage keeps and
+        // what bounds a batch. (Wire types always serialise; only a page that broke
+        // `JSON.stringify` could make this fail, and then the event is not captured.)
+        let Some(size) = wire::encode(&event) else {
             return;
         };
-        self.queue.push(json);
+        self.queue.push(size);
         self.save();
         if self.waiting() {
             // (Whatever it waits for pumps when it ends.)
@@ -453,26 +453,21 @@ impl Tracker {
             return;
         }
         let taken = self.queue.take(BATCH_BYTES);
-        if taken.events.is_empty() {
+        if taken.count == 0 {
             return;
         }
-        let body = wire::encode_batch(
-            &Batch {
-                v: VERSION,
-                site: &self.site,
-                sent_at: capture::now(),
-                uid: self.uid.as_deref(),
-                customer: self.customer.as_deref(),
-                dropped: taken.dropped,
-            },
-            taken.events,
-        );
+        let head = wire::head(&Batch {
+            v: VERSION,
+            site: &self.site,
+            sent_at: capture::now(),
+            uid: self.uid.as_deref(),
+            customer: self.customer.as_deref(),
+            dropped: taken.dropped,
+        });
         self.sent = self.sent.wrapping_add(1);
         let number = self.sent;
         self.flight = Some(number);
-        // A body that could not be encoded counts as a request that could not start.
-        let posted = body.is_some_and(|body| self.transport.post(&body, number));
-        if !posted {
+        if !self.transport.post(&head, taken.count, number) {
             self.answered(number, Outcome::Retry { after_ms: None });
         }
     }
@@ -516,26 +511,22 @@ impl Tracker {
             return;
         }
         self.gone = true;
+        let head = wire::head(&Batch {
+            v: VERSION,
+            site: &self.site,
+            sent_at: capture::now(),
+            uid: self.uid.as_deref(),
+            customer: self.customer.as_deref(),
+            // Drops are reported by acknowledged batches only (never twice).
+            dropped: 0,
+        });
+        let mut from = self.queue.in_flight();
         let mut events = self.queue.unsent();
         while let Some((part, rest)) = events.split_at_checked(batch_len(events, BATCH_BYTES)) {
-            if part.is_empty() {
+            if part.is_empty() || !self.transport.beacon(&head, from, part.len()) {
                 break;
             }
-            let body = wire::encode_batch(
-                &Batch {
-                    v: VERSION,
-                    site: &self.site,
-                    sent_at: capture::now(),
-                    uid: self.uid.as_deref(),
-                    customer: self.customer.as_deref(),
-                    // Drops are reported by acknowledged batches only (never twice).
-                    dropped: 0,
-                },
-                part,
-            );
-            if !body.is_some_and(|body| self.transport.beacon(&body)) {
-                break;
-            }
+            from += part.len();
             events = rest;
         }
     }

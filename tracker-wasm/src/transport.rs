@@ -14,6 +14,8 @@
 //! Invariant: nothing here throws into the page; a rejected fetch is an answer like
 //! any other (a network error).
 
+use wasm_bindgen::JsValue;
+
 use crate::host;
 
 /// Keepalive requests and beacons must stay below 64 KiB, and so must a batch.
@@ -38,15 +40,17 @@ impl Transport {
         Transport { endpoint }
     }
 
-    /// POSTs `body` as request number `n`; the answer arrives later through the
-    /// module's `answered` export, never synchronously, and not at all if the page goes
-    /// away first. `false` if the request could not even start.
-    pub fn post(&self, body: &str, n: u32) -> bool {
-        host::post(&self.endpoint, body, n, REQUEST_TIMEOUT_MS)
+    /// POSTs a batch as request number `n`: `head` (see [`crate::wire::head`]) with the
+    /// `count` oldest queued events. The answer arrives later through the module's
+    /// `answered` export, never synchronously, and not at all if the page goes away
+    /// first. `false` if the request could not even start.
+    pub fn post(&self, head: &JsValue, count: usize, n: u32) -> bool {
+        host::post(&self.endpoint, head, count as u32, n, REQUEST_TIMEOUT_MS)
     }
 
-    /// `navigator.sendBeacon`; `true` if the browser took the body.
-    pub fn beacon(&self, body: &str) -> bool {
-        host::beacon(&self.endpoint, body)
+    /// `navigator.sendBeacon` of `head` with the queued events `from..from + count`;
+    /// `true` if the browser took the body.
+    pub fn beacon(&self, head: &JsValue, from: usize, count: usize) -> bool {
+        host::beacon(&self.endpoint, head, from as u32, count as u32)
     }
 }

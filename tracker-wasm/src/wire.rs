@@ -7,15 +7,17 @@
 //!
 //! The types list their fields in wire order ([`Event::fields`], [`Batch::fields`],
 //! [`Props::fields`]); [`encode`] hands an event's fields to the loader's `host.event`
-//! in one call (which builds the object in that order, see [`crate::host::event`]) and
-//! lets `JSON.stringify` write the text; [`encode_batch`] builds the batch's header
-//! through `Reflect.set`, attaches the queued events (`JSON.parse` of their text) as
-//! `events` and stringifies the whole once. Nothing is ever deserialised into a Rust
-//! type: a stored event stays JSON text (and a JS value while a batch is built), and
-//! [`is_stored_event`] only checks, through `Reflect`, that a stored line has the
-//! shape the collector parses. No JSON is written or parsed by hand, and no JSON
-//! library is in the bundle (the browser has one; the native tests use `serde_json` to
-//! compare with the golden files).
+//! in one call (which builds the object in that order, see [`crate::host::event`]),
+//! lets `JSON.stringify` write the text and keeps it, in the loader, as the event's
+//! entry in the queue's texts ([`crate::queue`]); [`head`] builds the batch's header
+//! through `Reflect.set`, and the loader's `host.post` writes the body as that header's
+//! JSON with the queued events' texts as its `events` array, last
+//! (`…,"events":[<text>,<text>]}`: each text is one JSON object, written by
+//! `JSON.stringify` or a stored line that passed [`is_stored_event`]). Nothing is ever
+//! deserialised into a Rust type, and [`is_stored_event`] only checks, through
+//! `Reflect`, that a stored line has the shape the collector parses. No JSON library is
+//! in the bundle (the browser has one; the native tests use `serde_json` to compare with
+//! the golden files).
 //!
 //! Invariants:
 //! - optional fields are omitted when absent, never sent as `null`; so are `uid`,
@@ -36,7 +38,7 @@ use wasm_bindgen::JsValue;
 /// The wire version this tracker speaks.
 pub const VERSION: u8 = 1;
 
-/// One request body, but for its `events` ([`encode_batch`] adds them, last).
+/// One request body, but for its `events` (the loader adds them, last; see [`head`]).
 pub struct Batch<'a> {
     /// Always [`VERSION`].
     pub v: u8,
@@ -238,9 +240,10 @@ fn put(target: &JsValue) -> impl FnMut(&str, Scalar<'_>) + '_ {
     }
 }
 
-/// An event as JSON text: its line in the stored queue and its share of a batch.
-/// `None` only if the page broke `JSON.stringify`.
-pub fn encode(event: &Event) -> Option<String> {
+/// Encodes an event: the loader writes its JSON text and appends it to the queue's
+/// texts (the event's line in the stored queue and its share of a batch). Its size in
+/// bytes; `None` (and nothing appended) only if the page broke `JSON.stringify`.
+pub fn encode(event: &Event) -> Option<u32> {
     let props = if event.props.is_empty() {
         JsValue::UNDEFINED
     } else {
@@ -252,7 +255,7 @@ pub fn encode(event: &Event) -> Option<String> {
         return None;
     };
     // The fields of `Event::fields`, in its order, in one call.
-    crate::host::event(
+    let size = crate::host::event(
         &event.id,
         ts,
         event.kind.as_str(),
@@ -261,24 +264,16 @@ pub fn encode(event: &Event) -> Option<String> {
         event.name.as_deref(),
         event.stage.map(Stage::as_str),
         &props,
-    )
+    );
+    (size > 0).then_some(size)
 }
 
-/// A request body: `batch`'s fields, then `events` (each one event's JSON text, from
-/// [`encode`] or a stored line that passed [`is_stored_event`]) as an array. `None` if
-/// a step fails, which only a page that broke `JSON` or `Reflect` can cause.
-pub fn encode_batch<'a>(
-    batch: &Batch<'_>,
-    events: impl IntoIterator<Item = &'a String>,
-) -> Option<String> {
-    let body: JsValue = Object::new().into();
-    batch.fields(put(&body));
-    let array = Array::new();
-    for event in events {
-        array.push(&JSON::parse(event).ok()?);
-    }
-    set(&body, "events", &array);
-    JSON::stringify(&body).ok()?.as_string()
+/// A request body's header: `batch`'s fields in wire order, as a JS object; the loader
+/// writes it with the events after it ([`crate::host::post`]).
+pub fn head(batch: &Batch<'_>) -> JsValue {
+    let head: JsValue = Object::new().into();
+    batch.fields(put(&head));
+    head
 }
 
 /// What [`is_event`] needs to know about one field of a stored event.
@@ -357,7 +352,7 @@ pub fn is_stored_json(line: &str) -> bool {
     })
 }
 
-/// What [`encode`] and [`encode_batch`] put into their JS objects, as a `serde_json`
+/// What [`encode`] and [`head`] put into their JS objects, as a `serde_json`
 /// object, for the native tests.
 #[cfg(test)]
 fn json_object(fields: impl FnOnce(&mut dyn FnMut(&str, Scalar<'_>))) -> serde_json::Value {
@@ -383,7 +378,7 @@ pub fn encode_json(event: &Event) -> String {
     value.to_string()
 }
 
-/// The batch header as [`encode_batch`] builds it, for the native tests.
+/// The batch header as [`head`] builds it, for the native tests.
 #[cfg(test)]
 pub fn batch_json(batch: &Batch<'_>) -> serde_json::Value {
     json_object(|put| batch.fields(put))
@@ -439,18 +434,20 @@ mod tests {
         serde_json::from_str(fixture).expect("the fixture is JSON")
     }
 
-    /// Builds the body as [`encode_batch`] does (the header serialised, the events'
-    /// JSON text parsed and attached as `events`) and compares it, as a JSON value, with
-    /// the golden fixture. Each event's text is also kept as a stored line, unless its
-    /// id is not one the tracker makes (`minimal.json` has a shorter one).
+    /// Builds the body as the loader's `host.post` does (the header's JSON without its
+    /// closing brace, then `,"events":[`, the events' texts joined by commas, `]}`) and
+    /// compares it, as a JSON value, with the golden fixture. Each event's text is also
+    /// kept as a stored line, unless its id is not one the tracker makes (`minimal.json`
+    /// has a shorter one).
     fn check(batch: &Batch<'_>, events: &[Event], fixture: &str) {
         let lines: Vec<String> = events.iter().map(encode_json).collect();
-        let mut ours = batch_json(batch);
-        let parsed = lines
-            .iter()
-            .map(|line| serde_json::from_str(line).expect("JSON"))
-            .collect();
-        ours["events"] = serde_json::Value::Array(parsed);
+        let head = batch_json(batch).to_string();
+        let body = format!(
+            "{},\"events\":[{}]}}",
+            head.strip_suffix('}').expect("an object"),
+            lines.join(",")
+        );
+        let mut ours: serde_json::Value = serde_json::from_str(&body).expect("JSON");
         as_js_numbers(&mut ours);
         assert_eq!(ours, golden(fixture));
         for (event, line) in events.iter().zip(&lines) {
