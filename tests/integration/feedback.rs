@@ -95,6 +95,20 @@ async fn tab_into(browser: &Browser, id: &str) {
     panic!("Tab never reached {id}; focus at {}", focus(browser).await);
 }
 
+/// Opens a test page and waits until its last widget is rendered.
+async fn open(browser: &Browser, pages: &Pages, path: &str) {
+    browser.client.goto(&pages.url(path)).await.unwrap();
+    eventually("the widgets to render", PATIENCE, || async {
+        eval(
+            browser,
+            "return !!document.getElementById('thumbs').shadowRoot;",
+        )
+        .await
+            == true
+    })
+    .await;
+}
+
 /// The stored feedback events: (touchpoint, stage, props) in time order.
 fn stored(server: &Server) -> Vec<(String, Option<String>, Value)> {
     let mut touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
@@ -357,20 +371,7 @@ async fn each_kind_answered_the_other_way() {
     let server = Server::start().await;
     let pages = Pages::start(vec![page(&server.url(""), "-2")]).await;
     let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&pages.url("/feedback-2.html"))
-        .await
-        .unwrap();
-    eventually("the widgets to render", PATIENCE, || async {
-        eval(
-            &browser,
-            "return !!document.getElementById('thumbs').shadowRoot;",
-        )
-        .await
-            == true
-    })
-    .await;
+    open(&browser, &pages, "/feedback-2.html").await;
     // NPS: Tab in, Home (0), eight times Right (8), Enter, a comment, Tab to Send, Enter.
     tab_into(&browser, "nps").await;
     keys(&browser, &[Key::Home.into()]).await;
@@ -418,20 +419,7 @@ async fn a_chosen_score_is_the_answer_when_the_visitor_closes_the_widget_or_leav
     ])
     .await;
     let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&pages.url("/feedback-3.html"))
-        .await
-        .unwrap();
-    eventually("the widgets to render", PATIENCE, || async {
-        eval(
-            &browser,
-            "return !!document.getElementById('thumbs').shadowRoot;",
-        )
-        .await
-            == true
-    })
-    .await;
+    open(&browser, &pages, "/feedback-3.html").await;
     // CSAT: a score, then the close button. NPS: a score, and then the page is left.
     mouse_click(&browser, "csat", "[data-v=\"4\"]").await;
     mouse_click(&browser, "csat", ".x").await;

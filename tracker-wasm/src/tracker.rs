@@ -456,20 +456,25 @@ impl Tracker {
         if taken.count == 0 {
             return;
         }
-        let head = wire::head(&Batch {
-            v: VERSION,
-            site: &self.site,
-            sent_at: capture::now(),
-            uid: self.uid.as_deref(),
-            customer: self.customer.as_deref(),
-            dropped: taken.dropped,
-        });
+        let head = self.head(taken.dropped);
         self.sent = self.sent.wrapping_add(1);
         let number = self.sent;
         self.flight = Some(number);
         if !self.transport.post(&head, taken.count, number) {
             self.answered(number, Outcome::Retry { after_ms: None });
         }
+    }
+
+    /// A batch's header, sent now, reporting `dropped` events.
+    fn head(&self, dropped: u32) -> JsValue {
+        wire::head(&Batch {
+            v: VERSION,
+            site: &self.site,
+            sent_at: capture::now(),
+            uid: self.uid.as_deref(),
+            customer: self.customer.as_deref(),
+            dropped,
+        })
     }
 
     fn answered(&mut self, number: u32, outcome: Outcome) {
@@ -511,15 +516,8 @@ impl Tracker {
             return;
         }
         self.gone = true;
-        let head = wire::head(&Batch {
-            v: VERSION,
-            site: &self.site,
-            sent_at: capture::now(),
-            uid: self.uid.as_deref(),
-            customer: self.customer.as_deref(),
-            // Drops are reported by acknowledged batches only (never twice).
-            dropped: 0,
-        });
+        // Drops are reported by acknowledged batches only (never twice).
+        let head = self.head(0);
         let mut from = self.queue.in_flight();
         let mut events = self.queue.unsent();
         while let Some((part, rest)) = events.split_at_checked(batch_len(events, BATCH_BYTES)) {
