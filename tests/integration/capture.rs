@@ -376,3 +376,48 @@ async fn spur_identify_puts_the_customer_on_the_batches_until_signing_out() {
     );
     browser.close().await;
 }
+
+/// A script that runs before the parser reaches `<body>` (here a classic one in `<head>`;
+/// an `async` one from the cache does the same) starts the tracker when `<body>` is
+/// there: the first page view carries `<body>`'s touchpoint and stage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_that_runs_before_the_body_names_the_page_view_by_it() {
+    let server = Server::start().await;
+    let html = format!(
+        r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>early</title>
+<script src="/spur.js" data-site="demo" data-api="{api}"></script>
+<script>window.early = !document.body;</script>
+</head>
+<body data-touchpoint="early-page" data-stage="purchase"><p>Early.</p></body></html>"#,
+        api = server.url("")
+    );
+    let pages = Pages::start(vec![Page::new("/early.html", html)]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&pages.url("/early.html"))
+        .await
+        .unwrap();
+    assert_eq!(
+        eval(&browser, "return window.early").await,
+        true,
+        "the script ran before <body> existed"
+    );
+    exactly_one(&server, EventKind::Pageview, "early-page").await;
+    let touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
+    let view = touches
+        .iter()
+        .find(|t| t.kind == EventKind::Pageview)
+        .unwrap();
+    assert_eq!(view.stage.map(|s| s.as_str()), Some("purchase"));
+    assert_eq!(
+        eval(
+            &browser,
+            "return ['spur:start', 'spur:ready'].map(function (m) { return performance.getEntriesByName(m).length; })"
+        )
+        .await,
+        serde_json::json!([1, 1])
+    );
+    browser.close().await;
+}
