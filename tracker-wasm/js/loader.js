@@ -31,8 +31,8 @@
 // data-consent="required", Global Privacy Control, or Do Not Track.
 //
 // Rules: ES5 syntax; never throw into the page (every call into the module is in
-// try/catch, the load promise has a catch, and a browser without WebAssembly, or a
-// CSP that blocks it, leaves a `spur` whose calls do nothing); load at most once.
+// try/catch, so is the whole bundle, and a browser without WebAssembly, or a CSP that
+// blocks it, leaves a `spur` whose calls do nothing); load at most once.
 // The module itself is in this file: build.sh writes its bytes in the place of
 // "__SPUR_WASM_BYTES__" (js/inline.js), and the glue compiles them synchronously, so
 // the tracker is ready in the task that runs its script. __SPUR_WIDGETS_HASH__ becomes
