@@ -721,6 +721,31 @@ async fn the_dashboard_speaks_german() {
             == json!("Attributionsmodell: Erster Kontakt.")
     })
     .await;
+    // German labels are longer: every button of every form still holds its label.
+    for page in [
+        "/dashboard/feedback.html?site=demo",
+        "/dashboard/overview.html?site=demo",
+        "/dashboard/report.html?report=touchpoints&site=demo",
+        "/dashboard/funnels.html?site=demo",
+        "/?site=demo",
+    ] {
+        browser.client.goto(&server.url(page)).await.unwrap();
+        eventually(&format!("{page} in German"), PATIENCE, || async {
+            eval(&browser, "return document.documentElement.lang").await == json!("de")
+        })
+        .await;
+        assert_eq!(
+            eval(
+                &browser,
+                "return [].filter.call(document.querySelectorAll('form button'), function (b) {
+                   return b.offsetParent && b.scrollWidth > b.clientWidth + 1;
+                 }).map(function (b) { return b.textContent.trim(); });"
+            )
+            .await,
+            json!([]),
+            "{page}: buttons whose label runs out of them"
+        );
+    }
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }
