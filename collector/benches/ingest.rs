@@ -3,8 +3,11 @@
 //! `cargo bench -p spur --bench ingest -- --seconds 10`
 //!
 //! In one run, on this machine (the load generator shares its cores with the server):
-//! 1. a bare axum handler that takes a 1 KB POST and answers 202 (in this process): the
-//!    request rate the HTTP stack allows;
+//! 1. a bare axum handler that takes a 1 KB POST and answers 202, in a process of its own
+//!    (this binary with `--bare-server PORT`) with tokio's default runtime, as the
+//!    collector has: the request rate the HTTP stack allows. (Until 2026-12-07 it ran in
+//!    this process, on the load generator's runtime, which spared it the collector's
+//!    hand-offs between processes: 118 k req/s where its own process gives 78-91 k.)
 //! 2. the real `spur serve` (the release binary, own process, empty data directory, rate
 //!    limits off) with single-event requests: the rate, and its ratio to (1);
 //! 3. the same with batches of 20 events: events/s and latency percentiles at full load;
@@ -61,6 +64,9 @@ struct Args {
     /// `cargo bench` passes `--bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
+    /// Internal: run only the bare axum server on this port (the reference's own process).
+    #[arg(long, hide = true)]
+    bare_server: Option<u16>,
 }
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -284,7 +290,44 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(run(args));
+    match args.bare_server {
+        Some(port) => runtime.block_on(bare_server(port)),
+        None => runtime.block_on(run(args)),
+    }
+}
+
+/// The reference: an axum handler that takes the body and answers 202, nothing else.
+async fn bare_server(port: u16) {
+    let bare = axum::Router::new().route(
+        "/",
+        axum::routing::post(|body: Bytes| async move {
+            std::hint::black_box(body);
+            axum::http::StatusCode::ACCEPTED
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    axum::serve(listener, bare).await.unwrap();
+}
+
+/// Starts `command` as a server on `port` and waits until it accepts connections.
+fn start_server(mut command: Command, port: u16, name: &str) -> Server {
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{name} does not start: {e}"));
+    let server = Server(child);
+    let up = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            up.elapsed() < Duration::from_secs(30),
+            "{name} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
 }
 
 async fn run(args: Args) {
@@ -299,19 +342,11 @@ async fn run(args: Args) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
-    // 1. The bare HTTP stack.
+    // 1. The bare HTTP stack, in a process of its own as the collector is.
     let bare_port = free_port();
-    let bare = axum::Router::new().route(
-        "/",
-        axum::routing::post(|body: Bytes| async move {
-            std::hint::black_box(body);
-            axum::http::StatusCode::ACCEPTED
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", bare_port))
-        .await
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, bare).await });
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args(["--bare-server", &bare_port.to_string()]);
+    let bare_server = start_server(command, bare_port, "the bare axum server");
     let kilobyte = Bytes::from(vec![b'x'; 1024]);
     let reference = load(
         &client,
@@ -324,6 +359,7 @@ async fn run(args: Args) {
     )
     .await;
     reference.print("bare axum, 1 KB POST -> 202");
+    drop(bare_server);
 
     // 2. The collector.
     let data = tempfile::tempdir().unwrap();
@@ -340,17 +376,7 @@ async fn run(args: Args) {
         command.args(["--store", "clickhouse", "--clickhouse-url", url]);
         command.args(["--clickhouse-database", &database]);
     }
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the spur binary starts");
-    let server = Server(child);
-    let up = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(up.elapsed() < Duration::from_secs(30), "spur did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = start_server(command, port, "spur");
     let url = format!("{base}/api/v1/events");
 
     let payloads = |seed: u64| {
