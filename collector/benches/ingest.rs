@@ -5,9 +5,9 @@
 //! In one run, on this machine (the load generator shares its cores with the server):
 //! 1. a bare axum handler that takes a 1 KB POST and answers 202, in a process of its own
 //!    (this binary with `--bare-server PORT`) with tokio's default runtime, as the
-//!    collector has: the request rate the HTTP stack allows. (Until 2026-12-07 it ran in
-//!    this process, on the load generator's runtime, which spared it the collector's
-//!    hand-offs between processes: 118 k req/s where its own process gives 78-91 k.)
+//!    collector has: the request rate the HTTP stack allows. (It used to run in this
+//!    process, on the load generator's runtime: 90-95 k req/s the hour its own process
+//!    gave 78-91 k.)
 //! 2. the real `spur serve` (the release binary, own process, empty data directory, rate
 //!    limits off) with single-event requests: the rate, and its ratio to (1);
 //! 3. the same with batches of 20 events: events/s and latency percentiles at full load;
