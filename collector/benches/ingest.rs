@@ -9,7 +9,8 @@
 //!    process, on the load generator's runtime: 90-95 k req/s the hour its own process
 //!    gave 78-91 k.)
 //! 2. the real `spur serve` (the release binary, own process, empty data directory, rate
-//!    limits off) with single-event requests: the rate, and its ratio to (1);
+//!    limits off) with single-event requests: the rate, and its ratio to (1); (1) and (2)
+//!    take turns `--rounds` times (3), and the median of the rounds' ratios is printed;
 //! 3. the same with batches of 20 events: events/s and latency percentiles at full load;
 //! 4. batches paced at half of that peak: latency percentiles (the p99 target);
 //! 5. the server's peak resident memory, and a check that every acknowledged event is
@@ -52,6 +53,10 @@ struct Args {
     /// Seconds per phase.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Rounds of the bare reference and single-event requests, one after the other; the
+    /// ratio printed is their median.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    rounds: u16,
     /// Concurrent connections of the load generator.
     #[arg(long, default_value_t = 64)]
     connections: usize,
@@ -84,6 +89,10 @@ struct Phase {
 }
 
 impl Phase {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+
     fn percentile(&self, p: f64) -> f64 {
         if self.latencies.is_empty() {
             return f64::NAN;
@@ -95,7 +104,7 @@ impl Phase {
     fn print(&self, name: &str) {
         println!(
             "{name:<34} {:>9.0} req/s {:>10.0} events/s   p50 {:>6.2} ms  p99 {:>6.2} ms  failures {}",
-            self.requests as f64 / self.seconds,
+            self.rate(),
             self.events as f64 / self.seconds,
             self.percentile(0.5),
             self.percentile(0.99),
@@ -347,19 +356,8 @@ async fn run(args: Args) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command.args(["--bare-server", &bare_port.to_string()]);
     let bare_server = start_server(command, bare_port, "the bare axum server");
+    let bare_url = format!("http://127.0.0.1:{bare_port}/");
     let kilobyte = Bytes::from(vec![b'x'; 1024]);
-    let reference = load(
-        &client,
-        &format!("http://127.0.0.1:{bare_port}/"),
-        args.connections,
-        args.seconds,
-        Duration::ZERO,
-        move |_| kilobyte.clone(),
-        1,
-    )
-    .await;
-    reference.print("bare axum, 1 KB POST -> 202");
-    drop(bare_server);
 
     // 2. The collector.
     let data = tempfile::tempdir().unwrap();
@@ -385,18 +383,41 @@ async fn run(args: Args) {
             .collect();
         Arc::new(generators)
     };
+    // (1) and (2) take turns, each round a ratio: the machine's speed drifts within a
+    // run (the bare rate moved by a quarter between runs of one hour), and a ratio of
+    // phases taken minutes apart carried that drift.
     let singles = payloads(1_000);
-    let single = load(
-        &client,
-        &url,
-        args.connections,
-        args.seconds,
-        Duration::ZERO,
-        move |task| singles[task].lock().unwrap().batch(1),
-        1,
-    )
-    .await;
-    single.print("spur, single-event requests");
+    let mut ratios = Vec::new();
+    let mut single_events = 0;
+    for round in 1..=args.rounds {
+        let body = kilobyte.clone();
+        let reference = load(
+            &client,
+            &bare_url,
+            args.connections,
+            args.seconds,
+            Duration::ZERO,
+            move |_| body.clone(),
+            1,
+        )
+        .await;
+        reference.print(&format!("bare axum, 1 KB POST -> 202 ({round})"));
+        let generators = singles.clone();
+        let single = load(
+            &client,
+            &url,
+            args.connections,
+            args.seconds,
+            Duration::ZERO,
+            move |task| generators[task].lock().unwrap().batch(1),
+            1,
+        )
+        .await;
+        single.print(&format!("spur, single-event requests ({round})"));
+        single_events += single.events;
+        ratios.push(single.rate() / reference.rate());
+    }
+    drop(bare_server);
 
     // 3. Batches at full load.
     let batches = payloads(2_000);
@@ -430,12 +451,19 @@ async fn run(args: Args) {
     half.print(&format!("spur, batches of {}, half the peak", args.batch));
 
     // 5. Memory and durability.
-    let acknowledged = single.events + full.events + half.events;
+    let acknowledged = single_events + full.events + half.events;
     let in_store = stored(&client, &base).await;
     println!();
+    ratios.sort_by(f64::total_cmp);
     println!(
-        "single-event rate / bare axum rate: {:.2}",
-        (single.requests as f64 / single.seconds) / (reference.requests as f64 / reference.seconds)
+        "single-event rate / bare axum rate: median {:.2} of {} rounds ({})",
+        ratios[ratios.len() / 2],
+        ratios.len(),
+        ratios
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!("peak RSS of spur: {:.0} MB", peak_rss_mb(server.0.id()));
     if let Some(url) = &args.clickhouse_url {

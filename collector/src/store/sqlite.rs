@@ -9,7 +9,7 @@
 //! so it holds up neither.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, mpsc};
 
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -113,6 +113,8 @@ pub struct SqliteStore {
     reader: Mutex<Connection>,
     /// The database file, for the scans that get a connection of their own.
     path: PathBuf,
+    /// Dropped with the store, which ends the checkpointer thread.
+    _checkpointer: mpsc::Sender<()>,
 }
 
 impl SqliteStore {
@@ -123,11 +125,14 @@ impl SqliteStore {
         let path = dir.join("spur.sqlite3");
         let mut writer = connect(&path)?;
         writer.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)?;
         migrate(&mut writer).with_context(|| format!("migrating {}", path.display()))?;
         let reader = connect(&path)?;
+        let checkpointer = checkpointer(connect(&path)?);
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            _checkpointer: checkpointer,
             path,
         })
     }
@@ -175,6 +180,59 @@ impl SqliteStore {
 struct VisitorRows {
     rows: Vec<i64>,
     last: i64,
+}
+
+/// How long the checkpointer waits once it has caught up with the WAL.
+const CHECKPOINT_IDLE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The WAL's size, in pages, at which the writer checkpoints itself after a commit
+/// (SQLite's automatic checkpoint; its default is 1 000). The checkpointer thread has
+/// then copied nearly all of it, and the writer's checkpoint, the only one that sees no
+/// new commit come in meanwhile, completes it: the next commit starts the WAL over.
+const BACKSTOP_CHECKPOINT_PAGES: i64 = 4_000;
+
+/// Starts the thread that checkpoints on `conn`, a connection of its own: passive
+/// checkpoints (they never block the writer) copy the committed pages into the database
+/// file and sync it, one after the other while commits keep coming, else every
+/// [`CHECKPOINT_IDLE`]. Before, SQLite did that in the commit that took the WAL past
+/// 1 000 pages: copying 4 MB and an fsync made every request waiting for that commit
+/// wait for them too (the p99 of ingest), while the other core had time to spare. The
+/// thread ends when the returned sender is dropped.
+fn checkpointer(conn: Connection) -> mpsc::Sender<()> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("spur-checkpoint".into())
+        .spawn(move || {
+            let (mut wait, mut last_copied) = (CHECKPOINT_IDLE, 0);
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
+                // (busy, frames in the WAL, frames copied); a checkpoint that fails
+                // (the disk, say) is tried again later: the WAL keeps the data
+                // meanwhile, and the writer's own checkpoint bounds its size.
+                let pass = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                    Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+                });
+                wait = match pass {
+                    // It copied frames (a reader's snapshot may hold it back), and
+                    // commits came meanwhile: go on at once.
+                    Ok((frames, copied)) if copied > last_copied && copied < frames => {
+                        last_copied = copied;
+                        std::time::Duration::ZERO
+                    }
+                    Ok((_, copied)) => {
+                        last_copied = copied;
+                        CHECKPOINT_IDLE
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "checkpoint failed");
+                        CHECKPOINT_IDLE
+                    }
+                };
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no checkpointer thread; the writer checkpoints alone");
+    }
+    stop
 }
 
 /// Pages the writer keeps in memory, in KiB (SQLite's default is 2 MiB): with millions of
@@ -555,5 +613,40 @@ mod tests {
         );
         assert_eq!(store.delete_visitor("demo", 8).unwrap(), 2);
         assert_eq!(store.delete_visitor("demo", 8).unwrap(), 0);
+    }
+
+    /// Commits far below SQLite's own checkpoint (1 000 pages) and the writer's
+    /// backstop reach the database file all the same: the checkpointer thread copies
+    /// them, off the writer's path.
+    #[test]
+    fn the_checkpointer_copies_commits_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let file = dir.path().join("spur.sqlite3");
+        let size = || std::fs::metadata(&file).unwrap().len();
+        // Let a checkpoint of the migrations pass first.
+        std::thread::sleep(CHECKPOINT_IDLE * 3);
+        let before = size();
+        let events: Vec<Event> = (0..2_000)
+            .map(|i| Event::landing(&format!("event-{i:05}"), i, i as i64))
+            .collect();
+        store.append(&[events]).unwrap();
+        let wal = std::fs::metadata(dir.path().join("spur.sqlite3-wal"))
+            .unwrap()
+            .len();
+        assert!(
+            wal < 200 * 4096,
+            "{wal} B of WAL: the test must stay below SQLite's own checkpoint"
+        );
+        let waited = std::time::Instant::now();
+        while size() <= before {
+            assert!(
+                waited.elapsed() < std::time::Duration::from_secs(5),
+                "the database file stayed at {before} B"
+            );
+            std::thread::sleep(CHECKPOINT_IDLE / 5);
+        }
+        // Everything is readable, from the file or the WAL.
+        assert_eq!(store.visitor_events("demo", 1_999).unwrap().len(), 1);
     }
 }
