@@ -19,16 +19,16 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     /// `location.href`.
-    #[wasm_bindgen(js_namespace = host)]
-    pub fn href() -> String;
+    #[wasm_bindgen(js_namespace = host, js_name = href)]
+    fn href_value() -> JsValue;
 
     /// `document.referrer`.
-    #[wasm_bindgen(js_namespace = host)]
-    pub fn referrer() -> String;
+    #[wasm_bindgen(js_namespace = host, js_name = referrer)]
+    fn referrer_value() -> JsValue;
 
     /// The attribute `name` of `<body>`, else of `<html>`.
-    #[wasm_bindgen(js_namespace = host)]
-    pub fn page_attr(name: &str) -> Option<String>;
+    #[wasm_bindgen(js_namespace = host, js_name = page_attr)]
+    fn page_attr_value(name: &str) -> JsValue;
 
     /// Fills `bytes` from `crypto.getRandomValues` (`Math.random` where it is missing).
     #[wasm_bindgen(js_namespace = host)]
@@ -73,8 +73,8 @@ extern "C" {
     pub fn save(session: bool, key: &str, dropped: u32) -> bool;
 
     /// `getItem(key)` of `sessionStorage` (`session`) or `localStorage`.
-    #[wasm_bindgen(js_namespace = host)]
-    pub fn get(session: bool, key: &str) -> Option<String>;
+    #[wasm_bindgen(js_namespace = host, js_name = get)]
+    fn get_value(session: bool, key: &str) -> JsValue;
 
     /// `setItem(key, value)`; `false` when it failed (quota, storage disabled).
     #[wasm_bindgen(js_namespace = host)]
@@ -85,8 +85,8 @@ extern "C" {
     pub fn remove(session: bool, key: &str);
 
     /// Every `localStorage` key, each followed by a line break.
-    #[wasm_bindgen(js_namespace = host)]
-    pub fn keys() -> String;
+    #[wasm_bindgen(js_namespace = host, js_name = keys)]
+    fn keys_value() -> JsValue;
 
     /// Requests the Web Lock `name`: with `ifAvailable` and held for the page's lifetime
     /// once granted (`hold`), or waited for and released at once. The module's
@@ -113,6 +113,35 @@ extern "C" {
     /// (a microtask), before anything else can run.
     #[wasm_bindgen(js_namespace = host)]
     pub fn timer(ms: u32, n: u32);
+}
+
+// The strings come back as JS values, turned into Rust strings here by one
+// function of wasm-bindgen's: a `String` return type gives each import a glue function
+// of its own that copies the string into wasm memory.
+
+/// `location.href`.
+pub fn href() -> String {
+    href_value().as_string().unwrap_or_default()
+}
+
+/// `document.referrer`.
+pub fn referrer() -> String {
+    referrer_value().as_string().unwrap_or_default()
+}
+
+/// The attribute `name` of `<body>`, else of `<html>`.
+pub fn page_attr(name: &str) -> Option<String> {
+    page_attr_value(name).as_string()
+}
+
+/// `getItem(key)` of `sessionStorage` (`session`) or `localStorage`.
+pub fn get(session: bool, key: &str) -> Option<String> {
+    get_value(session, key).as_string()
+}
+
+/// Every `localStorage` key, each followed by a line break.
+pub fn keys() -> String {
+    keys_value().as_string().unwrap_or_default()
 }
 
 /// The queue's texts as the loader keeps them: an array of JS strings, never copied

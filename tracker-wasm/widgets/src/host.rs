@@ -16,13 +16,11 @@ extern "C" {
     #[wasm_bindgen(js_namespace = host)]
     pub fn declared() -> Array;
 
-    /// The page's language: `<html lang>`, else `navigator.language`.
-    #[wasm_bindgen(js_namespace = host)]
-    pub fn lang() -> String;
+    #[wasm_bindgen(js_namespace = host, js_name = lang)]
+    fn lang_value() -> JsValue;
 
-    /// `localStorage.getItem(key)`.
-    #[wasm_bindgen(js_namespace = host)]
-    pub fn get(key: &str) -> Option<String>;
+    #[wasm_bindgen(js_namespace = host, js_name = get)]
+    fn get_value(key: &str) -> JsValue;
 
     /// `localStorage.setItem(key, value)`.
     #[wasm_bindgen(js_namespace = host)]
@@ -52,4 +50,17 @@ extern "C" {
     /// Removes widget `id`'s element (`remove`: the popover) or hides it.
     #[wasm_bindgen(js_namespace = host)]
     pub fn close(id: u32, remove: bool);
+}
+
+// The strings come back as JS values, turned into Rust strings here by one function of
+// wasm-bindgen's, as in the tracker's host.
+
+/// The page's language: `<html lang>`, else `navigator.language`.
+pub fn lang() -> String {
+    lang_value().as_string().unwrap_or_default()
+}
+
+/// `localStorage.getItem(key)`.
+pub fn get(key: &str) -> Option<String> {
+    get_value(key).as_string()
 }
