@@ -118,7 +118,7 @@ bindgen spur_tracker spur
 # --- bundle -----------------------------------------------------------------------
 # minify IN OUT: terser with its safe transforms only, three passes; each bundle is one
 # function, so every name in it may be shortened (toplevel). Against esbuild --minify,
-# −157 B brotli on spur.js. (Its `unsafe_*` options took up to 54 B more, for
+# −169 B brotli on spur.js. (Its `unsafe_*` options took up to 54 B more, for
 # transforms that are right only for code that never, say, calls `new` on a function.)
 minify() {
   "$bin/terser" "$1" --compress passes=3,toplevel=true --mangle toplevel=true \

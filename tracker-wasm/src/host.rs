@@ -18,15 +18,12 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `location.href`.
     #[wasm_bindgen(js_namespace = host, js_name = href)]
     fn href_value() -> JsValue;
 
-    /// `document.referrer`.
     #[wasm_bindgen(js_namespace = host, js_name = referrer)]
     fn referrer_value() -> JsValue;
 
-    /// The attribute `name` of `<body>`, else of `<html>`.
     #[wasm_bindgen(js_namespace = host, js_name = page_attr)]
     fn page_attr_value(name: &str) -> JsValue;
 
@@ -72,7 +69,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = host)]
     pub fn save(session: bool, key: &str, dropped: u32) -> bool;
 
-    /// `getItem(key)` of `sessionStorage` (`session`) or `localStorage`.
     #[wasm_bindgen(js_namespace = host, js_name = get)]
     fn get_value(session: bool, key: &str) -> JsValue;
 
@@ -84,7 +80,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = host)]
     pub fn remove(session: bool, key: &str);
 
-    /// Every `localStorage` key, each followed by a line break.
     #[wasm_bindgen(js_namespace = host, js_name = keys)]
     fn keys_value() -> JsValue;
 
@@ -115,9 +110,9 @@ extern "C" {
     pub fn timer(ms: u32, n: u32);
 }
 
-// The strings come back as JS values, turned into Rust strings here by one
-// function of wasm-bindgen's: a `String` return type gives each import a glue function
-// of its own that copies the string into wasm memory.
+// The imports above that answer a string return it as a JS value, turned into a Rust
+// string here by one function of wasm-bindgen's: a `String` return type gives each
+// import a glue function of its own that copies the string into wasm memory.
 
 /// `location.href`.
 pub fn href() -> String {
