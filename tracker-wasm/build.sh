@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the tracker bundle: tracker-wasm/pkg/spur.js (the tracker, its wasm module
-# inside) and tracker-wasm/pkg/spur-widgets.js (the rating widgets, theirs inside), and
-# prints (and writes to pkg/sizes.json) their raw, gzip and brotli sizes.
+# inside) and tracker-wasm/pkg/spur-widgets.js (the rating widgets, theirs inside), each
+# also compressed as the collector serves it (`.br`, `.gz`), and prints (and writes to
+# pkg/sizes.json) their raw, gzip and brotli sizes.
 #
 #   tracker-wasm/build.sh          # from any directory
 #
@@ -160,10 +161,12 @@ mkdir -p "$target_dir/tracker-modules"
 cp "$tmp/spur.wasm" "$tmp/spur-widgets.wasm" "$target_dir/tracker-modules/"
 rm -f "$pkg/spur.wasm" "$pkg/spur-widgets.wasm"
 
-# --- sizes and the byte budget ------------------------------------------------------
+# --- compressed copies, sizes and the byte budget ---------------------------------------
+# The collector serves these `.br` and `.gz` files as they are: the sizes printed are
+# the bytes a page downloads.
 if ! node "$here/js/sizes.js" "$pkg" "$here/budget.json" >"$pkg/sizes.json.tmp"; then
   rm -f "$pkg/sizes.json.tmp"
   die "the bundle is over its byte budget (tracker-wasm/budget.json)"
 fi
 mv "$pkg/sizes.json.tmp" "$pkg/sizes.json"
-say "wrote $pkg/spur.js and spur-widgets.js (v=$widgets_hash); the modules alone in $target_dir/tracker-modules/"
+say "wrote $pkg/spur.js and spur-widgets.js (v=$widgets_hash, with .br and .gz); the modules alone in $target_dir/tracker-modules/"

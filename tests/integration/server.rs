@@ -30,10 +30,54 @@ async fn tracker_is_served_cross_origin_compressed_and_cacheable() {
     assert_eq!(js.header("access-control-allow-origin"), Some("*"));
     assert_eq!(js.header("cache-control"), Some("public, max-age=3600"));
     assert_eq!(js.header("content-encoding"), Some("br"));
+    assert_eq!(js.header("vary"), Some("accept-encoding"));
 
     // The tracker's wasm module travels inside it, as a string literal of its bytes
     // (one character each) in a file marked UTF-8 by its byte order mark.
     let plain = server.get("/spur.js").await;
+    assert_eq!(plain.header("content-encoding"), None);
+
+    // What a page downloads is what the build measured against the byte budget: brotli
+    // at its best quality, compressed once by the build, not per request.
+    let sizes: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tracker-wasm/pkg/sizes.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        Some(js.body.len() as u64),
+        sizes["files"]["spur.js"]["brotli"].as_u64()
+    );
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(
+        &mut brotli::Decompressor::new(js.body.as_slice(), 4096),
+        &mut inflated,
+    )
+    .unwrap();
+    assert!(inflated == plain.body, "the brotli copy is the bundle");
+    let gzip = server
+        .call(
+            Request::get("/spur.js")
+                .header("accept-encoding", "br;q=0, gzip;q=0.5")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    assert_eq!(
+        Some(gzip.body.len() as u64),
+        sizes["files"]["spur.js"]["gzip"].as_u64()
+    );
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(gzip.body.as_slice()),
+        &mut inflated,
+    )
+    .unwrap();
+    assert!(inflated == plain.body, "the gzip copy is the bundle");
     assert!(
         plain.body.starts_with("\u{feff}".as_bytes()),
         "a byte order mark"
@@ -76,6 +120,47 @@ async fn tracker_is_served_cross_origin_compressed_and_cacheable() {
         )
         .await;
     assert_eq!(again.status, 304);
+}
+
+/// A tracker's request carries the browser's `Accept-Encoding`; its answer is a few
+/// dozen bytes and goes out as it is (compressing it cost a third of the collector's
+/// single-event request rate), while what is worth compressing still is.
+#[tokio::test]
+async fn ingest_answers_are_not_compressed() {
+    let server = Server::start().await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let body = serde_json::json!({"v": 1, "site": "demo", "sent_at": now, "events": [
+        {"id": format!("{now:012x}00000000000000000000"), "ts": now, "type": "pageview",
+         "url": "https://shop.example/"}]});
+    for (path, body) in [
+        ("/api/v1/events", body.to_string()),
+        ("/api/v1/events", "{not json".to_owned()),
+        ("/api/event", "{}".to_owned()),
+    ] {
+        let reply = server
+            .call(
+                Request::post(path)
+                    .header("content-type", "text/plain")
+                    .header("user-agent", spur_tests::process::BROWSER_UA)
+                    .header("accept-encoding", "gzip, deflate, br, zstd")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert!(reply.status.as_u16() < 500, "{path}: {}", reply.status);
+        assert_eq!(reply.header("content-encoding"), None, "{path}");
+        assert!(reply.json().is_object(), "{path}: a JSON answer");
+    }
+    let document = server
+        .call(
+            Request::get("/api/v1/openapi.json")
+                .header("accept-encoding", "gzip, deflate, br, zstd")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(document.status, 200);
+    assert!(document.header("content-encoding").is_some());
 }
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 //! Caching: the widget bundle (`spur-widgets.js?v=<hash>`) is immutable (the loader
 //! names the hash of the build it was built with); `spur.js` (the tracker, its wasm
 //! module inside) must keep its URL, so browsers may keep it an hour; pages revalidate
-//! with their ETag. The tracker is loaded by other origins: it carries
+//! with their ETag. The tracker bundles go out as `build.sh` compressed them (brotli or
+//! gzip, by `Accept-Encoding`), the bytes its budget measures. The tracker is loaded by
+//! other origins: it carries
 //! `Access-Control-Allow-Origin: *`. Pages carry a strict Content-Security-Policy.
 
 use axum::extract::{Path, RawQuery};
@@ -11,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::ApiError;
-use crate::assets::{self, Asset};
+use crate::assets::{self, Asset, Encoding};
 
 const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
     script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; frame-ancestors 'none'; \
@@ -34,16 +36,49 @@ fn versioned(query: Option<String>) -> &'static str {
     }
 }
 
+/// A tracker bundle in the best encoding the client takes (brotli, then gzip), as
+/// `build.sh` compressed it; the compression layer leaves an encoded answer alone.
 fn tracker(name: &str, cache: &'static str, request: &HeaderMap) -> Response {
-    let Some(asset) = assets::tracker(name) else {
+    let encoding = [Encoding::Brotli, Encoding::Gzip]
+        .into_iter()
+        .find(|e| e.name().is_some_and(|coding| accepts(request, coding)))
+        .unwrap_or(Encoding::Identity);
+    let Some(asset) =
+        assets::tracker(name, encoding).or_else(|| assets::tracker(name, Encoding::Identity))
+    else {
         return ApiError::TrackerNotBuilt.into_response();
     };
+    let encoded = asset.encoding.name();
     let mut response = respond(asset, cache, request);
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
+    if let Some(coding) = encoded {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
+}
+
+/// Whether `Accept-Encoding` lists `coding` with a weight above zero (RFC 9110, 12.5.3).
+fn accepts(request: &HeaderMap, coding: &str) -> bool {
+    request
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding))
+                && parts.all(|p| {
+                    p.split_once('=').is_none_or(|(k, q)| {
+                        !k.trim().eq_ignore_ascii_case("q")
+                            || q.trim().parse::<f32>().is_ok_and(|q| q > 0.0)
+                    })
+                })
+        })
 }
 
 pub async fn dashboard_index(headers: HeaderMap) -> Response {
