@@ -421,3 +421,48 @@ async fn a_script_that_runs_before_the_body_names_the_page_view_by_it() {
     );
     browser.close().await;
 }
+
+/// Names, prop keys and values, and the customer reference are cleaned in the page as
+/// the collector takes them, so that no batch is refused for one odd call: control
+/// characters removed, white space trimmed, names cut to 100 characters (code points,
+/// not UTF-16 units), keys to 64, string values to 256; non-string names, blank names
+/// and unusable values are dropped, and the first of two keys that clean alike wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_and_props_are_cleaned_as_the_collector_takes_them() {
+    let server = Server::start().await;
+    let api = format!("http://{}", server.addr);
+    let pages = Pages::start(vec![lab(&api)]).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&pages.url("/lab.html")).await.unwrap();
+    exactly_one(&server, EventKind::Pageview, "lab").await;
+    eval(
+        &browser,
+        r#"spur.track(42); spur.track(" \t\n "); spur.track(null);
+           spur.track("\u00a0 order\u0000 placed\t\u0007 \ufeff", {
+             "  plan\n": "x".repeat(300), " plan": "second", "n": 1.5, "ok": true,
+             "nan": NaN, "obj": {}, "": "no key", ["k".repeat(70)]: "long key"});
+           spur.track("ü".repeat(120));
+           spur.track("😀".repeat(101));
+           spur.flush(); return 1"#,
+    )
+    .await;
+    let props = exactly_one(&server, EventKind::Custom, "order placed").await;
+    assert_eq!(
+        props,
+        serde_json::json!({"plan": "x".repeat(256), "n": 1.5, "ok": true,
+            "k".repeat(64): "long key", "xp:checkout": "green"})
+    );
+    exactly_one(&server, EventKind::Custom, &"ü".repeat(100)).await;
+    exactly_one(&server, EventKind::Custom, &"😀".repeat(100)).await;
+    let customs: Vec<String> = stored(&server)
+        .into_iter()
+        .filter(|(k, _, _)| *k == EventKind::Custom)
+        .map(|(_, n, _)| n)
+        .collect();
+    assert_eq!(customs.len(), 3, "{customs:?}");
+    assert_eq!(
+        eval(&browser, "return window.errors").await,
+        serde_json::json!([])
+    );
+    browser.close().await;
+}

@@ -220,6 +220,13 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
     mouse_click(&browser, "nps", "[data-v=\"9\"]").await;
     mouse_click(&browser, "nps", "textarea").await;
     keys(&browser, &text("Fast delivery")).await;
+    // A second line, and white space around: the line break stays, the rest is trimmed.
+    eval(
+        &browser,
+        "var t = document.getElementById('nps').shadowRoot.querySelector('textarea');
+         t.value = '  ' + t.value + '\\nwithin two days \\n';",
+    )
+    .await;
     mouse_click(&browser, "nps", "form button").await;
 
     // CSAT with the keyboard only: Tab to the faces, arrows to the fourth, Enter, Tab
@@ -265,7 +272,7 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
     // The popover from code, dismissed with Escape from inside it.
     eval(
         &browser,
-        "spur.feedback({kind: 'nps', touchpoint: 'after-purchase', question: 'Would you recommend us?'});",
+        "spur.feedback({kind: ' nps ', touchpoint: ' after-purchase\\u0007', question: 'Would you recommend us?', days: 30});",
     )
     .await;
     eventually("the popover", PATIENCE, || async {
@@ -290,7 +297,7 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
 
     // Every answer once, with its touchpoint and stage.
     let expected = serde_json::json!([
-        ["after-delivery", "retention", {"widget": "nps", "outcome": "answered", "score": 9, "comment": "Fast delivery"}],
+        ["after-delivery", "retention", {"widget": "nps", "outcome": "answered", "score": 9, "comment": "Fast delivery\nwithin two days"}],
         ["checkout-csat", "purchase", {"widget": "csat", "outcome": "answered", "score": 4}],
         ["support-ces", "retention", {"widget": "ces", "outcome": "answered", "score": 6, "comment": "Ging schnell"}],
         ["faq-thumbs", "retention", {"widget": "thumbs", "outcome": "answered", "score": 1}],

@@ -218,6 +218,9 @@ var host;
     return JSON.stringify(head).slice(0, -1) + ',"events":[' + texts.slice(from, from + count).join() + "]}";
   };
   host = {
+    clean: function (s, n) {
+      return typeof s == "string" && Array.from(s.replace(/[\0-\x1f\x7f-\x9f]/g, "").replace(/^\s+/, "")).slice(0, n).join("").replace(/\s+$/, "") || void 0;
+    },
     href: function () {
       return location.href;
     },

@@ -40,6 +40,10 @@ var host;
     set: function (key, value) {
       localStorage.setItem(key, value);
     },
+    clean: function (v, n, lines) {
+      if (typeof v == "number") v = String(v);
+      return typeof v == "string" && Array.from((lines ? v : v.replace(/[\0-\x1f\x7f-\x9f]/g, "")).trim()).slice(0, n).join("") || void 0;
+    },
     mount: function (id, el, css, html, question) {
       if (!el) {
         el = d.createElement("div");

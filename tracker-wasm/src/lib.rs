@@ -57,13 +57,7 @@ pub fn start(site: JsValue, api: JsValue, quiet: bool, variants: JsValue) -> boo
 /// rage-click, dead-click, error, form-error — with props `target`, `message`, `source`.
 #[wasm_bindgen]
 pub fn observed(what: u8, props: JsValue, url: JsValue, name: JsValue, stage: JsValue) {
-    tracker::observed(
-        what,
-        &props,
-        url.as_string(),
-        name.as_string(),
-        stage.as_string(),
-    );
+    tracker::observed(what, &props, url.as_string(), &name, stage.as_string());
 }
 
 /// `spur.variant(experiment, variant)` and `data-variant`: every variant the visitor
@@ -84,9 +78,7 @@ pub fn track(name: JsValue, props: JsValue) {
 /// `outcome` (shown, answered or dismissed) and, with an answer, `score` and `comment`.
 #[wasm_bindgen]
 pub fn rated(touchpoint: JsValue, stage: JsValue, props: JsValue) {
-    if let Some(touchpoint) = touchpoint.as_string() {
-        tracker::feedback(&touchpoint, stage.as_string(), &props);
-    }
+    tracker::feedback(&touchpoint, stage.as_string(), &props);
 }
 
 /// `spur.flush()`: send what is queued now.
@@ -108,7 +100,7 @@ pub fn consent(granted: JsValue) {
 /// device; `null` (signing out) forgets it. Not kept beyond the page.
 #[wasm_bindgen]
 pub fn identify(reference: JsValue) {
-    tracker::identify(reference.as_string());
+    tracker::identify(&reference);
 }
 
 /// Called by the loader after `history.pushState`/`replaceState` and on `popstate`.
@@ -121,9 +113,7 @@ pub fn navigated() {
 /// the `data-stage` of the closest element that has one).
 #[wasm_bindgen]
 pub fn click(touchpoint: JsValue, stage: JsValue) {
-    if let Some(touchpoint) = touchpoint.as_string() {
-        tracker::click(&touchpoint, stage.as_string());
-    }
+    tracker::click(&touchpoint, stage.as_string());
 }
 
 /// `visibilitychange`: `document.hidden`.

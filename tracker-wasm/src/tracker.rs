@@ -171,7 +171,7 @@ pub fn start(site: String, api: &str, quiet: bool, variants: JsValue) -> bool {
 
 /// A click on a touchpoint element (`data-touchpoint`; `stage`: the closest
 /// `data-stage`), seen by the loader's capture-phase listener.
-pub fn click(touchpoint: &str, stage: Option<String>) {
+pub fn click(touchpoint: &JsValue, stage: Option<String>) {
     if let Some(event) = capture::click(touchpoint, stage) {
         with(|t| t.record(event));
     }
@@ -182,7 +182,7 @@ pub fn observed(
     what: u8,
     props: &JsValue,
     url: Option<String>,
-    name: Option<String>,
+    name: &JsValue,
     stage: Option<String>,
 ) {
     if let Some(event) = capture::observed(what, props, url, name, stage) {
@@ -241,7 +241,7 @@ pub fn track(name: &JsValue, props: &JsValue) {
 }
 
 /// A rating widget's event (see `rated` in [`crate`]).
-pub fn feedback(touchpoint: &str, stage: Option<String>, props: &JsValue) {
+pub fn feedback(touchpoint: &JsValue, stage: Option<String>, props: &JsValue) {
     if let Some(event) = capture::feedback(touchpoint, stage, props) {
         with(|t| t.record(event));
     }
@@ -272,8 +272,8 @@ pub fn consent(granted: bool) {
 
 /// `spur.identify(reference)`: the signed-in customer's reference (cleaned as a name is,
 /// at most [`capture::MAX_CUSTOMER_CHARS`] characters), or `None` to forget it.
-pub fn identify(reference: Option<String>) {
-    let customer = reference.and_then(|r| capture::clean(&r, capture::MAX_CUSTOMER_CHARS));
+pub fn identify(reference: &JsValue) {
+    let customer = host::clean(reference, capture::MAX_CUSTOMER_CHARS as u32);
     with(|t| t.customer = customer);
 }
 

@@ -22,9 +22,13 @@ extern "C" {
     #[wasm_bindgen(js_namespace = host, js_name = get)]
     fn get_value(key: &str) -> JsValue;
 
-    /// `localStorage.setItem(key, value)`.
+    #[wasm_bindgen(js_namespace = host, js_name = clean)]
+    fn clean_value(value: &JsValue, max: u32, lines: bool) -> JsValue;
+
+    /// `localStorage.setItem(key, value)`: the number as JavaScript writes it (Rust's
+    /// float formatting would cost the bundle ~10 KB).
     #[wasm_bindgen(js_namespace = host)]
-    pub fn set(key: &str, value: &str);
+    pub fn set(key: &str, value: f64);
 
     /// Renders widget `id` in an open Shadow DOM of `element` (or, for `null`, of a new
     /// fixed popover at the bottom right of the page): `css` as a constructed style
@@ -63,4 +67,13 @@ pub fn lang() -> String {
 /// `localStorage.getItem(key)`.
 pub fn get(key: &str) -> Option<String> {
     get_value(key).as_string()
+}
+
+/// A text the page gave (a string, or a number as JavaScript writes it): control
+/// characters removed (kept with `lines`, for a comment's line breaks), white space
+/// trimmed, cut to `max` code points; `None` when nothing is left. The browser's
+/// regular expressions and `trim` do it in a few bytes of script, where Rust's Unicode
+/// tables and UTF-8 handling cost the module several hundred.
+pub fn clean(value: &JsValue, max: u32, lines: bool) -> Option<String> {
+    clean_value(value, max, lines).as_string()
 }

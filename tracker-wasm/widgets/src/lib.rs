@@ -51,28 +51,18 @@ pub fn start(emit: Function) {
 }
 
 /// The longest touchpoint name, in characters (the collector's limit).
-const MAX_NAME_CHARS: usize = 100;
+const MAX_NAME_CHARS: u32 = 100;
 /// The longest custom question shown, in characters.
-const MAX_QUESTION_CHARS: usize = 300;
-
-/// Control characters removed, trimmed, cut to `max` characters; `None` when nothing is
-/// left.
-fn clean(raw: &str, max: usize) -> Option<String> {
-    let out: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(max)
-        .collect();
-    (!out.is_empty()).then_some(out)
-}
+const MAX_QUESTION_CHARS: u32 = 300;
+/// Enough for any kind, stage, period or language tag.
+const SHORT_CHARS: u32 = 40;
 
 /// How long a widget stays away after an answer or a dismissal, by default.
 const DEFAULT_DAYS: u32 = 90;
 const DAY_MS: f64 = 86_400_000.0;
 /// The longest comment sent, in characters: the collector's limit, and the textarea's
 /// `maxlength` in [`render`] (the tracker cuts it too).
-const MAX_COMMENT_CHARS: usize = 1000;
+const MAX_COMMENT_CHARS: u32 = 1000;
 
 #[derive(Clone, Copy, PartialEq)]
 pub enum Kind {
@@ -287,7 +277,7 @@ struct Ask {
 pub fn scan() {
     for found in host::declared().iter() {
         let found: Array = found.unchecked_into();
-        let text = |i: u32| found.get(i).as_string();
+        let text = |i: u32| found.get(i);
         let Some(ask) = ask(text(1), text(2), text(3), text(4), text(5), text(6)) else {
             continue;
         };
@@ -300,11 +290,7 @@ pub fn scan() {
 /// `spur.feedback({kind, touchpoint, question, stage, days, lang})`: the popover.
 #[wasm_bindgen]
 pub fn open(options: &JsValue) {
-    let field = |key: &str| {
-        Reflect::get(options, &JsValue::from_str(key))
-            .ok()
-            .and_then(|v| v.as_string().or_else(|| js_text(&v)))
-    };
+    let field = |key: &str| Reflect::get(options, &JsValue::from_str(key)).unwrap_or_default();
     let Some(ask) = ask(
         field("kind"),
         field("touchpoint"),
@@ -320,36 +306,31 @@ pub fn open(options: &JsValue) {
     }
 }
 
+/// What to ask, from the attributes or the options as the page gave them (strings, or
+/// numbers where a page writes `days: 30`), each cleaned by the host (see
+/// [`host::clean`]).
 fn ask(
-    kind: Option<String>,
-    touchpoint: Option<String>,
-    question: Option<String>,
-    stage: Option<String>,
-    days: Option<String>,
-    lang: Option<String>,
+    kind: JsValue,
+    touchpoint: JsValue,
+    question: JsValue,
+    stage: JsValue,
+    days: JsValue,
+    lang: JsValue,
 ) -> Option<Ask> {
-    let kind = Kind::parse(kind?.trim())?;
-    let touchpoint = clean(&touchpoint?, MAX_NAME_CHARS)?;
-    let lang = lang.filter(|l| !l.is_empty()).unwrap_or_else(host::lang);
+    let line = |value: &JsValue, max| host::clean(value, max, false);
+    let kind = Kind::parse(&line(&kind, SHORT_CHARS)?)?;
+    let touchpoint = line(&touchpoint, MAX_NAME_CHARS)?;
+    let lang = line(&lang, SHORT_CHARS).unwrap_or_else(host::lang);
     Some(Ask {
         kind,
         touchpoint,
-        question: question.and_then(|q| clean(&q, MAX_QUESTION_CHARS)),
-        stage,
-        days: days
-            .and_then(|d| d.trim().parse().ok())
+        question: line(&question, MAX_QUESTION_CHARS),
+        stage: line(&stage, SHORT_CHARS),
+        days: line(&days, SHORT_CHARS)
+            .and_then(|d| d.parse().ok())
             .unwrap_or(DEFAULT_DAYS),
         german: lang.to_ascii_lowercase().starts_with("de"),
     })
-}
-
-/// A JS number as JS writes it (Rust's float formatting would cost the bundle ~10 KB).
-fn js_text(value: &JsValue) -> Option<String> {
-    value
-        .dyn_ref::<js_sys::Number>()?
-        .to_string_with_radix(10)
-        .ok()
-        .map(String::from)
 }
 
 fn memory_key(touchpoint: &str) -> String {
@@ -367,9 +348,7 @@ fn asked_recently(ask: &Ask) -> bool {
 }
 
 fn remember(touchpoint: &str) {
-    if let Some(now) = js_text(&JsValue::from_f64(js_sys::Date::now())) {
-        host::set(&memory_key(touchpoint), &now);
-    }
+    host::set(&memory_key(touchpoint), js_sys::Date::now());
 }
 
 /// One rendered widget.
@@ -480,7 +459,7 @@ fn render(el: JsValue, ask: Ask) {
 #[wasm_bindgen]
 pub fn event(id: u32, kind: JsValue, value: JsValue, at: i32) -> bool {
     // (Strings read here rather than passed as `&str`: smaller glue and module.)
-    let (kind, value) = (kind.as_string().unwrap_or_default(), value.as_string());
+    let (kind, raw) = (kind.as_string().unwrap_or_default(), value);
     WIDGETS.with(|w| {
         let Ok(mut widgets) = w.try_borrow_mut() else {
             return false;
@@ -488,7 +467,7 @@ pub fn event(id: u32, kind: JsValue, value: JsValue, at: i32) -> bool {
         let Some(widget) = widgets.get_mut(id as usize) else {
             return false;
         };
-        let value = value.unwrap_or_default();
+        let value = raw.as_string().unwrap_or_default();
         match kind.as_str() {
             "click" => {
                 if value == "x" {
@@ -500,7 +479,7 @@ pub fn event(id: u32, kind: JsValue, value: JsValue, at: i32) -> bool {
             }
             "keydown" => widget.key(id, &value, at),
             _ => {
-                widget.submit(id, &value);
+                widget.submit(id, host::clean(&raw, MAX_COMMENT_CHARS, true));
                 true
             }
         }
@@ -517,7 +496,7 @@ pub fn leave() {
         if let Ok(mut widgets) = w.try_borrow_mut() {
             for (id, widget) in widgets.iter_mut().enumerate() {
                 if widget.chosen.is_some() {
-                    widget.submit(id as u32, "");
+                    widget.submit(id as u32, None);
                 }
             }
         }
@@ -613,18 +592,15 @@ impl Widget {
         host::focus(id, "textarea");
     }
 
-    fn submit(&mut self, id: u32, comment: &str) {
+    /// Sends the chosen score with `comment` (already trimmed and cut by the host).
+    fn submit(&mut self, id: u32, comment: Option<String>) {
         let Some(score) = self.chosen else {
             return;
         };
         if std::mem::replace(&mut self.done, true) {
             return;
         }
-        let comment: String = comment.trim().chars().take(MAX_COMMENT_CHARS).collect();
-        self.send(Outcome::Answered(
-            score,
-            (!comment.is_empty()).then_some(comment),
-        ));
+        self.send(Outcome::Answered(score, comment));
         remember(&self.ask.touchpoint);
         host::attr(id, "form,.s,.n,#q", "hidden", Some(""));
         let t = if self.ask.german { &DE } else { &EN };
@@ -636,7 +612,7 @@ impl Widget {
     /// (the visitor declined the comment, not the question).
     fn dismiss(&mut self, id: u32) {
         if self.chosen.is_some() && !self.done {
-            self.submit(id, "");
+            self.submit(id, None);
             if !self.popover {
                 return;
             }
