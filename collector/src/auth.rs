@@ -57,6 +57,12 @@ pub fn new_password() -> String {
     new_token()[..16].to_owned()
 }
 
+/// An email as accounts are kept and looked up: trimmed and in lower case (every mail
+/// provider treats addresses that way, and people type them either way).
+pub fn normal_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 /// An account's email: something@something, at most 254 characters, no spaces.
 pub fn valid_email(email: &str) -> bool {
     email.len() <= 254

@@ -97,8 +97,9 @@ fn add_user(args: AccountArgs) -> anyhow::Result<()> {
     let password = password.trim_end_matches(['\r', '\n']);
     crate::auth::check_password(password).map_err(anyhow::Error::msg)?;
     let store = StoreChoice::from(args.store).open()?;
-    store.set_user(&args.email, &crate::auth::hash_password(password)?)?;
-    println!("{} can sign in.", args.email);
+    let email = crate::auth::normal_email(&args.email);
+    store.set_user(&email, &crate::auth::hash_password(password)?)?;
+    println!("{email} can sign in.");
     Ok(())
 }
 

@@ -49,6 +49,20 @@ async fn reports_need_a_session_or_an_api_token() {
         assert_eq!(reply.header("set-cookie"), None);
     }
 
+    // The address is matched whatever its case, as mail providers match it, and an
+    // account kept as it was typed (before accounts were kept in lower case) too.
+    let shouted = format!(" {} ", MARKETER.to_uppercase());
+    let reply = sign_in(&server, &shouted, PASSWORD, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
+    assert_eq!(reply.json()["email"], MARKETER);
+    let legacy = "Old.Account@Shop.example";
+    server
+        .store
+        .set_user(legacy, &spur::auth::hash_password(PASSWORD).unwrap())
+        .unwrap();
+    let reply = sign_in(&server, legacy, PASSWORD, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
+
     // The right one sets a session cookie no script and no other site can use.
     let reply = sign_in(
         &server,
@@ -104,9 +118,11 @@ async fn sessions_are_not_opened_across_sites_or_by_forms() {
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(format!("email={MARKETER}&password={PASSWORD}")))
         .unwrap();
+    let refused = server.call(form).await;
+    assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(
-        server.call(form).await.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
+        refused.json()["error"]["message"],
+        "send the body as application/json"
     );
     let garbled = Request::post("/api/v1/session")
         .header("content-type", "application/json")

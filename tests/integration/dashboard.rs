@@ -652,6 +652,21 @@ async fn referrals_link_to_the_sharers_timeline() {
             .is_some_and(|(_, csv)| String::from_utf8_lossy(csv).contains("share"))
     })
     .await;
+    // Without a visitor there is nothing to export: no button (a hidden `.btn` showed,
+    // and downloaded an error).
+    browser
+        .client
+        .goto(&server.url("/dashboard/visitor.html"))
+        .await
+        .unwrap();
+    assert_eq!(
+        eval(
+            &browser,
+            "return getComputedStyle(document.getElementById('visitor-csv')).display;"
+        )
+        .await,
+        json!("none")
+    );
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }

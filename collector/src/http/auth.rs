@@ -53,9 +53,14 @@ pub async fn sign_in(
     let credentials: Credentials = serde_json::from_slice(&body)
         .map_err(|_| ApiError::BadRequest("send {\"email\": …, \"password\": …}".into()))?;
     let store = app.store.clone();
-    let email = credentials.email.trim().to_owned();
+    let typed = credentials.email.trim().to_owned();
+    let email = auth::normal_email(&typed);
     let token = blocking(move || {
-        let user = store.user(&email)?;
+        // Accounts are kept in lower case; one made before that as it was typed.
+        let user = match store.user(&email)? {
+            None if typed != email => store.user(&typed)?,
+            found => found,
+        };
         // Verify against a decoy when there is no such account: the same time either way.
         let hash = user
             .as_ref()
@@ -197,6 +202,6 @@ pub(super) fn json_body(headers: &HeaderMap) -> Result<(), ApiError> {
     if json {
         Ok(())
     } else {
-        Err(ApiError::UnsupportedMediaType)
+        Err(ApiError::UnsupportedMediaType("application/json"))
     }
 }

@@ -21,8 +21,9 @@ pub enum ApiError {
     UnknownSite(String),
     #[error("the body is larger than {0} bytes")]
     BodyTooLarge(usize),
-    #[error("send the batch as text/plain or application/json")]
-    UnsupportedMediaType,
+    /// The media types the endpoint takes.
+    #[error("send the body as {0}")]
+    UnsupportedMediaType(&'static str),
     #[error("send the batch uncompressed (no Content-Encoding)")]
     UnsupportedEncoding,
     #[error("too many requests; retry after {} s", retry_after_secs(*.0))]
@@ -77,7 +78,7 @@ impl ApiError {
             ApiError::Query(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
             ApiError::UnknownSite(_) => (StatusCode::NOT_FOUND, "unknown_site"),
             ApiError::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-            ApiError::UnsupportedMediaType => {
+            ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::UnsupportedEncoding => {

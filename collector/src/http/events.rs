@@ -316,6 +316,8 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         .map(|v| v.trim().to_ascii_lowercase());
     match essence.as_deref() {
         Some("text/plain" | "application/json") => Ok(()),
-        _ => Err(ApiError::UnsupportedMediaType),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "text/plain or application/json",
+        )),
     }
 }

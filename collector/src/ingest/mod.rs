@@ -287,7 +287,22 @@ fn event_from_wire(
             Some(check_props(&props, MAX_PROP_VALUE_LEN)?)
         }
         (_, None) => None,
-        (_, Some(props)) => Some(check_props(&props, MAX_PROP_VALUE_LEN)?),
+        (_, Some(props)) => {
+            // One absurd amount would make every revenue total meaningless (or, past
+            // 1.8e306, not a number at all).
+            if kind == EventKind::Custom
+                && props
+                    .get("revenue")
+                    .and_then(|r| r.as_f64())
+                    .is_some_and(|r| r.abs() > crate::journey::MAX_REVENUE)
+            {
+                return Err((
+                    "props",
+                    "revenue must lie between -1000000000000 and 1000000000000",
+                ));
+            }
+            Some(check_props(&props, MAX_PROP_VALUE_LEN)?)
+        }
     };
     Ok(Event {
         site: site.to_owned(),

@@ -371,3 +371,31 @@ fn times_at_the_ends_of_the_integers_are_refused_not_overflowed() {
         assert_eq!((rejected.index, rejected.field), (0, field), "ts {ts}");
     }
 }
+
+#[test]
+fn a_purchase_with_an_absurd_revenue_is_rejected() {
+    let with_revenue = |revenue: &str| {
+        let mut batch: serde_json::Value = serde_json::from_str(GOLDEN).unwrap();
+        assert_eq!(batch["events"][2]["type"], "custom");
+        batch["events"][2]["props"]["revenue"] = serde_json::from_str(revenue).unwrap();
+        batch.to_string()
+    };
+    for revenue in ["1e308", "-1e13", "1000000000000.01"] {
+        let rejected = rejection(&with_revenue(revenue));
+        assert_eq!((rejected.index, rejected.field), (2, "props"), "{revenue}");
+    }
+    // Up to a trillion either way (a refund may be negative), and a text is not an amount.
+    for revenue in ["1e12", "-20", "0", "\"49.90\""] {
+        assert_eq!(
+            ingest(&with_revenue(revenue)).unwrap().len(),
+            3,
+            "{revenue}"
+        );
+    }
+    // Stored before ingest refused it: never counted, so no total turns infinite.
+    assert_eq!(crate::journey::revenue(Some(r#"{"revenue":1e308}"#)), None);
+    assert_eq!(
+        crate::journey::revenue(Some(r#"{"revenue":49.9}"#)),
+        Some(49.9)
+    );
+}

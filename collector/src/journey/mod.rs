@@ -120,8 +120,15 @@ impl Touch {
 /// The `revenue` number of a custom event's properties.
 pub fn revenue(props: Option<&str>) -> Option<f64> {
     let props: serde_json::Map<String, serde_json::Value> = serde_json::from_str(props?).ok()?;
-    props.get("revenue")?.as_f64()
+    // (Ingest refuses larger amounts; a store written before it did may hold some.)
+    props
+        .get("revenue")?
+        .as_f64()
+        .filter(|r| r.abs() <= MAX_REVENUE)
 }
+
+/// The largest amount, either way, that a conversion's `revenue` may have.
+pub const MAX_REVENUE: f64 = 1e12;
 
 /// Renames touchpoints before paths are built: `/product/*` → `product`.
 #[derive(Debug, Clone, Default)]

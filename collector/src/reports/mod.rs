@@ -62,23 +62,32 @@ impl Window {
                 "the range may span at most {MAX_RANGE_DAYS} days"
             )));
         }
+        // Days whose start or end is no instant (the ends of the calendar, such as
+        // 9999-12-31) would turn into an unbounded range: all-time figures.
+        if start_ms(from).is_none() || to.tomorrow().ok().and_then(start_ms).is_none() {
+            return Err(QueryError(format!(
+                "the range must lie between -9999-01-03 and 9999-12-29, not {from} to {to}"
+            )));
+        }
         Ok(Window { from, to })
     }
 
     /// `[start, end)` in milliseconds since the epoch.
     pub fn millis(&self) -> (i64, i64) {
-        let start = |d: Date| {
-            d.to_zoned(jiff::tz::TimeZone::UTC)
-                .map(|z| z.timestamp().as_millisecond())
-        };
-        let end = self
-            .to
-            .tomorrow()
-            .ok()
-            .and_then(|d| start(d).ok())
-            .unwrap_or(i64::MAX);
-        (start(self.from).unwrap_or(i64::MIN), end)
+        // (Both exist: `parse` refuses the days where they would not.)
+        let end = self.to.tomorrow().ok().and_then(start_ms);
+        (
+            start_ms(self.from).unwrap_or(i64::MIN),
+            end.unwrap_or(i64::MAX),
+        )
     }
+}
+
+/// The first millisecond of day `d` (UTC); `None` beyond the instants that exist.
+fn start_ms(d: Date) -> Option<i64> {
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_millisecond())
 }
 
 /// Parses the `limit` parameter.
@@ -563,6 +572,34 @@ mod tests {
             Some("2024-01-01"),
             None,
             Err("the range may span at most 366 days"),
+        );
+        // The ends of the calendar: no instant starts or ends those days, and an
+        // unbounded range would answer all-time figures.
+        check(
+            Some("9999-12-31"),
+            Some("9999-12-31"),
+            Err(
+                "the range must lie between -9999-01-03 and 9999-12-29, not 9999-12-31 to 9999-12-31",
+            ),
+        );
+        check(
+            Some("9999-12-30"),
+            Some("9999-12-30"),
+            Err(
+                "the range must lie between -9999-01-03 and 9999-12-29, not 9999-12-30 to 9999-12-30",
+            ),
+        );
+        check(
+            Some("9999-12-29"),
+            Some("9999-12-29"),
+            Ok(("9999-12-29", "9999-12-29")),
+        );
+        check(
+            Some("-009999-01-01"),
+            Some("-009999-01-05"),
+            Err(
+                "the range must lie between -9999-01-03 and 9999-12-29, not -009999-01-01 to -009999-01-05",
+            ),
         );
         let w = Window::parse(Some("2026-11-22"), Some("2026-11-22"), today).unwrap();
         assert_eq!(
