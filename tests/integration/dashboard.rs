@@ -736,6 +736,25 @@ async fn the_dashboard_speaks_german() {
             == json!("Attributionsmodell: Erster Kontakt.")
     })
     .await;
+    // The referrals page: its description and its summary in German.
+    browser
+        .client
+        .goto(&server.url(&format!("/dashboard/report.html?report=referrals&{range}")))
+        .await
+        .unwrap();
+    eventually("the German referrals", PATIENCE, || async {
+        eval(
+            &browser,
+            "return [document.getElementById('report-description').textContent,
+                     document.getElementById('report-summary').textContent];",
+        )
+        .await
+            == json!([
+                "Empfehlungen, die Kunden brachten: Codes aus geteilten Links (?spur_ref=), wer sie teilte, wie viele Besucher über jeden kamen und wie viele davon konvertierten. Klicken Sie auf eine teilende Person, um ihre Journey zu sehen.",
+                "0 geteilte Codes · längste Kette 0 Empfehlungen tief · 0 neue Besucher pro Empfehlendem"
+            ])
+    })
+    .await;
     // German labels are longer: every button of every form still holds its label.
     for page in [
         "/dashboard/feedback.html?site=demo",

@@ -54,6 +54,8 @@ function sankey(el, result, onNode) {
     name: id(n.step, n.label),
     value: n.value,
     label: n.label,
+    // "(exit)" and "(other)" are the report's words, shown in the page's language.
+    shown: special(n.label) ? tr(n.label) : n.label,
     step: n.step,
     depth: n.step,
     itemStyle: { color: colour(n.label) },
@@ -71,7 +73,7 @@ function sankey(el, result, onNode) {
         p.dataType === "edge"
           ? escape(p.data.source.split("\u0000")[1]) + " → " + escape(p.data.target.split("\u0000")[1]) +
             ": " + number.format(p.data.value)
-          : escape(p.data.label) + " (" + tr("step") + " " + (p.data.step + 1) + "): " + number.format(p.data.value),
+          : escape(p.data.shown) + " (" + tr("step") + " " + (p.data.step + 1) + "): " + number.format(p.data.value),
     },
     series: [
       {
@@ -88,7 +90,14 @@ function sankey(el, result, onNode) {
         layoutIterations: 0,
         emphasis: { focus: "adjacency" },
         lineStyle: { color: "gradient", opacity: 0.35, curveness: 0.5 },
-        label: { formatter: (p) => p.data.label, color: "#3b342c", fontSize: 12 },
+        // Cut to the room before the next column (the whole name is in the tooltip).
+        label: {
+          formatter: (p) => p.data.shown,
+          color: "#3b342c",
+          fontSize: 12,
+          width: 110,
+          overflow: "truncate",
+        },
       },
     ],
   });
@@ -180,7 +189,7 @@ function dropoffs(el, steps) {
   const names = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a) || (a < b ? -1 : 1));
   const count = (r, name) => (r.step.next_after_drop.top.find((t) => t.touchpoint === name) || { count: 0 }).count;
   const series = names.map((name, i) => ({
-    name,
+    name: name === "(exit)" ? tr(name) : name,
     data: rows.map((r) => count(r, name)),
     color: name === "(exit)" ? MUTED : PALETTE[i % PALETTE.length],
   }));

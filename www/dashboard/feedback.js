@@ -90,10 +90,17 @@
   function note(s, kind) {
     if (!s || !s[kind]) return "no answers";
     var v = s[kind];
-    if (kind === "nps") return v.promoters + " promoters · " + v.passives + " passives · " + v.detractors + " detractors";
+    if (kind === "nps") {
+      return count(v.promoters, "promoter") + " · " + count(v.passives, "passive") + " · " + count(v.detractors, "detractor");
+    }
     if (kind === "csat") return answers(v.responses) + " · mean " + decimal.format(v.mean);
     if (kind === "ces") return answers(v.responses);
     return v.up + " up · " + v.down + " down";
+  }
+
+  // "1 promoter", "2 promoters" (German in i18n.js).
+  function count(n, word) {
+    return n + " " + word + (n === 1 ? "" : "s");
   }
 
   // The gauge, the distributions and the trend; a chart without answers says so.

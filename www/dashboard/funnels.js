@@ -107,7 +107,9 @@
     var next = step.next_after_drop;
     if (!step.dropped || !next) return cell;
     next.top.forEach(function (t) {
-      var chip = el("span", t.touchpoint === "(exit)" ? "chip chip-muted" : "chip", t.touchpoint);
+      // "(exit)" is the report's word, not a site's touchpoint: it is translated.
+      var exit = t.touchpoint === "(exit)";
+      var chip = el("span", exit ? "chip chip-muted" : "chip", exit ? window.spurTr("(exit)") : t.touchpoint);
       chip.appendChild(el("span", "chip-count", " " + number.format(t.count)));
       chips.appendChild(chip);
     });

@@ -146,6 +146,12 @@
     "Event": "Ereignis",
     "Friction": "Reibung",
     "other": "andere",
+    "(exit)": "(Ausstieg)",
+    // Words the experiments table writes next to the sites' names.
+    "control": "Kontrolle",
+    "pts": "Pkt.",
+    "to": "bis",
+    "(other)": "(andere)",
     "Where the visitors who dropped out after each step went next": "Wohin die nach jedem Schritt Abgesprungenen gingen",
     "Sessions": "Sitzungen",
     "Conversions": "Conversions",
@@ -228,9 +234,11 @@
     "Revenue in session": "Umsatz in der Sitzung",
     "Attributed conversions": "Zugeordnete Conversions",
     "Attributed revenue": "Zugeordneter Umsatz",
-    "Recommendations that brought customers: codes from shared links (": "Empfehlungen, die Kunden brachten: Codes aus geteilten Links (",
-    "), who shared them, how many visitors arrived through each and how many of those converted. Click a sharer to see their journey.":
-      "), wer sie teilte, wie viele Besucher über jeden kamen und wie viele davon konvertierten. Klicken Sie auf eine teilende Person, um ihre Journey zu sehen.",
+    "Recommendations that brought customers: codes from shared links (?spur_ref=), who shared them, how many visitors arrived through each and how many of those converted. Click a sharer to see their journey.":
+      "Empfehlungen, die Kunden brachten: Codes aus geteilten Links (?spur_ref=), wer sie teilte, wie viele Besucher über jeden kamen und wie viele davon konvertierten. Klicken Sie auf eine teilende Person, um ihre Journey zu sehen.",
+    // The experiments report's method (the API's `method`, one sentence of the summary).
+    "Difference of conversion rates (variant − control) with a 95 % always-valid interval (mixture sequential probability ratio test, normal mixture, τ = 0.1; Johari et al., KDD 2017): the result may be looked at any time and as often as wanted, and stopped as soon as the interval excludes 0, without more false positives than 5 %. No verdict below 100 visitors per variant.":
+      "Unterschied der Konversionsraten (Variante − Kontrolle) mit einem jederzeit gültigen 95-%-Intervall (Mixture Sequential Probability Ratio Test, Normal-Mixture, τ = 0,1; Johari et al., KDD 2017): Das Ergebnis darf jederzeit und beliebig oft angesehen und beendet werden, sobald das Intervall die 0 ausschließt, ohne mehr als 5 % falsch positive Ergebnisse. Kein Urteil unter 100 Besuchern je Variante.",
     "Shared codes": "Geteilte Codes",
     "Code": "Code",
     "Shared by": "Geteilt von",
@@ -319,13 +327,33 @@
     [/^(\d+) sessions?, (\d+) touch(es)?\.$/, "$1 Sitzung(en), $2 Touch(es)."],
     [/^([+-].+) vs\. the period before$/, "$1 gegenüber dem Zeitraum davor"],
     [/^(.+) \((.+) of sessions\)$/, "$1 ($2 der Sitzungen)"],
-    [/^(\d+) shared codes · longest chain (\d+) referrals deep · (.+) new visitors per referrer$/,
-      "$1 geteilte Codes · längste Kette $2 Empfehlungen tief · $3 neue Besucher pro Empfehlendem"],
+    [/^(\d+) shared codes? · longest chain (\d+) referrals? deep · (.+) new visitors? per referrer$/,
+      function (m, codes, depth, spread) {
+        return codes + (codes === "1" ? " geteilter Code" : " geteilte Codes") + " · längste Kette " + depth +
+          (depth === "1" ? " Empfehlung" : " Empfehlungen") + " tief · " + spread + " neue Besucher pro Empfehlendem";
+      }],
+    [/^(.+) sessions? on (.+) from (.+) to (.+) · top (\d+) paths?, (.+) more in “Other”\.$/,
+      "$1 Sitzungen auf $2 vom $3 bis $4 · die $5 häufigsten Pfade, $6 weitere unter „Andere“."],
+    [/^(.+) less frequent paths?$/, function (m, n) { return n + (n === "1" ? " seltenerer Pfad" : " seltenere Pfade"); }],
+    [/^(\d+) up · (\d+) down$/, "$1 hoch · $2 runter"],
+    [/^(.+?): Not enough data yet: (.+) has (\d+) and (.+) (\d+) visitors; each needs at least (\d+) before a verdict\.$/,
+      "$1: Noch zu wenig Daten: $2 hat $3 und $4 $5 Besucher; jede braucht mindestens $6 für ein Urteil."],
+    [/^(.+?): (.+) converts better than (.+): (.+) points \(95 % always-valid interval (.+) to (.+)\)\.$/,
+      "$1: $2 konvertiert besser als $3: $4 Punkte (jederzeit gültiges 95-%-Intervall $5 bis $6)."],
+    [/^(.+?): (.+) converts worse than (.+): (.+) points \(95 % always-valid interval (.+) to (.+)\)\.$/,
+      "$1: $2 konvertiert schlechter als $3: $4 Punkte (jederzeit gültiges 95-%-Intervall $5 bis $6)."],
+    [/^(.+?): No difference shown yet: (.+) points, and the interval \((.+) to (.+)\) still includes 0\. Keep it running; looking again later is safe\.$/,
+      "$1: Noch kein Unterschied: $2 Punkte, und das Intervall ($3 bis $4) schließt die 0 noch ein. Laufen lassen; später wieder hinsehen ist unbedenklich."],
+    [/^(.+?): No difference shown yet: (.+) points, and neither variant varies \(all or none converted\)\.$/,
+      "$1: Noch kein Unterschied: $2 Punkte, und keine Variante streut (alle oder keiner konvertierten)."],
     [/^Remove step (\d+), (.+)$/, "Schritt $1 entfernen, $2"],
     [/^Could not build the funnel: (.+)$/, "Der Trichter konnte nicht erstellt werden: $1"],
     [/^Could not load the journey flow: (.+)$/, "Der Journey-Fluss konnte nicht geladen werden: $1"],
     [/^The collector answered (\d+)\.$/, "Der Collector antwortete mit $1."],
-    [/^(\d+) promoters · (\d+) passives · (\d+) detractors$/, "$1 Promotoren · $2 Passive · $3 Kritiker"],
+    [/^(\d+) promoters? · (\d+) passives? · (\d+) detractors?$/, function (m, p, q, d) {
+      return p + (p === "1" ? " Promotor" : " Promotoren") + " · " + q + (q === "1" ? " Passiver" : " Passive") + " · " +
+        d + " Kritiker";
+    }],
     [/^1 answer · mean (.+)$/, "1 Antwort · Mittel $1"],
     [/^1 answer$/, "1 Antwort"],
     [/^(\d+) answers · mean (.+)$/, "$1 Antworten · Mittel $2"],

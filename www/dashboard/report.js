@@ -136,8 +136,11 @@
     ],
     measure: "arrivals",
     summary: function (r) {
-      return r.codes.length + " shared codes · longest chain " + r.max_depth + " referrals deep · " +
-        decimal.format(r.spread) + " new visitors per referrer";
+      return [
+        r.codes.length + (r.codes.length === 1 ? " shared code" : " shared codes"),
+        "longest chain " + r.max_depth + (r.max_depth === 1 ? " referral deep" : " referrals deep"),
+        decimal.format(r.spread) + (r.spread === 1 ? " new visitor per referrer" : " new visitors per referrer")
+      ].join(" · ");
     }
   };
 
@@ -155,11 +158,13 @@
           var c = v.comparison;
           rows.push({
             key: e.experiment + " · " + v.variant, experiment: e.experiment,
-            variant: v.variant + (v.variant === e.control && v.variant !== "control" ? " (control)" : ""),
+            // (The table holds the sites' names and is not translated as a whole: the
+            // report's own words are translated here.)
+            variant: v.variant + (v.variant === e.control && v.variant !== "control" ? " (" + window.spurTr("control") + ")" : ""),
             visitors: v.visitors, conversions: v.conversions, conversion_rate: v.conversion_rate,
             satisfaction: v.satisfaction, difference: c ? c.difference : null,
             // Below the sample a verdict needs, the interval says nothing yet.
-            interval: c && c.verdict !== "not_enough_data" && c.interval, verdict: c ? VERDICTS[c.verdict] : ""
+            interval: c && c.verdict !== "not_enough_data" && c.interval, verdict: c ? window.spurTr(VERDICTS[c.verdict]) : ""
           });
         });
       });
@@ -174,10 +179,11 @@
       { label: "Conversion rate", value: function (v) { return v.conversion_rate; }, num: true, text: pct },
       { label: "Satisfied (high ratings)", value: function (v) { return v.satisfaction; }, num: true, text: pct },
       { label: "Difference to control", value: function (v) { return v.difference; }, num: true, text: function (d) {
-        return d === null || d === undefined ? "—" : (d > 0 ? "+" : "") + decimal.format(d * 100) + " pts";
+        return d === null || d === undefined ? "—" : (d > 0 ? "+" : "") + decimal.format(d * 100) + " " + window.spurTr("pts");
       } },
       { label: "95 % interval", value: function (v) {
-        return v.interval ? decimal.format(v.interval[0] * 100) + " to " + decimal.format(v.interval[1] * 100) + " pts" : "";
+        return v.interval ? decimal.format(v.interval[0] * 100) + " " + window.spurTr("to") + " " +
+          decimal.format(v.interval[1] * 100) + " " + window.spurTr("pts") : "";
       } },
       { label: "Verdict", value: function (v) { return v.verdict; } }
     ],
@@ -190,7 +196,8 @@
           if (v.comparison) said.push(e.experiment + ": " + v.comparison.text);
         });
       });
-      return said.concat([r.method]).join(" ");
+      // One sentence per text node: each is translated on its own (i18n.js).
+      return said.concat([r.method]);
     }
   };
   var VERDICTS = {
@@ -250,7 +257,11 @@
     window.spurDashboard.report(report, p)
       .then(function (result) {
         rows = spec.rows(result);
-        els.summary.textContent = spec.summary(result);
+        var summary = spec.summary(result);
+        els.summary.textContent = "";
+        [].concat(summary).forEach(function (sentence, i) {
+          els.summary.appendChild(document.createTextNode((i ? " " : "") + sentence));
+        });
         if (!rows.length || (spec.empty && spec.empty(result))) {
           showState("empty");
           return;
