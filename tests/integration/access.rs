@@ -161,6 +161,22 @@ async fn the_dashboard_asks_to_sign_in() {
         StatusCode::ACCEPTED
     );
     let browser = Browser::start().await;
+    // A report page, signed out: it says to sign in and offers no "Sign out".
+    browser
+        .client
+        .goto(&server.url("/dashboard/feedback.html?site=demo"))
+        .await
+        .unwrap();
+    eventually("the sign-in notice", PATIENCE, || async {
+        eval(
+            &browser,
+            "return [!document.getElementById('fb-signin').hidden,
+                     getComputedStyle(document.getElementById('sign-out')).display];",
+        )
+        .await
+            == serde_json::json!([true, "none"])
+    })
+    .await;
     browser.client.goto(&server.url("/")).await.unwrap();
     let signed_out = "return document.body.classList.contains('signed-out');";
     eventually("the sign-in form", PATIENCE, || async {

@@ -175,7 +175,7 @@
     fetch(API + "?" + query(state), { headers: { Accept: "application/json" }, cache: "no-store" })
       .then(function (response) {
         if (response.status === 401) {
-          $("fb-signin").hidden = false;
+          window.spurDashboard.signedOut();
           return null;
         }
         return response.json().then(function (data) {

@@ -162,6 +162,14 @@
       if (!Object.prototype.hasOwnProperty.call(NAMES, value)) return value;
       return window.spurTr ? window.spurTr(NAMES[value]) : NAMES[value];
     },
+    // Not signed in (a 401): the page's sign-in notice (the element whose id ends in
+    // "-signin") shows, and there is nobody to sign out.
+    signedOut: function () {
+      var notice = document.querySelector("[id$='-signin']");
+      if (notice) notice.hidden = false;
+      var out = document.getElementById("sign-out");
+      if (out) out.hidden = true;
+    },
     // GET /api/v1/reports/<kind>?<params> as JSON. A 401 shows the page's sign-in
     // notice (the element whose id ends in "-signin"); any failure rejects with a message
     // a marketer can read (the API's own, when it sent one).
@@ -171,8 +179,7 @@
         cache: "no-store"
       }).then(function (response) {
         if (response.status === 401) {
-          var notice = document.querySelector("[id$='-signin']");
-          if (notice) notice.hidden = false;
+          window.spurDashboard.signedOut();
           throw new Error("Sign in to see reports.");
         }
         return response.json().catch(function () { return null; }).then(function (data) {

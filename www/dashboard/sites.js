@@ -97,7 +97,7 @@
   function load() {
     return request("GET", API).then(function (result) {
       if (result.response.status === 401) {
-        document.getElementById("sites-signin").hidden = false;
+        window.spurDashboard.signedOut();
         return;
       }
       if (result.response.ok && Array.isArray(result.data)) render(result.data);
