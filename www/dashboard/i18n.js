@@ -233,6 +233,7 @@
     "Conversions in session": "Conversions in der Sitzung",
     "Revenue in session": "Umsatz in der Sitzung",
     "Attributed conversions": "Zugeordnete Conversions",
+    "Visitors (first session)": "Besucher (erste Sitzung)",
     "Attributed revenue": "Zugeordneter Umsatz",
     "Recommendations that brought customers: codes from shared links (?spur_ref=), who shared them, how many visitors arrived through each and how many of those converted. Click a sharer to see their journey.":
       "Empfehlungen, die Kunden brachten: Codes aus geteilten Links (?spur_ref=), wer sie teilte, wie viele Besucher über jeden kamen und wie viele davon konvertierten. Klicken Sie auf eine teilende Person, um ihre Journey zu sehen.",

@@ -104,7 +104,9 @@
       columns: [
         { label: "Channel", value: function (c) { return c.channel; }, text: term },
         { label: "Sessions", value: function (c) { return c.sessions; }, num: true },
-        { label: "Visitors", value: function (c) { return c.visitors; }, num: true },
+        // Each visitor once, under the channel of their first session (the channel
+        // filter counts everyone with a session through it).
+        { label: "Visitors (first session)", value: function (c) { return c.visitors; }, num: true },
         { label: "Conversions in session", value: function (c) { return c.conversions; }, num: true },
         { label: "Revenue in session", value: function (c) { return c.revenue; }, num: true, text: function (v) { return decimal.format(v); } },
         { label: "Attributed conversions", value: function (c) { return c.attributed_conversions; }, num: true, text: function (v) { return decimal.format(v); } },
