@@ -159,8 +159,20 @@ fn umami_calls(calls: Vec<UmamiCall>, now_ms: i64) -> Result<Option<Batch>, Inge
         let url = if payload.url.starts_with("http://") || payload.url.starts_with("https://") {
             payload.url
         } else {
-            let host = payload.hostname.unwrap_or_default();
-            format!("https://{host}{}", payload.url)
+            // A path on the page's host. Without a host that is one (missing, or with a
+            // path in it) the event has no address and is rejected as such, rather than
+            // stored under a made-up one.
+            match payload
+                .hostname
+                .as_deref()
+                .filter(|h| !h.is_empty() && url::Host::parse(h).is_ok())
+            {
+                Some(host) if payload.url.starts_with('/') => {
+                    format!("https://{host}{}", payload.url)
+                }
+                Some(host) => format!("https://{host}/{}", payload.url),
+                None => payload.url,
+            }
         };
         let referrer = payload.referrer.filter(|r| !r.is_empty());
         let ts = payload.timestamp.map_or(now_ms, |s| s.saturating_mul(1000));
@@ -305,6 +317,22 @@ mod tests {
         );
         assert_eq!(purchase.ts, 1_789_990_000_000);
         assert_eq!(purchase.props.as_ref().unwrap()["revenue"], 12.5);
+
+        // A path needs the page's host: without one, or with one that is no host name,
+        // the address stays relative (and ingest rejects the event for it).
+        for (payload, url) in [
+            (r#""url":"/cart""#, "/cart"),
+            (r#""hostname":"","url":"/cart""#, "/cart"),
+            (r#""hostname":"evil.example/x?","url":"/cart""#, "/cart"),
+            (
+                r#""hostname":"shop.example","url":"cart""#,
+                "https://shop.example/cart",
+            ),
+        ] {
+            let body = format!(r#"{{"type":"event","payload":{{"website":"demo",{payload}}}}}"#);
+            let batch = umami(body.as_bytes(), NOW).unwrap().unwrap();
+            assert_eq!(batch.events[0].url, url, "{body}");
+        }
 
         let identify = br#"{"type":"identify","payload":{"website":"demo","url":"/"}}"#;
         assert!(umami(identify, NOW).unwrap().is_none());
