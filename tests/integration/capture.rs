@@ -438,7 +438,7 @@ async fn names_and_props_are_cleaned_as_the_collector_takes_them() {
     eval(
         &browser,
         r#"spur.track(42); spur.track(" \t\n "); spur.track(null);
-           spur.track("\u00a0 order\u0000 placed\t\u0007 \ufeff", {
+           spur.track("\u00a0 order\u0000 placed\t\u0007 \ufeff\u202e", {
              "  plan\n": "x".repeat(300), " plan": "second", "n": 1.5, "ok": true,
              "nan": NaN, "obj": {}, "": "no key", ["k".repeat(70)]: "long key"});
            spur.track("ü".repeat(120));

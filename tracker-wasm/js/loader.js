@@ -219,7 +219,7 @@ var host;
   };
   host = {
     clean: function (s, n) {
-      return typeof s == "string" && Array.from(s.replace(/[\0-\x1f\x7f-\x9f]/g, "").replace(/^\s+/, "")).slice(0, n).join("").replace(/\s+$/, "") || void 0;
+      return typeof s == "string" && Array.from(s.replace(/[\0-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, "").replace(/^\s+/, "")).slice(0, n).join("").replace(/\s+$/, "") || void 0;
     },
     href: function () {
       return location.href;

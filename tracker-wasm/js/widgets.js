@@ -42,7 +42,7 @@ var host;
     },
     clean: function (v, n, lines) {
       if (typeof v == "number") v = String(v);
-      return typeof v == "string" && Array.from((lines ? v : v.replace(/[\0-\x1f\x7f-\x9f]/g, "")).trim()).slice(0, n).join("") || void 0;
+      return typeof v == "string" && Array.from((lines ? v : v.replace(/[\0-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, "")).trim()).slice(0, n).join("") || void 0;
     },
     mount: function (id, el, css, html, question) {
       if (!el) {

@@ -120,7 +120,7 @@ extern "C" {
 
 /// `location.href`.
 /// `raw` (a name, a prop's key, a customer reference) as the collector takes a name:
-/// control characters removed, white space trimmed (JavaScript's `\s`: Unicode's
+/// control characters and the controls of text direction removed, white space trimmed (JavaScript's `\s`: Unicode's
 /// White_Space and U+FEFF), cut to `max` code points; `None` when `raw` is not a string
 /// or nothing is left. The browser's regular expressions do it in a few bytes of script,
 /// where Rust's Unicode tables and UTF-8 handling cost 447 B brotli in the module.

@@ -21,7 +21,7 @@ fn site() -> Site {
 
 /// Everything the store may assume of an accepted event.
 fn assert_invariants(event: &Event) {
-    let clean = |s: &str| !s.chars().any(char::is_control);
+    let clean = |s: &str| !s.chars().any(super::unfit);
     assert_eq!(event.site, "demo");
     assert!((16..=64).contains(&event.id.len()));
     assert!(!event.touchpoint.is_empty() && event.touchpoint.chars().count() <= MAX_NAME_LEN);

@@ -233,7 +233,7 @@ fn event_from_wire(
         None => None,
         Some(name) => Some(clean_name(&name).ok_or((
             "name",
-            "must be 1 to 100 characters without control characters",
+            "must be 1 to 100 characters without control or text-direction characters",
         ))?),
     };
     let touchpoint = match (kind, name) {
@@ -326,10 +326,15 @@ fn event_from_wire(
 /// Trims a touchpoint or event name; `None` when empty, too long or with control chars.
 fn clean_name(name: &str) -> Option<String> {
     let name = name.trim();
-    let ok = !name.is_empty()
-        && name.chars().count() <= MAX_NAME_LEN
-        && !name.chars().any(char::is_control);
+    let ok = !name.is_empty() && name.chars().count() <= MAX_NAME_LEN && !name.chars().any(unfit);
     ok.then(|| name.to_owned())
+}
+
+/// Characters a name or key may not hold: control characters, and the controls of text
+/// direction (embeddings, overrides, isolates), with which a name shows in reports as
+/// another (`abc\u{202e}dcba` reads "abcabcd").
+pub fn unfit(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks custom properties; string values may be `max_chars` long (feedback comments
@@ -343,13 +348,10 @@ fn check_props(
         return Err(("props", "holds more than 20 properties"));
     }
     for (key, value) in props {
-        if key.is_empty()
-            || key.chars().count() > MAX_PROP_KEY_LEN
-            || key.chars().any(char::is_control)
-        {
+        if key.is_empty() || key.chars().count() > MAX_PROP_KEY_LEN || key.chars().any(unfit) {
             return Err((
                 "props",
-                "keys must be 1 to 64 characters without control characters",
+                "keys must be 1 to 64 characters without control or text-direction characters",
             ));
         }
         match value {

@@ -138,6 +138,9 @@ fn every_field_is_validated() {
         ("ref", r#""not a url""#, "ref"),
         ("name", r#""""#, "name"),
         ("name", r#""line\nbreak""#, "name"),
+        ("name", r#""abc\u202edcba""#, "name"),
+        ("name", r#""\u2067cart""#, "name"),
+        ("props", r#"{"k\u202e":1}"#, "props"),
         (
             "name",
             &format!("\"{}\"", "n".repeat(MAX_NAME_LEN + 1)),

@@ -70,7 +70,8 @@ pub fn get(key: &str) -> Option<String> {
 }
 
 /// A text the page gave (a string, or a number as JavaScript writes it): control
-/// characters removed (kept with `lines`, for a comment's line breaks), white space
+/// characters and the controls of text direction removed (kept with `lines`, for a
+/// comment's line breaks and right-to-left text), white space
 /// trimmed, cut to `max` code points; `None` when nothing is left. The browser's
 /// regular expressions and `trim` do it in a few bytes of script, where Rust's Unicode
 /// tables and UTF-8 handling cost the module several hundred.
