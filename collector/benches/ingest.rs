@@ -16,6 +16,11 @@
 //! 5. the server's peak resident memory, and a check that every acknowledged event is
 //!    stored (the `/metrics` stored count equals the events the 202s accepted).
 //!
+//! Each phase also prints the server's CPU time per request (its threads' time on a CPU,
+//! from `/proc`), and the end the median ratio of Spur's to bare axum's for single
+//! events: unlike the rates, it does not move with the load generator's share of the
+//! two cores or with the machine's drift.
+//!
 //! With `--clickhouse-url http://127.0.0.1:8123/` the collector stores into ClickHouse
 //! (a new database `spur_bench_<pid>`, dropped at the end) instead of SQLite, and (5)
 //! also counts the events ClickHouse holds.
@@ -92,6 +97,8 @@ struct Phase {
     seconds: f64,
     /// Request latencies in microseconds, sorted.
     latencies: Vec<u32>,
+    /// CPU time the server's threads spent during the phase (see [`with_cpu`]).
+    server_cpu: f64,
 }
 
 impl Phase {
@@ -107,13 +114,19 @@ impl Phase {
         f64::from(self.latencies[i]) / 1000.0
     }
 
+    /// The server's CPU time per request, in microseconds.
+    fn cpu_per_request(&self) -> f64 {
+        self.server_cpu * 1e6 / self.requests.max(1) as f64
+    }
+
     fn print(&self, name: &str) {
         println!(
-            "{name:<34} {:>9.0} req/s {:>10.0} events/s   p50 {:>6.2} ms  p99 {:>6.2} ms  failures {}",
+            "{name:<34} {:>9.0} req/s {:>10.0} events/s   p50 {:>6.2} ms  p99 {:>6.2} ms  server CPU {:>5.1} us/req  failures {}",
             self.rate(),
             self.events as f64 / self.seconds,
             self.percentile(0.5),
             self.percentile(0.99),
+            self.cpu_per_request(),
             self.failures,
         );
     }
@@ -252,7 +265,30 @@ async fn load(
         failures: failures.load(Ordering::Relaxed),
         seconds,
         latencies,
+        server_cpu: 0.0,
     }
+}
+
+/// Runs a load `phase` and notes the CPU time the server `pid` spent meanwhile: its
+/// threads' time on a CPU (`/proc/<pid>/task/*/schedstat`, nanoseconds). On a machine the
+/// load generator shares, this says more than the rates: it does not move with the
+/// generator's own cost or the machine's drift.
+async fn with_cpu(pid: u32, phase: impl std::future::Future<Output = Phase>) -> Phase {
+    let before = cpu_seconds(pid);
+    let mut phase = phase.await;
+    phase.server_cpu = cpu_seconds(pid) - before;
+    phase
+}
+
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return f64::NAN;
+    };
+    let nanos: u64 = tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    nanos as f64 / 1e9
 }
 
 fn free_port() -> u16 {
@@ -395,48 +431,59 @@ async fn run(args: Args) {
     // phases taken minutes apart carried that drift.
     let singles = payloads(1_000);
     let mut ratios = Vec::new();
+    let mut cpu_ratios = Vec::new();
     let mut single_events = 0;
     for round in 1..=args.rounds {
         let body = kilobyte.clone();
-        let reference = load(
-            &client,
-            &bare_url,
-            args.connections,
-            args.seconds,
-            Duration::ZERO,
-            move |_| body.clone(),
-            1,
+        let reference = with_cpu(
+            bare_server.0.id(),
+            load(
+                &client,
+                &bare_url,
+                args.connections,
+                args.seconds,
+                Duration::ZERO,
+                move |_| body.clone(),
+                1,
+            ),
         )
         .await;
         reference.print(&format!("bare axum, 1 KB POST -> 202 ({round})"));
         let generators = singles.clone();
-        let single = load(
-            &client,
-            &url,
-            args.connections,
-            args.seconds,
-            Duration::ZERO,
-            move |task| generators[task].lock().unwrap().batch(1),
-            1,
+        let single = with_cpu(
+            server.0.id(),
+            load(
+                &client,
+                &url,
+                args.connections,
+                args.seconds,
+                Duration::ZERO,
+                move |task| generators[task].lock().unwrap().batch(1),
+                1,
+            ),
         )
         .await;
         single.print(&format!("spur, single-event requests ({round})"));
         single_events += single.events;
         ratios.push(single.rate() / reference.rate());
+        cpu_ratios.push(single.cpu_per_request() / reference.cpu_per_request());
     }
     drop(bare_server);
 
     // 3. Batches at full load.
     let batches = payloads(2_000);
     let size = args.batch;
-    let full = load(
-        &client,
-        &url,
-        args.connections,
-        args.seconds,
-        Duration::ZERO,
-        move |task| batches[task].lock().unwrap().batch(size),
-        args.batch as u64,
+    let full = with_cpu(
+        server.0.id(),
+        load(
+            &client,
+            &url,
+            args.connections,
+            args.seconds,
+            Duration::ZERO,
+            move |task| batches[task].lock().unwrap().batch(size),
+            args.batch as u64,
+        ),
     )
     .await;
     full.print(&format!("spur, batches of {}, full load", args.batch));
@@ -445,14 +492,17 @@ async fn run(args: Args) {
     let peak = full.requests as f64 / full.seconds;
     let pace = Duration::from_secs_f64(args.connections as f64 / (peak / 2.0).max(1.0));
     let halves = payloads(3_000);
-    let half = load(
-        &client,
-        &url,
-        args.connections,
-        args.seconds,
-        pace,
-        move |task| halves[task].lock().unwrap().batch(size),
-        args.batch as u64,
+    let half = with_cpu(
+        server.0.id(),
+        load(
+            &client,
+            &url,
+            args.connections,
+            args.seconds,
+            pace,
+            move |task| halves[task].lock().unwrap().batch(size),
+            args.batch as u64,
+        ),
     )
     .await;
     half.print(&format!("spur, batches of {}, half the peak", args.batch));
@@ -467,6 +517,17 @@ async fn run(args: Args) {
         ratios[ratios.len() / 2],
         ratios.len(),
         ratios
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    cpu_ratios.sort_by(f64::total_cmp);
+    println!(
+        "server CPU per single-event request / bare axum's: median {:.2} of {} rounds ({})",
+        cpu_ratios[cpu_ratios.len() / 2],
+        cpu_ratios.len(),
+        cpu_ratios
             .iter()
             .map(|r| format!("{r:.2}"))
             .collect::<Vec<_>>()
