@@ -106,8 +106,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/event", post(events::plausible))
         .route("/api/send", post(events::umami_send))
         .route("/api/batch", post(events::umami_batch))
-        .layer(DefaultBodyLimit::max(crate::ingest::MAX_BODY_BYTES))
-        .layer(ingest_cors);
+        // One layer of both: each `layer` call wraps every route in a boxed service of
+        // its own, which every request clones and polls through.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(ingest_cors)
+                .layer(DefaultBodyLimit::max(crate::ingest::MAX_BODY_BYTES)),
+        );
 
     // Reports and sites are for signed-in marketers and API tokens; ingest stays public.
     let signed_in = Router::new()
