@@ -280,6 +280,18 @@ async fn with_cpu(pid: u32, phase: impl std::future::Future<Output = Phase>) -> 
     phase
 }
 
+/// `what: median M of N rounds (sorted values)`.
+fn print_median(what: &str, mut values: Vec<f64>) {
+    values.sort_by(f64::total_cmp);
+    let all: Vec<String> = values.iter().map(|r| format!("{r:.2}")).collect();
+    println!(
+        "{what}: median {:.2} of {} rounds ({})",
+        values[values.len() / 2],
+        values.len(),
+        all.join(", ")
+    );
+}
+
 fn cpu_seconds(pid: u32) -> f64 {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return f64::NAN;
@@ -511,27 +523,10 @@ async fn run(args: Args) {
     let acknowledged = single_events + full.events + half.events;
     let in_store = stored(&client, &base).await;
     println!();
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "single-event rate / bare axum rate: median {:.2} of {} rounds ({})",
-        ratios[ratios.len() / 2],
-        ratios.len(),
-        ratios
-            .iter()
-            .map(|r| format!("{r:.2}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    cpu_ratios.sort_by(f64::total_cmp);
-    println!(
-        "server CPU per single-event request / bare axum's: median {:.2} of {} rounds ({})",
-        cpu_ratios[cpu_ratios.len() / 2],
-        cpu_ratios.len(),
-        cpu_ratios
-            .iter()
-            .map(|r| format!("{r:.2}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    print_median("single-event rate / bare axum rate", ratios);
+    print_median(
+        "server CPU per single-event request / bare axum's",
+        cpu_ratios,
     );
     println!("peak RSS of spur: {:.0} MB", peak_rss_mb(server.0.id()));
     if let Some(url) = &args.clickhouse_url {

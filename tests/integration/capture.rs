@@ -422,9 +422,9 @@ async fn a_script_that_runs_before_the_body_names_the_page_view_by_it() {
     browser.close().await;
 }
 
-/// Names, prop keys and values, and the customer reference are cleaned in the page as
-/// the collector takes them, so that no batch is refused for one odd call: control
-/// characters removed, white space trimmed, names cut to 100 characters (code points,
+/// Names, prop keys and values are cleaned in the page as the collector takes them, so
+/// that no batch is refused for one odd call: control characters and the controls of
+/// text direction removed, white space trimmed, names cut to 100 characters (code points,
 /// not UTF-16 units), keys to 64, string values to 256; non-string names, blank names
 /// and unusable values are dropped, and the first of two keys that clean alike wins.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
