@@ -781,6 +781,22 @@ async fn the_dashboard_speaks_german() {
         );
     }
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    // The API's own message for a bad query, in German too (after the check of the
+    // console, where the browser notes the 404).
+    browser
+        .client
+        .goto(&server.url("/dashboard/report.html?report=stages&site=nope"))
+        .await
+        .unwrap();
+    eventually("the German error", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('report-error-message').textContent;",
+        )
+        .await
+            == json!("Die Website `nope` gibt es nicht")
+    })
+    .await;
     browser.close().await;
 }
 

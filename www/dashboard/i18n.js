@@ -348,8 +348,8 @@
     [/^(.+?): No difference shown yet: (.+) points, and neither variant varies \(all or none converted\)\.$/,
       "$1: Noch kein Unterschied: $2 Punkte, und keine Variante streut (alle oder keiner konvertierten)."],
     [/^Remove step (\d+), (.+)$/, "Schritt $1 entfernen, $2"],
-    [/^Could not build the funnel: (.+)$/, "Der Trichter konnte nicht erstellt werden: $1"],
-    [/^Could not load the journey flow: (.+)$/, "Der Journey-Fluss konnte nicht geladen werden: $1"],
+    [/^Could not build the funnel: (.+)$/, function (m, e) { return "Der Trichter konnte nicht erstellt werden: " + tr(e); }],
+    [/^Could not load the journey flow: (.+)$/, function (m, e) { return "Der Journey-Fluss konnte nicht geladen werden: " + tr(e); }],
     [/^The collector answered (\d+)\.$/, "Der Collector antwortete mit $1."],
     [/^(\d+) promoters? · (\d+) passives? · (\d+) detractors?$/, function (m, p, q, d) {
       return p + (p === "1" ? " Promotor" : " Promotoren") + " · " + q + (q === "1" ? " Passiver" : " Passive") + " · " +
@@ -360,7 +360,18 @@
     [/^(\d+) answers · mean (.+)$/, "$1 Antworten · Mittel $2"],
     [/^(\d+) answers$/, "$1 Antworten"],
     [/^(.+): (.+) of low vs (.+) of high$/, "$1: $2 der niedrigen vs. $3 der hohen"],
-    [/^The feedback report failed: (.+)$/, "Der Feedback-Bericht schlug fehl: $1"],
+    [/^The feedback report failed: (.+)$/, function (m, e) { return "Der Feedback-Bericht schlug fehl: " + tr(e); }],
+    // The API's messages for a report query the dashboard lets through (parameter names
+    // stay as the API spells them).
+    [/^site `(.+)` does not exist$/, "Die Website `$1` gibt es nicht"],
+    [/^`site` is required$/, "`site` fehlt"],
+    [/^`from` must not be after `to`$/, "`from` darf nicht nach `to` liegen"],
+    [/^the range may span at most (\d+) days$/, "Der Zeitraum darf höchstens $1 Tage umfassen"],
+    [/^the range must lie between (.+) and (.+), not (.+) to (.+)$/, "Der Zeitraum muss zwischen $1 und $2 liegen, nicht $3 bis $4"],
+    [/^`(\w+)` must be a date like (.+), not `(.*)`$/, "`$1` muss ein Datum wie $2 sein, nicht `$3`"],
+    [/^`(\w+)` must be a whole number from (\d+) to (\d+)$/, "`$1` muss eine ganze Zahl von $2 bis $3 sein"],
+    [/^`(\w+)` must be 1 to 100 characters$/, "`$1` muss 1 bis 100 Zeichen lang sein"],
+    [/^`steps` is required: touchpoints separated by commas, e\.g\. (.+)$/, "`steps` fehlt: Touchpoints, durch Kommas getrennt, z. B. $1"],
     [/^other (.+)$/, "andere $1"],
     [/^ended (.+)$/, "beendet $1"],
     [/^(.+) — Spur$/, function (m, page) { return tr(page) + " — Spur"; }]
