@@ -253,8 +253,8 @@ fn prop_value(raw: &JsValue, max_chars: usize) -> Option<Value> {
     raw.as_bool().map(Value::Bool)
 }
 
-/// A name or key as the collector accepts it (see [`host::clean`]).
-fn clean(raw: &JsValue, max: usize) -> Option<String> {
+/// A name, key or customer reference as the collector accepts it (see [`host::clean`]).
+pub(crate) fn clean(raw: &JsValue, max: usize) -> Option<String> {
     host::clean(raw, max as u32)
 }
 

@@ -273,7 +273,7 @@ pub fn consent(granted: bool) {
 /// `spur.identify(reference)`: the signed-in customer's reference (cleaned as a name is,
 /// at most [`capture::MAX_CUSTOMER_CHARS`] characters), or `None` to forget it.
 pub fn identify(reference: &JsValue) {
-    let customer = host::clean(reference, capture::MAX_CUSTOMER_CHARS as u32);
+    let customer = capture::clean(reference, capture::MAX_CUSTOMER_CHARS);
     with(|t| t.customer = customer);
 }
 
