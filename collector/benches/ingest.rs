@@ -14,7 +14,9 @@
 //! 3. the same with batches of 20 events: events/s and latency percentiles at full load;
 //! 4. batches paced at half of that peak: latency percentiles (the p99 target);
 //! 5. the server's peak resident memory, and a check that every acknowledged event is
-//!    stored (the `/metrics` stored count equals the events the 202s accepted).
+//!    stored: the `/metrics` stored count equals the events the 202s accepted, and, with
+//!    the embedded store, so does the number of events in its file, counted after the
+//!    server was killed (SIGKILL, under no load) and the file opened anew.
 //!
 //! Each phase also prints the server's CPU time per request (its threads' time on a CPU,
 //! from `/proc`), and the end the median ratio of Spur's to bare axum's for single
@@ -331,6 +333,21 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// The events the embedded store's file at `path` holds that were received from
+/// `since_ms` on (the run's; a new data directory holds no others, but the count must not
+/// rest on that).
+fn events_in_file(path: &std::path::Path, since_ms: i64) -> u64 {
+    // Read-write: opening the file replays its write-ahead log as any restart would.
+    let db = rusqlite::Connection::open(path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    db.query_row(
+        "SELECT count(*) FROM events WHERE received_at >= ?1",
+        [since_ms],
+        |row| row.get::<_, i64>(0),
+    )
+    .unwrap() as u64
+}
+
 /// The stored count from the server's `/metrics`.
 async fn stored(client: &HttpClient, base: &str) -> u64 {
     let request = axum::http::Request::get(format!("{base}/metrics"))
@@ -429,7 +446,11 @@ async fn run(args: Args) {
         command.args(["--store", "clickhouse", "--clickhouse-url", url]);
         command.args(["--clickhouse-database", &database]);
     }
-    let server = start_server(command, port, "spur");
+    let started_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut server = start_server(command, port, "spur");
     let url = format!("{base}/api/v1/events");
 
     let payloads = |seed: u64| {
@@ -529,19 +550,24 @@ async fn run(args: Args) {
         cpu_ratios,
     );
     println!("peak RSS of spur: {:.0} MB", peak_rss_mb(server.0.id()));
+    let mut all = in_store == acknowledged;
+    if args.clickhouse_url.is_none() {
+        let _ = server.0.kill();
+        let _ = server.0.wait();
+        let in_file = events_in_file(&data.path().join("spur.sqlite3"), started_ms);
+        println!("events received in the run, in the file after SIGKILL: {in_file}");
+        all &= in_file == acknowledged;
+    }
     if let Some(url) = &args.clickhouse_url {
         use spur::store::Store;
         let store = spur::store::clickhouse::ClickHouseStore::open(url, &database).unwrap();
         let rows = store.touches("demo", 0, i64::MAX).unwrap().len();
         println!("events in ClickHouse: {rows}");
+        all &= rows as u64 == acknowledged;
         store.drop_database().unwrap();
     }
     println!(
         "acknowledged events {acknowledged}, stored {in_store}: {}",
-        if in_store == acknowledged {
-            "all stored"
-        } else {
-            "MISMATCH"
-        }
+        if all { "all stored" } else { "MISMATCH" }
     );
 }
