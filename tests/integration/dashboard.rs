@@ -888,6 +888,23 @@ async fn the_experiments_page_shows_each_variant_with_its_verdict() {
             .contains("checkout: Not enough data yet: green has 6"),
         "{summary}"
     );
+    // Only the filters the report takes are offered; the API refuses the others.
+    let offered = eval(
+        &browser,
+        "return ['device', 'channel', 'stage', 'segment'].map(function (id) {
+            return !!document.getElementById(id); });",
+    )
+    .await;
+    assert_eq!(offered, json!([true, false, false, false]));
+    let refused = server
+        .get(&format!(
+            "/api/v1/reports/experiments?{range}&channel=email"
+        ))
+        .await;
+    assert_eq!(
+        (refused.status.as_u16(), refused.error_code().as_str()),
+        (400, "invalid_query")
+    );
     browser.screenshots("dashboard-experiments").await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
 

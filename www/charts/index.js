@@ -282,6 +282,47 @@ function spark(el, values, labels) {
   return instance;
 }
 
+// A score per day (`values`: a number, or null for a day without answers) with its
+// axes: every day of the range in `labels` (UTC dates, shown as MM-DD), the score from
+// `min` to `max`. Days without answers are gaps, not joined to their neighbours.
+function trend(el, values, labels, min, max) {
+  const instance = chart(el);
+  instance.setOption({
+    animation: false,
+    grid: { left: 4, right: 12, top: 12, bottom: 4, containLabel: true },
+    tooltip: {
+      trigger: "axis",
+      formatter: (p) => escape(labels[p[0].dataIndex]) + ": " + (p[0].value === null || p[0].value === undefined ? tr("no answers") : number.format(p[0].value)),
+    },
+    xAxis: {
+      type: "category",
+      data: labels,
+      axisTick: { alignWithLabel: true },
+      axisLabel: { fontSize: 10, color: "#6b645b", formatter: (day) => day.slice(5) },
+    },
+    yAxis: {
+      type: "value",
+      min,
+      max,
+      interval: (max - min) / 4,
+      axisLabel: { fontSize: 10, color: "#6b645b" },
+      splitLine: { lineStyle: { color: "#ece6dc" } },
+    },
+    series: [
+      {
+        type: "line",
+        data: values,
+        connectNulls: false,
+        symbol: "circle",
+        symbolSize: 6,
+        lineStyle: { width: 2, color: PALETTE[0] },
+        itemStyle: { color: PALETTE[0] },
+      },
+    ],
+  });
+  return instance;
+}
+
 // The NPS as a gauge from −100 to 100: detractor red below 0, amber to 50, green above.
 function gauge(el, score) {
   const instance = chart(el);
@@ -331,4 +372,4 @@ function distribution(el, counts, first, names) {
   return instance;
 }
 
-window.spurCharts = { sankey, nodes, nodeCentre, funnel, dropoffs, segments, bars, spark, gauge, distribution };
+window.spurCharts = { sankey, nodes, nodeCentre, funnel, dropoffs, segments, bars, spark, trend, gauge, distribution };

@@ -477,8 +477,10 @@
     els.exportCsv.disabled = false;
   }
 
+  // From the counts: the API's `share` is rounded to four places, and a percentage with
+  // one decimal made from it is rounded twice (4/21 = 0.1905 would show as 19.1 %).
   function rowShare(row, total) {
-    return typeof row.share === "number" ? row.share : share(row.sessions, total);
+    return typeof row.sessions === "number" && total > 0 ? share(row.sessions, total) : row.share;
   }
 
   function pathRow(rank, row, total, maxShare) {

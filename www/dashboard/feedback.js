@@ -125,9 +125,15 @@
     var updown = window.spurLang === "de" ? ["runter", "hoch"] : ["down", "up"];
     if (thumbs) c.distribution($("fb-thumbs-dist"), [thumbs.down, thumbs.up], 0, updown);
     else none("fb-thumbs-dist");
-    var days = r.by_day.filter(function (d) { return d.nps; });
-    if (days.length) {
-      c.spark($("fb-trend"), days.map(function (d) { return d.nps.score; }), days.map(function (d) { return d.key; }));
+    // Every day of the range, those without NPS answers as gaps.
+    var scores = {};
+    r.by_day.forEach(function (d) { if (d.nps) scores[d.key] = d.nps.score; });
+    if (Object.keys(scores).length) {
+      var labels = [];
+      for (var t = Date.parse(r.from + "T00:00:00Z"), end = Date.parse(r.to + "T00:00:00Z"); t <= end; t += 86400000) {
+        labels.push(new Date(t).toISOString().slice(0, 10));
+      }
+      c.trend($("fb-trend"), labels.map(function (d) { return d in scores ? scores[d] : null; }), labels, -100, 100);
     } else none("fb-trend");
   }
 

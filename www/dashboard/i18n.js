@@ -365,9 +365,10 @@
     // stay as the API spells them).
     [/^site `(.+)` does not exist$/, "Die Website `$1` gibt es nicht"],
     [/^`site` is required$/, "`site` fehlt"],
+    [/^`(\w+)` does not apply to the (\w+) report; it takes (.+)$/, "`$1` gilt nicht für den Bericht $2; er nimmt $3"],
     [/^`from` must not be after `to`$/, "`from` darf nicht nach `to` liegen"],
     [/^the range may span at most (\d+) days$/, "Der Zeitraum darf höchstens $1 Tage umfassen"],
-    [/^the range must lie between (.+) and (.+), not (.+) to (.+)$/, "Der Zeitraum muss zwischen $1 und $2 liegen, nicht $3 bis $4"],
+    [/^the range must end by (.+), not (.+)$/, "Der Zeitraum muss spätestens am $1 enden, nicht am $2"],
     [/^`(\w+)` must be a date like (.+), not `(.*)`$/, "`$1` muss ein Datum wie $2 sein, nicht `$3`"],
     [/^`(\w+)` must be a whole number from (\d+) to (\d+)$/, "`$1` muss eine ganze Zahl von $2 bis $3 sein"],
     [/^`(\w+)` must be 1 to 100 characters$/, "`$1` muss 1 bis 100 Zeichen lang sein"],

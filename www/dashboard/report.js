@@ -153,6 +153,8 @@
       " ", "or call", " ", { code: "spur.variant(experiment, variant)" }, "."],
     fields: [["goal", "Goal (a touchpoint)", null]],
     params: { goal: "purchase" },
+    // Every visitor exposed counts, whatever their sessions: the API refuses the others.
+    filters: ["device"],
     rows: function (r) {
       var rows = [];
       r.experiments.forEach(function (e) {
@@ -228,9 +230,14 @@
     });
   }
 
+  // The filters this report takes (most take all).
+  function filters() {
+    return spec.filters || FILTERS;
+  }
+
   function params() {
     var p = { site: els.site.value.trim(), from: els.from.value, to: els.to.value };
-    FILTERS.concat(Object.keys(spec.params || {})).forEach(function (name) {
+    filters().concat(Object.keys(spec.params || {})).forEach(function (name) {
       var input = document.getElementById(name);
       if (input && input.value) p[name] = input.value.trim();
     });
@@ -242,7 +249,7 @@
     els.site.value = q.get("site") || "demo";
     els.to.value = q.get("to") || new Date().toISOString().slice(0, 10);
     els.from.value = q.get("from") || new Date(Date.now() - 6 * DAY_MS).toISOString().slice(0, 10);
-    FILTERS.concat(Object.keys(spec.params || {})).forEach(function (name) {
+    filters().concat(Object.keys(spec.params || {})).forEach(function (name) {
       var input = document.getElementById(name);
       if (input) input.value = q.get(name) || (spec.params && spec.params[name]) || "";
     });
@@ -359,6 +366,13 @@
         var a = el("a", "", part.link[1]);
         a.href = part.link[0];
         empty.appendChild(a);
+      }
+    });
+    // Filters this report does not take are not offered.
+    FILTERS.forEach(function (name) {
+      if (filters().indexOf(name) < 0) {
+        var field = document.getElementById(name).parentNode;
+        field.parentNode.removeChild(field);
       }
     });
     // Fields of this report only (the channels' attribution model), before the filters.

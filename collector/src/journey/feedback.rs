@@ -31,7 +31,8 @@ pub struct Options {
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FeedbackResult {
-    /// Every widget (kind and touchpoint): shown, answered, dismissed.
+    /// Every widget (kind and touchpoint): shown, answered, dismissed; by kind (NPS, CSAT,
+    /// CES, thumbs), then touchpoint name.
     pub widgets: Vec<WidgetRow>,
     pub overall: Scores,
     pub by_touchpoint: Vec<Keyed>,
@@ -470,20 +471,24 @@ pub fn feedback(journeys: &Journeys, options: &Options) -> FeedbackResult {
         .filter_map(|(r, _)| r.comment.map(|c| table.text(c)))
         .collect();
     let terms = terms(&texts, &options.themes);
+    // By kind, then touchpoint name: labels are numbered in the order the store
+    // delivered the touchpoints, which differs between stores.
+    let mut widgets: Vec<WidgetRow> = widgets
+        .into_iter()
+        .map(
+            |((widget, label), [shown, answered, dismissed])| WidgetRow {
+                widget,
+                touchpoint: journeys.name(label).to_owned(),
+                shown,
+                answered,
+                dismissed,
+                response_rate: ratio(answered as f64, shown as f64),
+            },
+        )
+        .collect();
+    widgets.sort_by(|a, b| (a.widget, &a.touchpoint).cmp(&(b.widget, &b.touchpoint)));
     FeedbackResult {
-        widgets: widgets
-            .into_iter()
-            .map(
-                |((widget, label), [shown, answered, dismissed])| WidgetRow {
-                    widget,
-                    touchpoint: journeys.name(label).to_owned(),
-                    shown,
-                    answered,
-                    dismissed,
-                    response_rate: ratio(answered as f64, shown as f64),
-                },
-            )
-            .collect(),
+        widgets,
         overall: overall.scores(),
         by_touchpoint,
         by_stage: by_stage
@@ -826,6 +831,35 @@ mod tests {
         let table = Table::of(fixture());
         let journeys = prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN));
         feedback(&journeys, &options)
+    }
+
+    #[test]
+    fn widgets_are_listed_by_kind_then_touchpoint_name() {
+        // The touchpoints' labels are numbered as the store delivers them: `zeta` first.
+        let mut touches = vec![
+            rating(1, 1, "zeta", &shown("csat"), 0),
+            rating(1, 2, "alpha", &shown("csat"), 0),
+            rating(1, 3, "beta", &shown("nps"), 0),
+        ];
+        for (i, t) in touches.iter_mut().enumerate() {
+            t.id = format!("{i}");
+        }
+        touches.push(page(1, 0, "/", Stage::Awareness));
+        let table = Table::of(touches);
+        let journeys = prepare(&table, i64::MIN..i64::MAX, Rules::new(30 * MIN));
+        let listed: Vec<(Widget, String)> = feedback(&journeys, &all())
+            .widgets
+            .into_iter()
+            .map(|w| (w.widget, w.touchpoint))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (Widget::Nps, "beta".to_owned()),
+                (Widget::Csat, "alpha".to_owned()),
+                (Widget::Csat, "zeta".to_owned()),
+            ]
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub struct StageRow {
     pub stage: Stage,
     pub visitors: u64,
     /// Of the visitors who reached the previous stage, the share who reached this one
-    /// later; `None` for awareness.
+    /// later; `None` for awareness and when no visitor reached the previous stage.
     pub conversion_from_previous: Option<f64>,
     /// Median time from the first touch of this stage to the first touch of the next
     /// later stage reached.
@@ -117,7 +117,8 @@ pub fn stages(journeys: &Journeys) -> StagesResult {
             .map(|(s, stage)| StageRow {
                 stage,
                 visitors: reached[s],
-                conversion_from_previous: (s > 0)
+                // (None for the first stage, and for 0 of 0: no visitor could convert.)
+                conversion_from_previous: (s > 0 && reached[s - 1] > 0)
                     .then(|| ratio(converted[s] as f64, reached[s - 1] as f64)),
                 median_ms_in_stage: median_ms(std::mem::take(&mut in_stage[s])),
                 ended_here: ended[s],
@@ -645,9 +646,40 @@ pub fn timeline(journeys: &Journeys, visitor: u64) -> TimelineResult {
 
 #[cfg(test)]
 mod tests {
-    use super::median_position;
-    use crate::journey::median_f64;
+    use super::{median_position, stages};
+    use crate::event::Stage;
+    use crate::journey::{Rules, Table, Touch, median_f64, prepare};
     use proptest::prelude::*;
+
+    /// A stage after one nobody reached has no conversion (0 of 0), not 0 %.
+    #[test]
+    fn a_stage_after_an_empty_one_converts_from_nobody() {
+        let touch = |minute: i64, stage: Stage| Touch {
+            visitor: 1,
+            ts: minute * 60_000,
+            id: format!("{minute}"),
+            touchpoint: format!("/{minute}"),
+            stage: Some(stage),
+            url: format!("https://shop.example/{minute}"),
+            ..Touch::default()
+        };
+        let table = Table::of(vec![touch(0, Stage::Awareness), touch(1, Stage::Advocacy)]);
+        let r = stages(&prepare(
+            &table,
+            i64::MIN..i64::MAX,
+            Rules::new(30 * 60_000),
+        ));
+        let conversions: Vec<(u64, Option<f64>)> = r
+            .stages
+            .iter()
+            .map(|s| (s.visitors, s.conversion_from_previous))
+            .collect();
+        // Awareness → consideration 0 of 1; purchase and retention: 0 of 0; advocacy 1 of 0.
+        assert_eq!(
+            conversions,
+            [(1, None), (0, Some(0.0)), (0, None), (0, None), (1, None)]
+        );
+    }
 
     proptest! {
         /// The median of a histogram equals the median of its positions one by one.

@@ -39,12 +39,23 @@ impl Window {
     /// Parses `from`/`to` (`YYYY-MM-DD`, UTC, both inclusive); missing ones default to the
     /// last [`DEFAULT_RANGE_DAYS`] days ending `today`.
     pub fn parse(from: Option<&str>, to: Option<&str>, today: Date) -> Result<Window, QueryError> {
+        // Exactly `YYYY-MM-DD`: jiff also reads a date and time (`2026-12-01T00:00`) or
+        // `20261201` as a day, and a query that meant "until midnight" would silently
+        // get the whole day.
         let day = |name: &str, value: &str| {
-            value.parse::<Date>().map_err(|_| {
-                QueryError(format!(
-                    "`{name}` must be a date like 2026-11-22, not `{value}`"
-                ))
-            })
+            let shaped = value.len() == 10
+                && value.bytes().enumerate().all(|(i, b)| match i {
+                    4 | 7 => b == b'-',
+                    _ => b.is_ascii_digit(),
+                });
+            shaped
+                .then(|| value.parse::<Date>().ok())
+                .flatten()
+                .ok_or_else(|| {
+                    QueryError(format!(
+                        "`{name}` must be a date like 2026-11-22, not `{value}`"
+                    ))
+                })
         };
         let to = match to {
             Some(v) => day("to", v)?,
@@ -66,7 +77,7 @@ impl Window {
         // 9999-12-31) would turn into an unbounded range: all-time figures.
         if start_ms(from).is_none() || to.tomorrow().ok().and_then(start_ms).is_none() {
             return Err(QueryError(format!(
-                "the range must lie between -9999-01-03 and 9999-12-29, not {from} to {to}"
+                "the range must end by 9999-12-29, not {to}"
             )));
         }
         Ok(Window { from, to })
@@ -168,6 +179,16 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Common parameters this report refuses: the experiments report counts every
+    /// visitor exposed to a variant, whatever their sessions, so only the range and
+    /// `device` narrow it.
+    fn refused_params(self) -> &'static [&'static str] {
+        match self {
+            Kind::Experiments => &["channel", "stage", "touchpoint", "segment"],
+            _ => &[],
+        }
+    }
+
     /// The parameters this report takes besides the common ones.
     fn own_params(self) -> &'static [&'static str] {
         match self {
@@ -260,9 +281,17 @@ impl Request {
         let mut groups = Vec::new();
         for (key, value) in pairs {
             let key = key.as_str();
-            if !COMMON_PARAMS.contains(&key) && !kind.own_params().contains(&key) {
-                let mut known: Vec<&str> = COMMON_PARAMS.to_vec();
-                known.extend(kind.own_params());
+            let mut known: Vec<&str> = COMMON_PARAMS.to_vec();
+            known.retain(|k| !kind.refused_params().contains(k));
+            known.extend(kind.own_params());
+            if kind.refused_params().contains(&key) {
+                return Err(QueryError(format!(
+                    "`{key}` does not apply to the {} report; it takes {}",
+                    kind.as_str(),
+                    known.join(", ")
+                )));
+            }
+            if !known.contains(&key) {
                 return Err(QueryError(format!(
                     "unknown parameter `{key}`; the {} report takes {}",
                     kind.as_str(),
@@ -573,21 +602,31 @@ mod tests {
             None,
             Err("the range may span at most 366 days"),
         );
+        // Only `YYYY-MM-DD`: a time or the basic format is refused, not read as a day.
+        for bad in [
+            "2026-12-01T00:00",
+            "20261201",
+            "2026-12-1",
+            "+2026-12-01",
+            "2026-02-30",
+        ] {
+            check(
+                None,
+                Some(bad),
+                Err(&format!("`to` must be a date like 2026-11-22, not `{bad}`")),
+            );
+        }
         // The ends of the calendar: no instant starts or ends those days, and an
         // unbounded range would answer all-time figures.
         check(
             Some("9999-12-31"),
             Some("9999-12-31"),
-            Err(
-                "the range must lie between -9999-01-03 and 9999-12-29, not 9999-12-31 to 9999-12-31",
-            ),
+            Err("the range must end by 9999-12-29, not 9999-12-31"),
         );
         check(
             Some("9999-12-30"),
             Some("9999-12-30"),
-            Err(
-                "the range must lie between -9999-01-03 and 9999-12-29, not 9999-12-30 to 9999-12-30",
-            ),
+            Err("the range must end by 9999-12-29, not 9999-12-30"),
         );
         check(
             Some("9999-12-29"),
@@ -596,15 +635,63 @@ mod tests {
         );
         check(
             Some("-009999-01-01"),
-            Some("-009999-01-05"),
-            Err(
-                "the range must lie between -9999-01-03 and 9999-12-29, not -009999-01-01 to -009999-01-05",
-            ),
+            Some("2026-01-05"),
+            Err("`from` must be a date like 2026-11-22, not `-009999-01-01`"),
+        );
+        check(
+            Some("0000-01-01"),
+            Some("0000-01-01"),
+            Ok(("0000-01-01", "0000-01-01")),
         );
         let w = Window::parse(Some("2026-11-22"), Some("2026-11-22"), today).unwrap();
         assert_eq!(
             w.millis(),
             (1795305600000, 1795305600000 + 24 * 3600 * 1000)
+        );
+    }
+
+    #[test]
+    fn parameters_a_report_does_not_take_are_refused() {
+        let parse = |kind: Kind, query: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = query
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            Request::parse(kind, &pairs, date(2026, 11, 22), 30 * 60_000)
+                .map(|r| r.kind)
+                .map_err(|e| e.0)
+        };
+        let takes = "site, from, to, goal, group, device, format";
+        for filter in ["channel", "stage", "touchpoint", "segment"] {
+            let value = if filter == "channel" {
+                "email"
+            } else {
+                "purchase"
+            };
+            // Narrows every other report; the experiments report would ignore it.
+            assert_eq!(
+                parse(Kind::Stages, &[("site", "demo"), (filter, value)]),
+                Ok(Kind::Stages)
+            );
+            assert_eq!(
+                parse(Kind::Experiments, &[("site", "demo"), (filter, value)]),
+                Err(format!(
+                    "`{filter}` does not apply to the experiments report; it takes {takes}"
+                ))
+            );
+        }
+        assert_eq!(
+            parse(
+                Kind::Experiments,
+                &[("site", "demo"), ("device", "mobile"), ("goal", "cart")]
+            ),
+            Ok(Kind::Experiments)
+        );
+        assert_eq!(
+            parse(Kind::Experiments, &[("site", "demo"), ("limit", "5")]),
+            Err(format!(
+                "unknown parameter `limit`; the experiments report takes {takes}"
+            ))
         );
     }
 
