@@ -608,19 +608,44 @@ async fn without_consent_nothing_is_sent_or_stored_until_the_visitor_says_yes() 
             &format!("spur.track('{name}-quiet'); spur.flush(); return null;"),
         )
         .await;
+        // A variant, and a rating widget closed: kept in memory for this page only.
+        eval(
+            &browser,
+            &format!(
+                "spur.variant('{name}-xp', 'b'); spur.feedback({{kind: 'thumbs', touchpoint: '{name}-fb'}}); return null;"
+            ),
+        )
+        .await;
+        let popover = "var h = document.querySelector('[data-spur-widget]');
+            var x = h && h.shadowRoot && h.shadowRoot.querySelector('.x');
+            if (x) x.click();
+            return !!x;";
+        eventually("the popover, closed", PATIENCE, || async {
+            eval(&browser, popover).await == json!(true)
+        })
+        .await;
         // Nothing may happen here, so there is no event to wait for: give the batch
         // timer (1 s) time to fire.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert!(sent(&browser).await.is_empty(), "{name}: nothing sent");
         assert_eq!(traces(&browser).await, nothing, "{name}: nothing stored");
         assert_eq!(stored(&server), expected, "{name}");
+        // The widget is not asked again on this page.
+        eval(
+            &browser,
+            &format!("spur.feedback({{kind: 'thumbs', touchpoint: '{name}-fb'}}); return null;"),
+        )
+        .await;
 
         // Yes: what waited in memory goes out, with the new first-party id.
         eval(&browser, "spur.consent(true); return null;").await;
+        // (The widget's `shown` and `dismissed` waited too.)
         for event in [
             name.to_owned(),
             format!("{name}-early"),
             format!("{name}-quiet"),
+            format!("{name}-fb"),
+            format!("{name}-fb"),
         ] {
             expected.push(event);
         }
@@ -628,6 +653,20 @@ async fn without_consent_nothing_is_sent_or_stored_until_the_visitor_says_yes() 
         wait_for_stored(&server, &expected).await;
         let uid = eval(&browser, "return localStorage.getItem('spur:uid')").await;
         let uid = uid.as_str().expect("a stored uid").to_owned();
+        // The variant and the widget's answer are kept for later pages now.
+        let kept = eval(
+            &browser,
+            &format!(
+                "return [JSON.parse(localStorage.getItem('spur:xp')), !!localStorage.getItem('spur:fb:{name}-fb'),
+                         document.querySelectorAll('[data-spur-widget]').length];"
+            ),
+        )
+        .await;
+        assert_eq!(
+            kept,
+            json!([{ format!("{name}-xp"): "b" }, true, 0]),
+            "{name}"
+        );
         assert!(
             uid.len() == 32 && uid.bytes().all(|b| b.is_ascii_hexdigit()),
             "{uid}"

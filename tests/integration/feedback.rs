@@ -20,7 +20,8 @@ fn page(api: &str, suffix: &str) -> Page {
     let html = format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>feedback</title>
-<style>* {{ all: unset }} button {{ display: none }}</style>
+<style>* {{ all: unset }} button {{ display: none }}
+html {{ letter-spacing: 4px; word-spacing: 20px; text-transform: uppercase; text-align: center; direction: rtl }}</style>
 <script>
 window.errors = [];
 addEventListener("error", function (e) {{ errors.push("error: " + e.message); }});
@@ -216,6 +217,18 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
         ])
     );
 
+    // What the page's elements pass on stops at the widget.
+    let inherited = eval(
+        &browser,
+        "var s = getComputedStyle(document.getElementById('nps').shadowRoot.getElementById('q'));
+         return [s.letterSpacing, s.wordSpacing, s.textTransform, s.textAlign, s.direction];",
+    )
+    .await;
+    assert_eq!(
+        inherited,
+        serde_json::json!(["normal", "0px", "none", "start", "ltr"])
+    );
+
     // NPS with the mouse: 9, a comment typed into the box, Send.
     mouse_click(&browser, "nps", "[data-v=\"9\"]").await;
     mouse_click(&browser, "nps", "textarea").await;
@@ -228,6 +241,21 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
     )
     .await;
     mouse_click(&browser, "nps", "form button").await;
+    // The thank-you's close button closes it.
+    eventually("the NPS thank-you", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('nps').shadowRoot.querySelector('.t').textContent;",
+        )
+        .await
+            == "Thank you for your feedback!"
+    })
+    .await;
+    mouse_click(&browser, "nps", ".x").await;
+    assert_eq!(
+        eval(&browser, "return document.getElementById('nps').hidden;").await,
+        true
+    );
 
     // CSAT with the keyboard only: Tab to the faces, arrows to the fourth, Enter, Tab
     // to Send, Enter.
@@ -305,6 +333,21 @@ async fn widgets_answered_by_mouse_and_keyboard_once_each() {
     ]);
     wait_for_answers(&server, &browser, &expected).await;
     assert_eq!(stored(&server).len(), 10, "{:?}", stored(&server));
+    // The clicks that answered are no touches of their own, nor friction.
+    let clicks: Vec<String> = server
+        .store
+        .touches("demo", i64::MIN, i64::MAX)
+        .unwrap()
+        .into_iter()
+        .filter(|t| {
+            matches!(
+                t.kind,
+                spur::event::EventKind::Click | spur::event::EventKind::Friction
+            )
+        })
+        .map(|t| t.touchpoint)
+        .collect();
+    assert_eq!(clicks, Vec::<String>::new());
 
     // Never asked twice: after a reload nothing renders, the popover stays away, and no
     // new event is sent.

@@ -73,16 +73,41 @@ var host;
   )
     .toLowerCase()
     .split(",");
+  // What the tracker keeps on the device for later pages besides its queue: the variants
+  // (`spur:xp`) and the widgets' answers (`spur:fb:<touchpoint>`). In quiet mode, until
+  // the visitor consents (here, or on an earlier page: a stored `spur:uid`), in memory
+  // only; `consent(true)` stores them, `consent(false)` in quiet mode removes them all.
+  // `store(k)` reads, `store(k, v)` writes.
+  var mem = {};
+  var keep = !quiet;
+  var store = function (k, v) {
+    try {
+      if (v === void 0) return k in mem ? mem[k] : localStorage.getItem(k);
+      mem[k] = v;
+      keep && localStorage.setItem(k, v);
+    } catch (e) {}
+  };
+  var consented = function (yes) {
+    keep = yes || !quiet;
+    try {
+      Object.keys(keep ? mem : localStorage).forEach(function (k) {
+        keep ? localStorage.setItem(k, mem[k]) : /^spur:(xp|fb:)/.test(k) && localStorage.removeItem(k);
+      });
+    } catch (e) {}
+  };
   // Experiment variants the visitor was shown: experiment -> variant, kept for later
-  // pages (in localStorage, unless in quiet mode); every event carries them.
+  // pages; every event carries them.
   var xp = {};
   try {
-    xp = (!quiet && JSON.parse(localStorage.getItem("spur:xp"))) || {};
+    keep = keep || !!localStorage.getItem("spur:uid");
+    xp = (keep && JSON.parse(store("spur:xp"))) || {};
   } catch (e) {}
   // As props: {"xp:<experiment>": variant}.
   var lines = function () {
     var p = {};
-    for (var k in xp) p["xp:" + k] = xp[k];
+    Object.keys(xp).forEach(function (k) {
+      p["xp:" + k] = xp[k];
+    });
     return p;
   };
   var variant = function (e, v) {
@@ -90,9 +115,7 @@ var host;
     v = String(v).trim();
     if (!e || !v || e.length > 60 || v.length > 100 || xp[e] == v) return;
     xp[e] = v;
-    try {
-      quiet || localStorage.setItem("spur:xp", JSON.stringify(xp));
-    } catch (x) {}
+    store("spur:xp", JSON.stringify(xp));
     if (ready) call("variants", [lines()]);
   };
   // `data-variant="experiment:variant"` on the page or any element.
@@ -113,6 +136,7 @@ var host;
     if (!ready) return queue.length < 100 && queue.push([name, args]);
     // Only the public calls reach the module, whatever a stub queued.
     if (name == "track" || name == "flush" || name == "consent" || name == "identify") call(name, args);
+    if (name == "consent" && typeof args[0] == "boolean") consented(args[0]);
     if (name == "feedback") widgets("open", args);
     if (name == "variant") variant(args[0], args[1]);
     if (name == "stage") {
@@ -165,6 +189,8 @@ var host;
   };
   var spur = (w.spur = {
     _spur: 1,
+    // The widget module's storage.
+    _s: store,
     track: api_fn("track"),
     flush: api_fn("flush"),
     consent: api_fn("consent"),
@@ -424,7 +450,8 @@ var host;
       "click",
       function (e) {
         var t = e.target;
-        if (!t || !t.closest) return;
+        // (A rating widget's clicks are its answer, not touches or friction.)
+        if (!t || !t.closest || t.closest("[data-spur-widget]")) return;
         var el = t.closest("[data-touchpoint]:not(body):not(html)");
         // An element's own stage; else the page's (the module asks for it).
         var stage = attr(t.closest("[data-stage]:not(body):not(html)"), "data-stage");
@@ -460,7 +487,10 @@ var host;
         var i = t.closest("button,[role=button],[role=link],input[type=submit],input[type=button],summary,[onclick],a[href]");
         var away = a && a.href.split("#")[0] != location.href.split("#")[0];
         if (!i && getComputedStyle(t).cursor == "pointer") i = t;
-        if (i && !away && !sh && w.MutationObserver && auto("friction")) {
+        // One watch per element at a time: a burst of clicks is one dead click (and a
+        // rage click).
+        if (i && !i._spurDead && !away && !sh && w.MutationObserver && auto("friction")) {
+          i._spurDead = 1;
           var changed = false;
           var href = location.href;
           var focus = d.activeElement;
@@ -470,6 +500,7 @@ var host;
           mo.observe(d.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
           setTimeout(safe(function () {
             mo.disconnect();
+            i._spurDead = 0;
             if (!changed && !left && location.href == href && d.activeElement == focus) friction(2, i);
           }), 1500);
         }

@@ -34,11 +34,12 @@ var host;
     lang: function () {
       return d.documentElement.getAttribute("lang") || navigator.language || "";
     },
+    // Through the loader, which keeps them in memory while it may store nothing.
     get: function (key) {
-      return localStorage.getItem(key);
+      return w.spur._s(key);
     },
     set: function (key, value) {
-      localStorage.setItem(key, value);
+      w.spur._s(key, String(value));
     },
     clean: function (v, n, lines) {
       if (typeof v == "number") v = String(v);
@@ -54,6 +55,8 @@ var host;
           "box-shadow:0 8px 28px rgba(0,0,0,.18);border-radius:var(--spur-radius,10px)";
         d.body.appendChild(el);
       }
+      // The loader's listeners leave the widget's clicks alone (the answer is its event).
+      el.setAttribute("data-spur-widget", "");
       var root = el.attachShadow({ mode: "open" });
       // A constructed style sheet: a page whose CSP forbids inline styles still styles it.
       var sheet = new CSSStyleSheet();

@@ -25,8 +25,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = host, js_name = clean)]
     fn clean_value(value: &JsValue, max: u32, lines: bool) -> JsValue;
 
-    /// `localStorage.setItem(key, value)`: the number as JavaScript writes it (Rust's
-    /// float formatting would cost the bundle ~10 KB).
+    /// Stores `value` under `key` as the loader stores what it keeps (`localStorage`,
+    /// or memory in quiet mode before consent): the number as JavaScript writes it
+    /// (Rust's float formatting would cost the bundle ~10 KB).
     #[wasm_bindgen(js_namespace = host)]
     pub fn set(key: &str, value: f64);
 
@@ -64,7 +65,7 @@ pub fn lang() -> String {
     lang_value().as_string().unwrap_or_default()
 }
 
-/// `localStorage.getItem(key)`.
+/// What [`set`] stored under `key`.
 pub fn get(key: &str) -> Option<String> {
     get_value(key).as_string()
 }

@@ -232,9 +232,13 @@ fn icon(out: &mut Html, kind: Kind, score: u8) -> bool {
     }
 }
 
+// `.w` starts from `all:initial`, and left to right (`all` leaves `direction`): what
+// the page's elements pass on (letter spacing, upper case, centring, right-to-left
+// direction, …) stops at the widget. (On `:host` it would not: the page's own rules
+// for the host element win over `:host`.)
 const STYLE: &str = "\
 :host{display:block}\
-.w{box-sizing:border-box;font:15px/1.4 var(--spur-font,system-ui,sans-serif);color:var(--spur-fg,#222);\
+.w{all:initial;direction:ltr;display:block;box-sizing:border-box;font:15px/1.4 var(--spur-font,system-ui,sans-serif);color:var(--spur-fg,#222);\
 background:var(--spur-bg,#fff);border:1px solid var(--spur-border,#ddd);border-radius:var(--spur-radius,10px);\
 padding:14px 16px;position:relative;max-width:560px}\
 .q{margin:0 28px 10px 0;font-weight:600}\
@@ -426,7 +430,7 @@ fn render(el: JsValue, ask: Ask) {
     html.add(&[
         "<form hidden><label for=c>",
         t.comment,
-        "</label><textarea id=c rows=3 maxlength=1000></textarea><button type=submit>",
+        "</label><textarea id=c rows=3 maxlength=1000 dir=auto></textarea><button type=submit>",
         t.send,
         "</button></form><p class=t role=status aria-live=polite tabindex=-1></p>\
          <button type=button class=x aria-label=\"",
@@ -609,7 +613,8 @@ impl Widget {
     }
 
     /// Escape or the close button. After a score was chosen, that score is the answer
-    /// (the visitor declined the comment, not the question).
+    /// (the visitor declined the comment, not the question): an inline widget thanks
+    /// for it, and closes at the next Escape or close.
     fn dismiss(&mut self, id: u32) {
         if self.chosen.is_some() && !self.done {
             self.submit(id, None);
@@ -619,9 +624,6 @@ impl Widget {
         } else if !std::mem::replace(&mut self.done, true) {
             self.send(Outcome::Dismissed);
             remember(&self.ask.touchpoint);
-        } else if !self.popover {
-            // Already answered: the thank-you stays until the page goes.
-            return;
         }
         host::close(id, self.popover);
     }
