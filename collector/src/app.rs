@@ -59,7 +59,8 @@ impl App {
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops accepting, finishes
-    /// in-flight requests, and commits everything queued before returning.
+    /// in-flight requests (for at most [`http::serve`]'s grace), and commits everything
+    /// queued before returning.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -71,14 +72,11 @@ impl App {
             writer,
             maintenance,
         } = self;
-        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        http::serve(listener, router, state.behind_proxy, shutdown).await;
         maintenance.abort();
         drop(state);
         writer.shutdown().await;
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 

@@ -22,6 +22,11 @@ pub fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours for a terminal only (not in journald or a log file), unless NO_COLOR.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
         .init();
     let outcome = match cli.command {
         Command::Serve(args) => Settings::try_from(args).and_then(|settings| {
@@ -123,7 +128,11 @@ fn visitor(command: VisitorCommand) -> anyhow::Result<()> {
         VisitorCommand::Delete(args) => (args, true),
     };
     let VisitorArgs { store, site, who } = args;
-    let store = StoreChoice::from(store).open()?;
+    let store = StoreChoice::from(store).open_existing()?;
+    anyhow::ensure!(
+        store.sites()?.iter().any(|s| s.id == site),
+        "site `{site}` does not exist"
+    );
     let who = privacy::Who::parse(
         who.id.as_deref(),
         who.uid.as_deref(),
@@ -163,7 +172,7 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
         .date();
     let gap_ms = i64::from(args.session_gap_minutes) * 60 * 1000;
     let request = Request::parse(kind, &pairs, today, gap_ms)?;
-    let store = StoreChoice::from(args.store).open()?;
+    let store = StoreChoice::from(args.store).open_existing()?;
     anyhow::ensure!(
         store.sites()?.iter().any(|s| s.id == request.site),
         "site `{}` does not exist",

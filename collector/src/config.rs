@@ -169,8 +169,9 @@ pub struct ServeArgs {
     #[arg(long, env = "SPUR_RETENTION_DAYS", default_value_t = 0)]
     pub retention_days: u32,
 
-    /// Bearer token for the visitor export and deletion API (`/api/v1/visitors`);
-    /// without one, that API is off (the `spur visitor` command still works).
+    /// Bearer token for the visitor export and deletion API (`/api/v1/visitors`), at
+    /// least 16 characters; without one, that API is off (the `spur visitor` command
+    /// still works).
     #[arg(long, env = "SPUR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
@@ -238,6 +239,20 @@ impl From<StoreArgs> for StoreChoice {
 }
 
 impl StoreChoice {
+    /// Opens a store that holds data already: for the commands that read or delete
+    /// (`spur report`, `spur visitor`), a mistyped `--data` is an error, not a new
+    /// empty store that answers "nothing found".
+    pub fn open_existing(&self) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
+        if let StoreChoice::Sqlite(dir) = self {
+            anyhow::ensure!(
+                crate::store::sqlite::SqliteStore::exists(dir),
+                "no Spur data in {} (the directory `spur serve --data` was given)",
+                dir.display()
+            );
+        }
+        self.open()
+    }
+
     /// Opens the store, creating and migrating its schema if needed.
     pub fn open(&self) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
         Ok(match self {

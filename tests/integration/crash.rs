@@ -146,3 +146,78 @@ fn stored_count_line(metrics: &str, outcome: &str) -> u64 {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no {prefix} in\n{metrics}"))
 }
+
+/// Slow and idle clients cannot hold the collector: a request's headers are cut off
+/// after 10 s, one address gets at most 256 connections (the next is closed at once,
+/// while others are served), and SIGTERM ends the process within the 10 s grace even
+/// while a client sends its body byte by byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_clients_cannot_hold_the_collector() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut spur = SpurProcess::start(SPUR, &dir.path().join("data"), free_port(), &[]).await;
+    let addr = spur.addr;
+    // Read until the server closes the connection (or `patience` runs out: `None`).
+    async fn closed_after(stream: &mut TcpStream, patience: Duration) -> Option<Duration> {
+        let start = std::time::Instant::now();
+        let mut buffer = [0u8; 1024];
+        loop {
+            match tokio::time::timeout(patience, stream.read(&mut buffer)).await {
+                Ok(Ok(0) | Err(_)) => return Some(start.elapsed()),
+                Ok(Ok(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    // Half the headers, then nothing.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: spur\r\n")
+        .await
+        .unwrap();
+    let cut = closed_after(&mut slow, Duration::from_secs(20)).await;
+    assert!(
+        cut.is_some_and(|t| t >= Duration::from_secs(9)),
+        "headers cut off after 10 s: {cut:?}"
+    );
+
+    // 256 connections from one address; the 257th is closed without an answer.
+    let mut held = Vec::new();
+    for _ in 0..256 {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: spur\r\n\r\n")
+        .await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), extra.read_to_end(&mut answer)).await;
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    held.truncate(200);
+    let (status, _) = get(&http_client(), &spur.url("/healthz")).await.unwrap();
+    assert_eq!(status, 200);
+    drop(held);
+
+    // SIGTERM while a body trickles in: out within the grace.
+    let mut trickle = TcpStream::connect(addr).await.unwrap();
+    trickle
+        .write_all(
+            b"POST /api/v1/events HTTP/1.1\r\nHost: spur\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let start = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || spur.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "exited after {:?}",
+        start.elapsed()
+    );
+    drop(trickle);
+}

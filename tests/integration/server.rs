@@ -125,6 +125,59 @@ async fn tracker_is_served_cross_origin_compressed_and_cacheable() {
 /// A tracker's request carries the browser's `Accept-Encoding`; its answer is a few
 /// dozen bytes and goes out as it is (compressing it cost a third of the collector's
 /// single-event request rate), while what is worth compressing still is.
+/// A method a route does not take is a JSON error with `Allow`, and the ingest routes
+/// still answer CORS preflight requests; the auth scheme's name is read in any case.
+#[tokio::test]
+async fn wrong_methods_get_a_json_error_and_preflights_an_answer() {
+    let server = Server::start().await;
+    for (method, path, allow) in [
+        ("PUT", "/api/v1/events", "POST"),
+        ("GET", "/api/v1/events", "POST"),
+        ("DELETE", "/api/v1/sites/demo", "PUT"),
+        ("POST", "/healthz", "GET,HEAD"),
+    ] {
+        let reply = server
+            .call(
+                Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.error_code().as_str()),
+            (405, "method_not_allowed"),
+            "{method} {path}"
+        );
+        assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
+    }
+    let preflight = server
+        .call(
+            Request::options("/api/v1/events")
+                .header("origin", "https://shop.example")
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(preflight.status, 200);
+    assert_eq!(
+        preflight.header("access-control-allow-methods"),
+        Some("POST")
+    );
+    let lower = server
+        .call(
+            Request::get("/api/v1/sites")
+                .header("authorization", format!("bearer {}", server.token))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(lower.status, 200);
+}
+
 #[tokio::test]
 async fn ingest_answers_are_not_compressed() {
     let server = Server::start().await;

@@ -39,8 +39,10 @@ pub struct Account {
     request_body = Credentials,
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = Account),
+        (status = 400, description = "`invalid_request`: not a JSON object with `email` and `password`", body = super::error::Body),
         (status = 401, description = "`invalid_credentials`", body = super::error::Body),
         (status = 403, description = "`cross_site_request`: another origin asked", body = super::error::Body),
+        (status = 415, description = "`unsupported_media_type`: send JSON", body = super::error::Body),
     )
 )]
 pub async fn sign_in(
@@ -87,7 +89,10 @@ pub async fn sign_in(
     delete,
     path = "/api/v1/session",
     tag = "access",
-    responses((status = 204, description = "Signed out"))
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 403, description = "`cross_site_request`: another origin asked", body = super::error::Body)
+    )
 )]
 pub async fn sign_out(
     State(app): State<AppState>,
@@ -131,12 +136,16 @@ pub async fn require_user(
     Ok(next.run(request).await)
 }
 
+/// The token of an `Authorization: Bearer <token>` header (the scheme's name in any case,
+/// as HTTP has it).
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 async fn user(app: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
+    let bearer = bearer(headers).map(str::to_owned);
     let Some(token) = bearer.or_else(|| session_token(headers)) else {
         return Err(ApiError::SignInRequired);
     };

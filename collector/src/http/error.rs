@@ -46,6 +46,10 @@ pub enum ApiError {
     Submit(#[from] SubmitError),
     #[error("no such resource")]
     NotFound,
+    #[error("this endpoint does not take that method; the `Allow` header lists those it takes")]
+    MethodNotAllowed,
+    #[error("the request was not answered within {} s; send it again", .0.as_secs())]
+    RequestTimeout(std::time::Duration),
     #[error("the tracker bundle has not been built; run tracker-wasm/build.sh")]
     TrackerNotBuilt,
     #[error(transparent)]
@@ -100,6 +104,8 @@ impl ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::TrackerNotBuilt => (StatusCode::SERVICE_UNAVAILABLE, "tracker_not_built"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

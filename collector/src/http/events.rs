@@ -83,6 +83,9 @@ enum DropInAnswers<'a> {
     /// `origin_not_allowed`
     #[response(status = 403)]
     Origin(super::error::Body<'a>),
+    /// `body_too_large`
+    #[response(status = 413)]
+    TooLarge(super::error::Body<'a>),
     /// `unsupported_media_type`, `unsupported_encoding`
     #[response(status = 415)]
     MediaType(super::error::Body<'a>),

@@ -20,6 +20,7 @@ mod error;
 mod events;
 mod openapi;
 mod reports;
+mod serve;
 mod sites;
 mod static_files;
 mod visitors;
@@ -34,6 +35,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
 pub use error::ApiError;
+pub use serve::serve;
 
 /// Runs store or engine work on the blocking pool, off the async workers.
 async fn blocking<T: Send + 'static>(
@@ -106,6 +108,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/event", post(events::plausible))
         .route("/api/send", post(events::umami_send))
         .route("/api/batch", post(events::umami_batch))
+        // Before the layers, so that CORS still answers preflight requests.
+        .method_not_allowed_fallback(method_not_allowed)
         // One layer of both: each `layer` call wraps every route in a boxed service of
         // its own, which every request clones and polls through.
         .layer(
@@ -151,12 +155,19 @@ pub fn router(state: AppState) -> Router {
         .route("/demo/", get(static_files::demo_index))
         .route("/demo/{*path}", get(static_files::demo))
         .fallback(static_files::not_found)
+        // (After every route: it reaches the routes already there.)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(CompressionLayer::new())
         // After the compression layer, so outside it: an ingest answer is a few dozen
         // bytes, and compressing it (browsers send `Accept-Encoding` with every beacon)
         // cost a third of the single-event request rate (see collector/BENCHMARKS.md).
         .merge(ingest)
         .with_state(state)
+}
+
+/// A method the route does not take: JSON like every error (axum adds `Allow`).
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// Counters in the OpenMetrics text format.

@@ -63,6 +63,7 @@ pub async fn list(State(app): State<AppState>) -> Json<Vec<SiteView>> {
         (status = 400, description = "`invalid_request`: a bad id, name or origin", body = super::error::Body),
         (status = 401, description = "`sign_in_required`", body = super::error::Body),
         (status = 403, description = "`cross_site_request`", body = super::error::Body),
+        (status = 415, description = "`unsupported_media_type`: send JSON", body = super::error::Body),
     )
 )]
 pub async fn put(

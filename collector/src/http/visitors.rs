@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 
 use super::{ApiError, AppState};
@@ -36,6 +36,7 @@ pub struct VisitorParams {
         (status = 400, description = "`invalid_query`", body = super::error::Body),
         (status = 401, description = "`unauthorized`", body = super::error::Body),
         (status = 403, description = "`admin_api_off`: no --admin-token configured", body = super::error::Body),
+        (status = 404, description = "`unknown_site`", body = super::error::Body),
     )
 )]
 pub async fn export(
@@ -69,6 +70,7 @@ pub async fn export(
         (status = 400, description = "`invalid_query`", body = super::error::Body),
         (status = 401, description = "`unauthorized`", body = super::error::Body),
         (status = 403, description = "`admin_api_off`: no --admin-token configured", body = super::error::Body),
+        (status = 404, description = "`unknown_site`", body = super::error::Body),
     )
 )]
 pub async fn delete(
@@ -93,11 +95,7 @@ fn authorize(
     params: Result<Query<VisitorParams>, QueryRejection>,
 ) -> Result<(String, Who), ApiError> {
     let expected = app.admin_token.as_deref().ok_or(ApiError::AdminApiOff)?;
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized)?;
+    let given = super::auth::bearer(headers).ok_or(ApiError::Unauthorized)?;
     // Compare digests, so the time taken says nothing about the token.
     if blake3::hash(given.as_bytes()) != blake3::hash(expected.as_bytes()) {
         return Err(ApiError::Unauthorized);

@@ -8,7 +8,8 @@
 //! are all invalid is refused. Knows nothing of HTTP; [`crate::http`] maps
 //! [`IngestError`] to statuses.
 //!
-//! Invariants: every string stored is bounded and free of control characters; every
+//! Invariants: every string stored is bounded and free of control characters (but the
+//! line breaks and tabs of property values, such as a comment's); every
 //! timestamp is on the collector's clock (client skew removed with the batch's
 //! `sent_at`); a batch names a known site and holds 1..=[`MAX_EVENTS`] events.
 
@@ -359,6 +360,16 @@ fn check_props(
                 return Err((
                     "props",
                     "string values must be at most 256 characters (a feedback comment 1000)",
+                ));
+            }
+            // (A comment may keep its line breaks.)
+            Value::String(s)
+                if s.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
+            {
+                return Err((
+                    "props",
+                    "string values must not hold control characters other than line breaks and tabs",
                 ));
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {}

@@ -141,6 +141,9 @@ fn every_field_is_validated() {
         ("name", r#""abc\u202edcba""#, "name"),
         ("name", r#""\u2067cart""#, "name"),
         ("props", r#"{"k\u202e":1}"#, "props"),
+        ("props", r#"{"k":"a\u0000b"}"#, "props"),
+        ("props", r#"{"k":"a\u001bb"}"#, "props"),
+        ("props", r#"{"k":"a\u0085b"}"#, "props"),
         (
             "name",
             &format!("\"{}\"", "n".repeat(MAX_NAME_LEN + 1)),
@@ -160,6 +163,17 @@ fn every_field_is_validated() {
             "{field}={value}"
         );
     }
+}
+
+#[test]
+fn property_values_keep_line_breaks_and_tabs() {
+    let checked =
+        ingest_checked(&golden_with("props", r#"{"comment":"late\r\nbut\tfine"}"#)).unwrap();
+    assert!(checked.rejected.is_empty());
+    assert_eq!(
+        checked.events[0].props.as_deref(),
+        Some(r#"{"comment":"late\r\nbut\tfine"}"#)
+    );
 }
 
 #[test]

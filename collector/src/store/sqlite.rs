@@ -118,9 +118,21 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Whether `dir` holds a database.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("spur.sqlite3").is_file()
+    }
+
     /// Opens (creating and migrating if needed) the database in `dir`.
     pub fn open(dir: &Path) -> anyhow::Result<SqliteStore> {
-        std::fs::create_dir_all(dir)
+        // Only its owner may enter a data directory this creates: the file holds the
+        // install's secrets, password and token hashes.
+        let mut create = std::fs::DirBuilder::new();
+        create.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut create, 0o700);
+        create
+            .create(dir)
             .with_context(|| format!("creating data directory {}", dir.display()))?;
         let path = dir.join("spur.sqlite3");
         let mut writer = connect(&path)?;
@@ -241,11 +253,15 @@ fn checkpointer(conn: Connection) -> mpsc::Sender<()> {
 const CACHE_KIB: i64 = 64 * 1024;
 
 fn connect(path: &Path) -> anyhow::Result<Connection> {
-    let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    Ok(conn)
+    // (The first statement is where a file that is no database fails: named too.)
+    let open = || -> rusqlite::Result<Connection> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
+    };
+    open().with_context(|| format!("opening {}", path.display()))
 }
 
 fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

@@ -136,6 +136,18 @@ struct Holder {
     table: String,
 }
 
+/// `url` for messages and logs: its password (`http://user:password@host/`) replaced.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "the URL given".to_owned(),
+    }
+}
+
 impl ClickHouseStore {
     /// Connects to the HTTP interface at `url`, creates `database` if needed and brings
     /// its schema up to date.
@@ -160,7 +172,7 @@ impl ClickHouseStore {
         };
         store
             .run_in(None, &format!("CREATE DATABASE IF NOT EXISTS {database}"))
-            .with_context(|| format!("connecting to ClickHouse at {url}"))?;
+            .with_context(|| format!("connecting to ClickHouse at {}", redacted(url)))?;
         store.migrate().context("migrating the ClickHouse schema")?;
         store.holders = store
             .holders()
@@ -325,7 +337,7 @@ impl ClickHouseStore {
         }
         let mut answer = request
             .send(body)
-            .with_context(|| format!("sending to ClickHouse at {url}"))?;
+            .with_context(|| format!("sending to ClickHouse at {}", redacted(url)))?;
         if !answer.status().is_success() {
             let status = answer.status();
             let text = answer.body_mut().read_to_string().unwrap_or_default();
@@ -974,6 +986,21 @@ impl Store for ClickHouseStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            redacted("http://admin:S3cret@ch.internal:8123/"),
+            "http://admin:***@ch.internal:8123/"
+        );
+        assert_eq!(redacted("http://127.0.0.1:8123/"), "http://127.0.0.1:8123/");
+        assert_eq!(redacted("not a url S3cret"), "the URL given");
+        let error = ClickHouseStore::open("http://admin:S3cret@127.0.0.1:1/", "spur")
+            .err()
+            .unwrap();
+        let message = format!("{error:#}");
+        assert!(!message.contains("S3cret"), "{message}");
+    }
 
     #[test]
     fn engine_arguments_are_read_as_system_tables_shows_them() {

@@ -1,0 +1,225 @@
+//! The accept loop: HTTP/1 and HTTP/2 connections served by hyper, with the bounds a
+//! public endpoint needs against slow and idle clients (axum's own `serve` has none):
+//!
+//! - a request's headers must arrive within [`HEADER_TIMEOUT`], and the whole request
+//!   must be answered within [`REQUEST_DEADLINE`] (else `408 request_timeout`, as JSON);
+//! - at most [`PER_ADDRESS`] open connections per client address (unless the collector
+//!   is behind a proxy, which then holds them all), and at most as many in total as the
+//!   process may open files, less [`SPARE_FILES`] for the store: a connection over either
+//!   bound is closed at once, so a flood from one address cannot take the collector's
+//!   file descriptors (and with them every other client's requests);
+//! - on shutdown, connections finish their requests in flight for at most
+//!   [`SHUTDOWN_GRACE`]; then the rest are dropped. (Nothing acknowledged is lost by
+//!   that: a batch is acknowledged only once committed, and the writer commits every
+//!   batch submitted before it stops.)
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::response::IntoResponse;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::ServiceExt;
+
+use super::ApiError;
+
+/// How long a client may take to send a request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take from its headers to its answer: reading the body,
+/// committing a batch, computing a report.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// Open connections per client address.
+pub const PER_ADDRESS: u32 = 256;
+/// File descriptors kept for the store, logs and the like.
+pub const SPARE_FILES: u64 = 256;
+/// How long shutting down waits for the requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves `router` on `listener` until `shutdown` completes; then stops accepting and
+/// gives the open connections [`SHUTDOWN_GRACE`] to finish. `behind_proxy`: every
+/// connection comes from the proxy, so there is no bound per address.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    behind_proxy: bool,
+    shutdown: impl Future<Output = ()>,
+) {
+    let limits = Limits::new(open_files_allowed(), (!behind_proxy).then_some(PER_ADDRESS));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, most likely: the bounds above should make
+                    // that rare. Wait a moment rather than spin.
+                    limits.warn(&format!("Accepting a connection failed: {error}."));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(admitted) = limits.admit(peer.ip()) else {
+            limits.warn("Connections over the limit are being closed (see the README: slow and idle clients).");
+            continue;
+        };
+        let service = router
+            .clone()
+            .map_request(
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request.map(Body::new)
+                },
+            )
+            .map_future(|answer| async move {
+                match tokio::time::timeout(REQUEST_DEADLINE, answer).await {
+                    Ok(answer) => answer,
+                    Err(_) => Ok(ApiError::RequestTimeout(REQUEST_DEADLINE).into_response()),
+                }
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _admitted = admitted;
+            if let Err(error) = connection.await {
+                tracing::trace!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "Requests still in flight after {} s were dropped.",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
+}
+
+/// How many connections the process may hold: its open-file limit (raised to the hard
+/// limit first) less [`SPARE_FILES`].
+fn open_files_allowed() -> usize {
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    usize::try_from(files.saturating_sub(SPARE_FILES).max(16)).unwrap_or(usize::MAX)
+}
+
+/// Open connections per client address.
+type OpenPerAddress = Arc<Mutex<HashMap<IpAddr, u32>>>;
+
+/// The bounds on open connections.
+struct Limits {
+    total: Arc<Semaphore>,
+    per_address: Option<(u32, OpenPerAddress)>,
+    /// When a warning was last logged (ms since the epoch): at most one a minute.
+    warned: AtomicI64,
+}
+
+/// An admitted connection's places, given back when it is dropped.
+struct Admitted {
+    _total: OwnedSemaphorePermit,
+    address: Option<(IpAddr, OpenPerAddress)>,
+}
+
+impl Limits {
+    fn new(total: usize, per_address: Option<u32>) -> Limits {
+        Limits {
+            total: Arc::new(Semaphore::new(total.min(Semaphore::MAX_PERMITS))),
+            per_address: per_address.map(|n| (n, Default::default())),
+            warned: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// A place for a connection from `ip`, or `None` when either bound is reached.
+    fn admit(&self, ip: IpAddr) -> Option<Admitted> {
+        let total = self.total.clone().try_acquire_owned().ok()?;
+        let address = match &self.per_address {
+            None => None,
+            Some((max, open)) => {
+                let mut counts = open.lock().unwrap_or_else(|p| p.into_inner());
+                let count = counts.entry(ip).or_default();
+                if *count >= *max {
+                    return None;
+                }
+                *count += 1;
+                Some((ip, open.clone()))
+            }
+        };
+        Some(Admitted {
+            _total: total,
+            address,
+        })
+    }
+
+    fn warn(&self, message: &str) {
+        let now = crate::event::now_ms();
+        let last = self.warned.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= 60_000
+            && self
+                .warned
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!("{message}");
+        }
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if let Some((ip, open)) = &self.address {
+            let mut counts = open.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(count) = counts.get_mut(ip) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(ip);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_bounded_per_address_and_in_total() {
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let limits = Limits::new(3, Some(2));
+        let first = limits.admit(a).unwrap();
+        let _second = limits.admit(a).unwrap();
+        assert!(limits.admit(a).is_none(), "a third from one address");
+        let _other = limits.admit(b).unwrap();
+        assert!(limits.admit(b).is_none(), "a fourth in all");
+        drop(first);
+        assert!(limits.admit(a).is_some(), "a place given back");
+        // Behind a proxy: only the total.
+        let proxied = Limits::new(3, None);
+        let all: Vec<_> = (0..3).filter_map(|_| proxied.admit(a)).collect();
+        assert_eq!(all.len(), 3);
+        assert!(proxied.admit(a).is_none());
+    }
+}
