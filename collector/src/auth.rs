@@ -63,6 +63,19 @@ pub fn normal_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The account an address names: kept in lower case, or (made before that) as typed.
+pub fn find_user(
+    store: &dyn crate::store::Store,
+    typed: &str,
+) -> anyhow::Result<Option<(i64, String)>> {
+    let typed = typed.trim();
+    let email = normal_email(typed);
+    match store.user(&email)? {
+        None if typed != email => store.user(typed),
+        found => Ok(found),
+    }
+}
+
 /// An account's email: something@something, at most 254 characters, no spaces.
 pub fn valid_email(email: &str) -> bool {
     email.len() <= 254

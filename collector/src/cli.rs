@@ -41,6 +41,7 @@ pub fn main() -> ExitCode {
         Command::Openapi => openapi(),
         Command::User(UserCommand::Add(args)) => add_user(args),
         Command::Token(TokenCommand::Create(args)) => create_token(args),
+        Command::Token(TokenCommand::Revoke(args)) => revoke_tokens(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,15 +105,34 @@ fn add_user(args: AccountArgs) -> anyhow::Result<()> {
     let store = StoreChoice::from(args.store).open()?;
     let email = crate::auth::normal_email(&args.email);
     store.set_user(&email, &crate::auth::hash_password(password)?)?;
-    println!("{email} can sign in.");
+    // A new password ends the sessions signed in with the old one.
+    let (user, _) = store
+        .user(&email)?
+        .ok_or_else(|| anyhow::anyhow!("the account `{email}` was not stored"))?;
+    let ended = store.delete_tokens(user, Some("session"))?;
+    match ended {
+        0 => println!("{email} can sign in."),
+        n => println!("{email} can sign in with the new password; {n} session(s) ended."),
+    }
+    Ok(())
+}
+
+/// `spur token revoke`: every API token and session of an account, gone.
+fn revoke_tokens(args: AccountArgs) -> anyhow::Result<()> {
+    let store = StoreChoice::from(args.store).open_existing()?;
+    let email = &args.email;
+    let (user, _) = crate::auth::find_user(store.as_ref(), email)?
+        .ok_or_else(|| anyhow::anyhow!("no account `{email}`"))?;
+    let api = store.delete_tokens(user, Some("api"))?;
+    let sessions = store.delete_tokens(user, None)?;
+    println!("{email}: {api} API token(s) revoked, {sessions} session(s) ended.");
     Ok(())
 }
 
 /// `spur token create`: prints a new API token of an account.
 fn create_token(args: AccountArgs) -> anyhow::Result<()> {
     let store = StoreChoice::from(args.store).open()?;
-    let (user, _) = store
-        .user(&args.email)?
+    let (user, _) = crate::auth::find_user(store.as_ref(), &args.email)?
         .ok_or_else(|| anyhow::anyhow!("no account `{}` (spur user add)", args.email))?;
     let token = crate::auth::new_token();
     store.add_token(user, &crate::auth::token_hash(&token), "api", None)?;

@@ -38,8 +38,9 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create an account, or set the password of an existing one. The password is the
-    /// first line of standard input (at least 10 characters).
+    /// Create an account, or set the password of an existing one (which signs it out
+    /// everywhere). The password is the first line of standard input (at least 10
+    /// characters).
     Add(AccountArgs),
 }
 
@@ -48,6 +49,9 @@ pub enum TokenCommand {
     /// Create an API token for an account and print it (it is shown only once). Send it
     /// as `Authorization: Bearer <token>`.
     Create(AccountArgs),
+    /// Revoke every API token of an account and end its sign-in sessions (a leaked token,
+    /// a lost laptop).
+    Revoke(AccountArgs),
 }
 
 #[derive(Debug, Args)]

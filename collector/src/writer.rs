@@ -264,6 +264,9 @@ mod tests {
         fn delete_token(&self, _: &[u8; 32]) -> anyhow::Result<()> {
             Ok(())
         }
+        fn delete_tokens(&self, _: i64, _: Option<&str>) -> anyhow::Result<usize> {
+            Ok(0)
+        }
     }
 
     /// A store that holds every append until released, and how to drive it.

@@ -107,6 +107,91 @@ async fn reports_need_a_session_or_an_api_token() {
     );
 }
 
+/// `spur …` on the test server's data directory: (exit status, standard output).
+fn cli(server: &Server, args: &[&str], input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spur-under-test"))
+        .args(args)
+        .arg("--data")
+        .arg(server.data.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// A leaked token or session can be revoked (`spur token revoke`), and a new password
+/// (`spur user add` for an existing account) ends the sessions of the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_revoked_and_a_new_password_signs_the_account_out() {
+    let server = Server::start().await;
+    let cookie = |reply: &Reply| {
+        reply
+            .header("set-cookie")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let session = cookie(&sign_in(&server, MARKETER, PASSWORD, None).await);
+    assert_eq!(
+        with_cookie(&server, "GET", REPORT, &session).await.status,
+        StatusCode::OK
+    );
+
+    // A new password: the old session ends, the API token stays.
+    let new_password = "a brand new password";
+    let (ok, said) = cli(
+        &server,
+        &["user", "add", "--email", MARKETER],
+        &format!("{new_password}\n"),
+    );
+    assert!(ok, "{said}");
+    assert!(said.contains("1 session(s) ended"), "{said}");
+    assert_eq!(
+        with_cookie(&server, "GET", REPORT, &session)
+            .await
+            .error_code(),
+        "sign_in_required"
+    );
+    assert_eq!(server.get(REPORT).await.status, StatusCode::OK);
+
+    // Revoking: every API token and session of the account.
+    let session = cookie(&sign_in(&server, MARKETER, new_password, None).await);
+    let (ok, said) = cli(&server, &["token", "revoke", "--email", MARKETER], "");
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("1 API token(s) revoked, 1 session(s) ended"),
+        "{said}"
+    );
+    assert_eq!(server.get(REPORT).await.error_code(), "sign_in_required");
+    assert_eq!(
+        with_cookie(&server, "GET", REPORT, &session)
+            .await
+            .error_code(),
+        "sign_in_required"
+    );
+    let (ok, said) = cli(
+        &server,
+        &["token", "revoke", "--email", "nobody@shop.example"],
+        "",
+    );
+    assert!(!ok && said.contains("no account"), "{said}");
+}
+
 #[tokio::test]
 async fn sessions_are_not_opened_across_sites_or_by_forms() {
     let server = Server::start().await;

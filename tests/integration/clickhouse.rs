@@ -634,6 +634,16 @@ fn sites_accounts_tokens_salts_and_secrets_are_shared_through_the_store() {
     assert_eq!(b.token_user(&[8u8; 32], 0).unwrap(), None);
     b.delete_token(&token).unwrap();
     assert_eq!(a.token_user(&token, 0).unwrap(), None, "deleted");
+    // Revoking an account's tokens: of one kind, then all.
+    let (api, session) = ([9u8; 32], [10u8; 32]);
+    a.add_token(id, &api, "api", None).unwrap();
+    a.add_token(id, &session, "session", None).unwrap();
+    assert_eq!(b.delete_tokens(id, Some("session")).unwrap(), 1);
+    assert_eq!(a.token_user(&session, 0).unwrap(), None);
+    assert!(a.token_user(&api, 0).unwrap().is_some());
+    assert_eq!(b.delete_tokens(id, None).unwrap(), 1);
+    assert_eq!(a.token_user(&api, 0).unwrap(), None);
+    assert_eq!(b.delete_tokens(id, None).unwrap(), 0);
 
     // A writer's largest chunk (10 000 events) in one append, and again: all new, then
     // all duplicates.

@@ -55,14 +55,9 @@ pub async fn sign_in(
     let credentials: Credentials = serde_json::from_slice(&body)
         .map_err(|_| ApiError::BadRequest("send {\"email\": …, \"password\": …}".into()))?;
     let store = app.store.clone();
-    let typed = credentials.email.trim().to_owned();
-    let email = auth::normal_email(&typed);
+    let email = auth::normal_email(&credentials.email);
     let token = blocking(move || {
-        // Accounts are kept in lower case; one made before that as it was typed.
-        let user = match store.user(&email)? {
-            None if typed != email => store.user(&typed)?,
-            found => found,
-        };
+        let user = auth::find_user(store.as_ref(), &credentials.email)?;
         // Verify against a decoy when there is no such account: the same time either way.
         let hash = user
             .as_ref()

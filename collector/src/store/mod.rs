@@ -94,6 +94,10 @@ pub trait Store: Send + Sync + 'static {
     fn token_user(&self, hash: &[u8; 32], now_ms: i64) -> anyhow::Result<Option<String>>;
 
     fn delete_token(&self, hash: &[u8; 32]) -> anyhow::Result<()>;
+
+    /// Deletes the tokens of an account, of `kind` (`session`, `api`) or all; returns
+    /// how many.
+    fn delete_tokens(&self, user: i64, kind: Option<&str>) -> anyhow::Result<usize>;
 }
 
 /// An answer of [`Store::touches_since`].

@@ -572,6 +572,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn delete_tokens(&self, user: i64, kind: Option<&str>) -> anyhow::Result<usize> {
+        Ok(lock(&self.writer).execute(
+            "DELETE FROM tokens WHERE user_id = ?1 AND (?2 IS NULL OR kind = ?2)",
+            params![user, kind],
+        )?)
+    }
+
     fn delete_before(&self, ts_ms: i64) -> anyhow::Result<usize> {
         let mut deleted = 0;
         // In slices, so that the writer's lock is never held for long.

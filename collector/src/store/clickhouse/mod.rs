@@ -981,6 +981,36 @@ impl Store for ClickHouseStore {
         });
         self.insert("tokens", row.to_string())
     }
+
+    fn delete_tokens(&self, user: i64, kind: Option<&str>) -> anyhow::Result<usize> {
+        #[derive(Deserialize)]
+        struct Row {
+            hash: String,
+        }
+        let kind = kind.map_or_else(|| "1".to_owned(), |k| format!("kind = {}", quote(k)));
+        let live: Vec<Row> = self.rows(&format!(
+            "SELECT hash FROM (
+                 SELECT hash, argMax(user_id, version) AS user_id, argMax(kind, version) AS kind,
+                        argMax(deleted, version) AS deleted
+                 FROM tokens GROUP BY hash)
+             WHERE deleted = 0 AND user_id = {user} AND {kind}"
+        ))?;
+        if live.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<String> = live
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "hash": r.hash, "user_id": 0, "kind": "", "expires_at": null,
+                    "deleted": 1, "version": version(),
+                })
+                .to_string()
+            })
+            .collect();
+        self.insert("tokens", rows.join("\n"))?;
+        Ok(live.len())
+    }
 }
 
 #[cfg(test)]
