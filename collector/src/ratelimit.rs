@@ -36,9 +36,15 @@ impl Rate {
     }
 }
 
+/// Sign-in attempts a client address may make a minute (all at once, then one every six
+/// seconds): a person who mistypes their password never meets it; guessing passwords
+/// (and making the collector compute argon2 hashes for it) is slowed to that pace.
+pub const SIGN_INS_PER_MINUTE: u32 = 10;
+
 pub struct RateLimits {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_site: Option<DefaultKeyedRateLimiter<String>>,
+    sign_in: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -47,8 +53,18 @@ impl RateLimits {
         RateLimits {
             per_ip: per_ip.map(|r| RateLimiter::keyed(r.quota())),
             per_site: per_site.map(|r| RateLimiter::keyed(r.quota())),
+            sign_in: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("a positive rate"),
+            )),
             clock: DefaultClock::default(),
         }
+    }
+
+    /// Takes one sign-in attempt from the address's bucket; `Err(wait)` when it is empty.
+    pub fn check_sign_in(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.sign_in
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     /// Takes one request from the IP's bucket; `Err(wait)` when it is empty.
@@ -81,12 +97,31 @@ impl RateLimits {
         if let Some(limiter) = &self.per_site {
             limiter.retain_recent();
         }
+        self.sign_in.retain_recent();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sign_ins_are_limited_per_address_whatever_the_ingest_limits() {
+        let limits = RateLimits::new(None, None);
+        let ip: IpAddr = "198.51.100.1".parse().unwrap();
+        for _ in 0..SIGN_INS_PER_MINUTE {
+            assert_eq!(limits.check_sign_in(ip), Ok(()));
+        }
+        let wait = limits.check_sign_in(ip).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(4) && wait <= Duration::from_secs(6),
+            "{wait:?}"
+        );
+        assert_eq!(
+            limits.check_sign_in("198.51.100.2".parse().unwrap()),
+            Ok(())
+        );
+    }
 
     #[test]
     fn a_burst_passes_a_flood_does_not() {

@@ -192,6 +192,27 @@ async fn tokens_are_revoked_and_a_new_password_signs_the_account_out() {
     assert!(!ok && said.contains("no account"), "{said}");
 }
 
+/// Guessing passwords is slowed down: ten attempts a minute from one address, then 429
+/// with `Retry-After`, even for the right password.
+#[tokio::test]
+async fn sign_ins_are_limited_per_address() {
+    let server = Server::start().await;
+    for attempt in 0..spur::ratelimit::SIGN_INS_PER_MINUTE {
+        let reply = sign_in(&server, MARKETER, "wrong password!", None).await;
+        assert_eq!(
+            reply.error_code(),
+            "invalid_credentials",
+            "attempt {attempt}"
+        );
+    }
+    let reply = sign_in(&server, MARKETER, PASSWORD, None).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.error_code(), "rate_limited");
+    assert!(reply.header("retry-after").is_some());
+    // API tokens are not sign-ins.
+    assert_eq!(server.get(REPORT).await.status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn sessions_are_not_opened_across_sites_or_by_forms() {
     let server = Server::start().await;

@@ -365,6 +365,8 @@
           signedIn();
         } else if (response.status === 401) {
           error.textContent = "Wrong email or password.";
+        } else if (response.status === 429) {
+          error.textContent = "Too many attempts. Try again in a minute.";
         } else {
           error.textContent = "Signing in failed (HTTP " + response.status + "). Try again.";
         }

@@ -68,6 +68,7 @@
     "Sign in first:": "Bitte zuerst anmelden:",
     "open the dashboard": "zum Dashboard",
     "Wrong email or password.": "E-Mail oder Passwort falsch.",
+    "Too many attempts. Try again in a minute.": "Zu viele Versuche. Versuchen Sie es in einer Minute wieder.",
     "Could not reach the Spur collector. Check that it is running.": "Der Spur-Collector ist nicht erreichbar. Läuft er?",
     "Sign in to see reports.": "Melden Sie sich an, um Berichte zu sehen.",
     // Filters

@@ -43,15 +43,21 @@ pub struct Account {
         (status = 401, description = "`invalid_credentials`", body = super::error::Body),
         (status = 403, description = "`cross_site_request`: another origin asked", body = super::error::Body),
         (status = 415, description = "`unsupported_media_type`: send JSON", body = super::error::Body),
+        (status = 429, description = "`rate_limited`: more than 10 attempts a minute from one address", body = super::error::Body),
     )
 )]
 pub async fn sign_in(
     State(app): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     same_origin(&headers)?;
     json_body(&headers)?;
+    let ip = super::events::client_ip(&app, peer, &headers);
+    app.rate_limits
+        .check_sign_in(ip)
+        .map_err(ApiError::RateLimited)?;
     let credentials: Credentials = serde_json::from_slice(&body)
         .map_err(|_| ApiError::BadRequest("send {\"email\": …, \"password\": …}".into()))?;
     let store = app.store.clone();

@@ -172,6 +172,20 @@ pub async fn umami_batch(
     .await
 }
 
+/// The client's address: the connection's, or behind a trusted proxy the one it saw.
+pub(super) fn client_ip(
+    app: &AppState,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> IpAddr {
+    let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
+    if app.behind_proxy {
+        forwarded_for(headers).unwrap_or(peer)
+    } else {
+        peer
+    }
+}
+
 /// A body in one of the accepted shapes, turned into a batch by `parse` (`None`: an
 /// event that is not kept), then the same path for all.
 type Parse = fn(&[u8], &AppState) -> Result<Option<ingest::wire::Batch>, ingest::IngestError>;
@@ -183,12 +197,7 @@ async fn accept(
     body: Result<Bytes, BytesRejection>,
     parse: Parse,
 ) -> Response {
-    let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0.0.ip());
-    let ip = if app.behind_proxy {
-        forwarded_for(&headers).unwrap_or(peer)
-    } else {
-        peer
-    };
+    let ip = client_ip(&app, peer, &headers);
     match ingest(&app, ip, &headers, body, parse).await {
         Ok(accepted) => (StatusCode::ACCEPTED, Json(accepted)).into_response(),
         Err(error) => {
