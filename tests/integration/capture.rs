@@ -91,6 +91,20 @@ async fn exactly_one(server: &Server, kind: EventKind, name: &str) -> serde_json
     found.into_iter().next().unwrap()
 }
 
+/// `n` quick mouse clicks in the middle of the element with `id`.
+async fn clicks_on(browser: &Browser, id: &str, n: usize) {
+    let at = eval(
+        browser,
+        &format!(
+            "var r = document.getElementById('{id}').getBoundingClientRect(); \
+             return [r.left + r.width / 2, r.top + r.height / 2]"
+        ),
+    )
+    .await;
+    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    browser.clicks_at(x, y, n).await;
+}
+
 async fn flush(browser: &Browser) {
     eval(browser, "spur.flush(); return 1").await;
 }
@@ -116,14 +130,7 @@ async fn each_automatic_capture_produces_exactly_its_event() {
 
     // Three quick clicks on a button that works: one rage click, no dead click; the
     // page's own handler saw all three.
-    let at = eval(
-        &browser,
-        "var r = document.getElementById('buy').getBoundingClientRect(); \
-         return [r.left + r.width / 2, r.top + r.height / 2]",
-    )
-    .await;
-    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
-    browser.clicks_at(x, y, 3).await;
+    clicks_on(&browser, "buy", 3).await;
     flush(&browser).await;
     let rage = exactly_one(&server, EventKind::Friction, "rage-click").await;
     assert_eq!(rage["target"], "buy");
@@ -141,14 +148,7 @@ async fn each_automatic_capture_produces_exactly_its_event() {
 
     // Three quick clicks on a button that does nothing: one dead click, after 1.5 s of
     // no change (not one per click), and a rage click.
-    let at = eval(
-        &browser,
-        "var r = document.getElementById('nothing').getBoundingClientRect(); \
-         return [r.left + r.width / 2, r.top + r.height / 2]",
-    )
-    .await;
-    let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
-    browser.clicks_at(x, y, 3).await;
+    clicks_on(&browser, "nothing", 3).await;
     let dead = exactly_one(&server, EventKind::Friction, "dead-click").await;
     assert_eq!(dead["target"], "button#nothing");
 
