@@ -147,8 +147,8 @@ fn stored_count_line(metrics: &str, outcome: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {prefix} in\n{metrics}"))
 }
 
-/// Slow and idle clients cannot hold the collector: a request's headers are cut off
-/// after 10 s, one address gets at most 256 connections (the next is closed at once,
+/// Slow and idle clients cannot hold the collector: a request's headers (or a first
+/// byte) are cut off after 10 s, one address gets at most 256 connections (the next is closed at once,
 /// while others are served), and SIGTERM ends the process within the 10 s grace even
 /// while a client sends its body byte by byte.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,16 +172,23 @@ async fn slow_and_idle_clients_cannot_hold_the_collector() {
         }
     }
 
-    // Half the headers, then nothing.
+    // Half the headers, then nothing; and nothing at all.
     let mut slow = TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: spur\r\n")
         .await
         .unwrap();
-    let cut = closed_after(&mut slow, Duration::from_secs(20)).await;
-    assert!(
-        cut.is_some_and(|t| t >= Duration::from_secs(9)),
-        "headers cut off after 10 s: {cut:?}"
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    let patience = Duration::from_secs(20);
+    let (slow_cut, idle_cut) = tokio::join!(
+        closed_after(&mut slow, patience),
+        closed_after(&mut idle, patience)
     );
+    for (what, cut) in [("headers", slow_cut), ("silence", idle_cut)] {
+        assert!(
+            cut.is_some_and(|t| t >= Duration::from_secs(9)),
+            "{what} cut off after 10 s: {cut:?}"
+        );
+    }
 
     // 256 connections from one address; the 257th is closed without an answer.
     let mut held = Vec::new();

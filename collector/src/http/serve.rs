@@ -1,7 +1,8 @@
 //! The accept loop: HTTP/1 and HTTP/2 connections served by hyper, with the bounds a
 //! public endpoint needs against slow and idle clients (axum's own `serve` has none):
 //!
-//! - a request's headers must arrive within [`HEADER_TIMEOUT`], and the whole request
+//! - a connection's first request's first byte, and every request's headers, must
+//!   arrive within [`HEADER_TIMEOUT`], and the whole request
 //!   must be answered within [`REQUEST_DEADLINE`] (else `408 request_timeout`, as JSON);
 //! - at most [`PER_ADDRESS`] open connections per client address (unless the collector
 //!   is behind a proxy, which then holds them all), and at most as many in total as the
@@ -95,13 +96,24 @@ pub async fn serve(
                     Err(_) => Ok(ApiError::RequestTimeout(REQUEST_DEADLINE).into_response()),
                 }
             });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _admitted = admitted;
-            if let Err(error) = connection.await {
+            // A connection that sends nothing at all is closed as one that sends half a
+            // request's headers (hyper's timeout starts at the first byte).
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(HEADER_TIMEOUT, stream.peek(&mut first)).await,
+                Ok(Ok(1..))
+            ) {
+                return;
+            }
+            let connection = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            );
+            if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::trace!(%error, "connection ended with an error");
             }
         });
