@@ -193,6 +193,40 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
         "{before}"
     );
     assert_eq!(first_step[0], "landing");
+
+    // The same without the mouse (the chart's touchpoints as a list), on the German page,
+    // whose translated heading once made the answer look stale.
+    browser
+        .client
+        .goto(&server.url(&format!("/?{range}&lang=de")))
+        .await
+        .unwrap();
+    eventually("the touchpoints to explore from", PATIENCE, || async {
+        eval(
+            &browser,
+            "var s = document.getElementById('explore-from');
+             return [].some.call(s.options, function (o) { return o.value === 'product'; });",
+        )
+        .await
+            == true
+    })
+    .await;
+    eval(
+        &browser,
+        "var s = document.getElementById('explore-from'); s.focus(); s.value = 'product';
+         s.dispatchEvent(new Event('change')); return 1;",
+    )
+    .await;
+    let sessions = explore["sessions"].as_u64().unwrap();
+    eventually("exploring from product, in German", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.getElementById('explore-title').textContent;",
+        )
+        .await
+            == format!("Nach „product“ ({sessions} Sitzungen)")
+    })
+    .await;
     browser.close().await;
 }
 

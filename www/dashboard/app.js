@@ -271,8 +271,25 @@
         }
         show(els.flowCard);
         window.spurCharts.sankey(els.flow, result, function (label) {
+          els.exploreFrom.value = label;
           explore(state, label);
         });
+        // The chart's nodes as a list too: for the keyboard and screen readers.
+        clear(els.exploreFrom);
+        els.exploreFrom.appendChild(el("option", "", "Choose a touchpoint"));
+        els.exploreFrom.firstChild.value = "";
+        var seen = {};
+        result.nodes.forEach(function (node) {
+          if (seen[node.label] || /^\((other|exit)\)$/.test(node.label)) return;
+          seen[node.label] = true;
+          var option = el("option", "", node.label);
+          option.value = node.label;
+          els.exploreFrom.appendChild(option);
+        });
+        els.exploreFrom.onchange = function () {
+          if (els.exploreFrom.value) explore(state, els.exploreFrom.value);
+          else hide(els.explore);
+        };
       })
       .catch(function (error) {
         if (seq !== requestSeq) return;
@@ -283,7 +300,10 @@
   }
 
   // Where sessions went after `touchpoint` (forward) or came from before it (backward).
+  // Only the latest request's answer is shown.
+  var exploreSeq = 0;
   function explore(state, touchpoint, direction) {
+    var seq = ++exploreSeq;
     direction = direction || "forward";
     var params = base(state);
     params.start = touchpoint;
@@ -304,7 +324,7 @@
     show(els.explore);
     window.spurDashboard.report("explore", params)
       .then(function (result) {
-        if (els.exploreTitle.textContent !== title) return;
+        if (seq !== exploreSeq) return;
         els.exploreTitle.textContent = title + " (" + numberFormat.format(result.sessions) + " sessions)";
         result.steps.forEach(function (step) {
           var item = el("li", "explore-step");
@@ -315,31 +335,50 @@
             item.appendChild(chip);
           });
           if (step.other && step.other.count) {
-            item.appendChild(el("span", "chip chip-muted", "other " + numberFormat.format(step.other.count)));
+            // (Chips are not translated as the page is: touchpoints are the sites' names.)
+            item.appendChild(el("span", "chip chip-muted", translated("other " + numberFormat.format(step.other.count))));
           }
           if (step.end) {
             item.appendChild(el("span", "chip chip-muted",
-              (direction === "forward" ? "ended " : "started ") + numberFormat.format(step.end)));
+              translated((direction === "forward" ? "ended " : "started ") + numberFormat.format(step.end))));
           }
           els.exploreSteps.appendChild(item);
         });
       })
       .catch(function (error) {
+        if (seq !== exploreSeq) return;
         els.exploreSteps.appendChild(el("li", "form-error", error.message));
       });
   }
 
   var SESSION = "/api/v1/session";
 
+  // The page's language (i18n.js, loaded first), for the title set here.
+  function translated(text) {
+    return window.spurTr ? window.spurTr(text) : text;
+  }
+  var pageTitle;
+
   function signedOut() {
     document.body.classList.add("signed-out");
+    pageTitle = pageTitle || document.title;
+    document.title = translated("Sign in to Spur") + " — Spur";
     var email = document.getElementById("email");
     if (email) email.focus();
   }
 
   function signedIn() {
     document.body.classList.remove("signed-out");
+    if (pageTitle) document.title = pageTitle;
     load(stateFromUrl());
+    // The form is gone: the focus goes to the page's (first shown) heading.
+    var heading = [].filter.call(document.querySelectorAll("main h1"), function (h) {
+      return h.offsetParent !== null;
+    })[0];
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
   }
 
   function json(method, body) {
@@ -354,16 +393,30 @@
   function signIn(event) {
     event.preventDefault();
     var error = document.getElementById("signin-error");
+    var email = document.getElementById("email");
+    var password = document.getElementById("password");
     error.textContent = "";
+    // Empty fields are named, not sent.
+    var missing = [email, password].filter(function (input) { return !input.value.trim(); });
+    [email, password].forEach(function (input) {
+      input.setAttribute("aria-invalid", String(missing.indexOf(input) >= 0));
+    });
+    if (missing.length) {
+      error.textContent = missing.length === 2 ? "Enter your email and password." :
+        missing[0] === email ? "Enter your email." : "Enter your password.";
+      missing[0].focus();
+      return;
+    }
     json("POST", {
-      email: document.getElementById("email").value,
-      password: document.getElementById("password").value
+      email: email.value,
+      password: password.value
     })
       .then(function (response) {
         if (response.ok) {
-          document.getElementById("password").value = "";
+          password.value = "";
           signedIn();
         } else if (response.status === 401) {
+          [email, password].forEach(function (input) { input.setAttribute("aria-invalid", "true"); });
           error.textContent = "Wrong email or password.";
         } else if (response.status === 429) {
           error.textContent = "Too many attempts. Try again in a minute.";
@@ -646,7 +699,8 @@
       exploreTitle: document.getElementById("explore-title"),
       exploreSteps: document.getElementById("explore-steps"),
       exploreForward: document.getElementById("explore-forward"),
-      exploreBackward: document.getElementById("explore-backward")
+      exploreBackward: document.getElementById("explore-backward"),
+      exploreFrom: document.getElementById("explore-from")
     };
 
     els.form.addEventListener("submit", submit);

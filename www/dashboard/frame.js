@@ -93,7 +93,7 @@
         });
       } else {
         input = el("input", {
-          id: filter[0], name: filter[0], type: "text", placeholder: "a touchpoint, e.g. purchase",
+          id: filter[0], name: filter[0], type: "text", placeholder: "e.g. purchase",
           autocomplete: "off", spellcheck: "false"
         });
       }
@@ -219,6 +219,13 @@
 
   var header = document.querySelector("header.topbar");
   if (header && !header.firstChild) topbar(header);
+  // The first Tab stop: past the navigation to the page's content.
+  var main = document.querySelector("main");
+  if (header && main) {
+    main.id = main.id || "content";
+    main.tabIndex = -1;
+    header.parentNode.insertBefore(el("a", { "class": "skip-link", href: "#" + main.id }, "Skip to content"), header);
+  }
   Array.prototype.forEach.call(document.querySelectorAll("[data-filters]"), filters);
   Array.prototype.forEach.call(document.querySelectorAll("main form"), presets);
 })();

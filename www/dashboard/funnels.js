@@ -50,6 +50,8 @@
 
   function renderSteps() {
     els.steps.textContent = "";
+    // A funnel shown for other steps is not this one's.
+    els.result.classList.add("is-hidden");
     steps.forEach(function (name, i) {
       var item = el("li", "funnel-step");
       item.appendChild(el("span", "chip", name));
@@ -59,6 +61,11 @@
       remove.addEventListener("click", function () {
         steps.splice(i, 1);
         renderSteps();
+        // The list is new: the focus goes to the step now in this place (else the one
+        // before it, else the first touchpoint to add).
+        var buttons = els.steps.querySelectorAll("button");
+        var next = buttons[Math.min(i, buttons.length - 1)] || els.touchpoints.querySelector("button");
+        if (next) next.focus();
       });
       item.appendChild(remove);
       els.steps.appendChild(item);

@@ -68,6 +68,11 @@
     "Sign in first:": "Bitte zuerst anmelden:",
     "open the dashboard": "zum Dashboard",
     "Wrong email or password.": "E-Mail oder Passwort falsch.",
+    "Enter your email and password.": "Geben Sie E-Mail und Passwort ein.",
+    "Enter your email.": "Geben Sie Ihre E-Mail ein.",
+    "Enter your password.": "Geben Sie Ihr Passwort ein.",
+    "Visitor": "Besucher",
+    "Skip to content": "Zum Inhalt springen",
     "Too many attempts. Try again in a minute.": "Zu viele Versuche. Versuchen Sie es in einer Minute wieder.",
     "Could not reach the Spur collector. Check that it is running.": "Der Spur-Collector ist nicht erreichbar. Läuft er?",
     "Sign in to see reports.": "Melden Sie sich an, um Berichte zu sehen.",
@@ -80,7 +85,9 @@
     "Channel": "Kanal",
     "Stage": "Phase",
     "Visitors who did": "Besucher, die … taten",
-    "a touchpoint, e.g. purchase": "ein Touchpoint, z. B. purchase",
+    "e.g. purchase": "z. B. purchase",
+    "Explore from a touchpoint": "Von einem Touchpoint aus erkunden",
+    "Choose a touchpoint": "Touchpoint wählen",
     "All": "Alle",
     "Desktop": "Desktop",
     "Mobile": "Mobil",
@@ -316,8 +323,18 @@
     [/^(.+) visitors reached at least one stage\.$/, "$1 Besucher erreichten mindestens eine Phase."],
     [/^(\d+) touchpoints\.$/, "$1 Touchpoints."],
     [/^Attribution model: (.+)\.$/, function (m, model) { return "Attributionsmodell: " + tr(model) + "."; }],
-    [/^(.+) sessions on (.+) from (.+) to (.+)\.$/, "$1 Sitzungen auf $2 vom $3 bis $4."],
-    [/^(.+) sessions on (.+) from (.+) to (.+) · top (\d+) paths\.$/, "$1 Sitzungen auf $2 vom $3 bis $4 · die $5 häufigsten Pfade."],
+    // (One pattern for the journeys' summary with or without its top paths and "Other":
+    // the date before them is matched lazily.)
+    [/^(.+) sessions? on (.+) from (.+) to (.+?)(?: · top (\d+) paths?(?:, (.+) more in “Other”)?)?\.$/,
+      function (m, n, site, from, to, top, more) {
+        var out = n + (n === "1" ? " Sitzung" : " Sitzungen") + " auf " + site + " vom " + from + " bis " + to;
+        if (top) out += " · " + (top === "1" ? "der häufigste Pfad" : "die " + top + " häufigsten Pfade");
+        if (more) out += ", " + more + " weitere unter „Andere“";
+        return out + ".";
+      }],
+    [/^Path of (\d+) steps?$/, function (m, n) { return "Pfad mit " + n + (n === "1" ? " Schritt" : " Schritten"); }],
+    [/^(.+): the main measure per row$/, function (m, title) { return tr(title) + ": die Hauptkennzahl je Zeile"; }],
+    [/^([\d.,]+) visitors?$/, "$1 Besucher"],
     [/^Site (.+) · (.+) – (.+)$/, "Website $1 · $2 – $3"],
     [/^After “(.+)” \((.+) sessions\)$/, "Nach „$1“ ($2 Sitzungen)"],
     [/^After “(.+)”$/, "Nach „$1“"],
@@ -326,7 +343,9 @@
     [/^started (.+)$/, "begonnen $1"],
     [/^Step (\d+):$/, "Schritt $1:"],
     [/^Session (\d+)$/, "Sitzung $1"],
-    [/^(\d+) sessions?, (\d+) touch(es)?\.$/, "$1 Sitzung(en), $2 Touch(es)."],
+    [/^(\d+) sessions?, (\d+) touch(es)?\.$/, function (m, s, t) {
+      return s + (s === "1" ? " Sitzung, " : " Sitzungen, ") + t + (t === "1" ? " Kontakt." : " Kontakte.");
+    }],
     [/^([+-].+) vs\. the period before$/, "$1 gegenüber dem Zeitraum davor"],
     [/^(.+) \((.+) of sessions\)$/, "$1 ($2 der Sitzungen)"],
     [/^(\d+) shared codes? · longest chain (\d+) referrals? deep · (.+) new visitors? per referrer$/,
@@ -334,8 +353,6 @@
         return codes + (codes === "1" ? " geteilter Code" : " geteilte Codes") + " · längste Kette " + depth +
           (depth === "1" ? " Empfehlung" : " Empfehlungen") + " tief · " + spread + " neue Besucher pro Empfehlendem";
       }],
-    [/^(.+) sessions? on (.+) from (.+) to (.+) · top (\d+) paths?, (.+) more in “Other”\.$/,
-      "$1 Sitzungen auf $2 vom $3 bis $4 · die $5 häufigsten Pfade, $6 weitere unter „Andere“."],
     [/^(.+) less frequent paths?$/, function (m, n) { return n + (n === "1" ? " seltenerer Pfad" : " seltenere Pfade"); }],
     [/^(\d+) up · (\d+) down$/, "$1 hoch · $2 runter"],
     [/^(.+?): Not enough data yet: (.+) has (\d+) and (.+) (\d+) visitors; each needs at least (\d+) before a verdict\.$/,
@@ -448,9 +465,17 @@
     new MutationObserver(function (changes) {
       changes.forEach(function (change) {
         if (change.type === "characterData") translate(change.target);
-        else change.addedNodes.forEach(translate);
+        else if (change.type === "attributes") {
+          // A label set after the page loaded (a chart's, a path's): translated once,
+          // the German one is left as it is.
+          var value = change.target.getAttribute(change.attributeName);
+          var text = value && !skipped(change.target) ? tr(value) : value;
+          if (text !== value) change.target.setAttribute(change.attributeName, text);
+        } else change.addedNodes.forEach(translate);
       });
-    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    }).observe(document.body, {
+      childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ATTRIBUTES
+    });
   }
 
   window.spurLang = lang;

@@ -10,6 +10,8 @@
   var DAY_MS = 86400000;
   var number = new Intl.NumberFormat(document.documentElement.lang || "en");
   var decimal = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 });
+  // Revenue as the overview writes it: two decimals (no currency: sites may mix them).
+  var money = new Intl.NumberFormat(document.documentElement.lang || "en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
   var FILTERS = ["device", "channel", "stage", "segment"];
   var duration = window.spurDashboard.duration;
@@ -108,9 +110,9 @@
         // filter counts everyone with a session through it).
         { label: "Visitors (first session)", value: function (c) { return c.visitors; }, num: true },
         { label: "Conversions in session", value: function (c) { return c.conversions; }, num: true },
-        { label: "Revenue in session", value: function (c) { return c.revenue; }, num: true, text: function (v) { return decimal.format(v); } },
+        { label: "Revenue in session", value: function (c) { return c.revenue; }, num: true, text: function (v) { return money.format(v); } },
         { label: "Attributed conversions", value: function (c) { return c.attributed_conversions; }, num: true, text: function (v) { return decimal.format(v); } },
-        { label: "Attributed revenue", value: function (c) { return c.attributed_revenue; }, num: true, text: function (v) { return decimal.format(v); } }
+        { label: "Attributed revenue", value: function (c) { return c.attributed_revenue; }, num: true, text: function (v) { return money.format(v); } }
       ],
       measure: "sessions",
       summary: function (r) {
@@ -312,6 +314,8 @@
         sort.descending = sort.column === i ? !sort.descending : true;
         sort.column = i;
         render();
+        // The header is new: the focus goes back to this column's button.
+        els.head.querySelectorAll(".sort-btn")[i].focus();
       });
       th.appendChild(button);
       tr.appendChild(th);
@@ -352,7 +356,7 @@
 
   // The page's texts and the report's own fields, from its spec.
   function page(kind) {
-    document.title = spec.title + " — Spur";
+    document.title = (window.spurTr ? window.spurTr(spec.title) : spec.title) + " — Spur";
     document.getElementById("report-h1").textContent = spec.title;
     document.getElementById("report-title").textContent = spec.title;
     document.getElementById("report-description").textContent = spec.description;
