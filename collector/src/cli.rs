@@ -124,6 +124,7 @@ fn revoke_tokens(args: AccountArgs) -> anyhow::Result<()> {
     let (user, _) = crate::auth::find_user(store.as_ref(), email)?
         .ok_or_else(|| anyhow::anyhow!("no account `{email}`"))?;
     let api = store.delete_tokens(user, Some("api"))?;
+    // What is left of the account's tokens: its sessions (and any other kind).
     let sessions = store.delete_tokens(user, None)?;
     println!("{email}: {api} API token(s) revoked, {sessions} session(s) ended.");
     Ok(())

@@ -137,14 +137,11 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
     let (x, y) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
     browser.click_at(x, y).await;
     let sessions = explore["sessions"].as_u64().unwrap();
-    eventually("exploring from product", PATIENCE, || async {
-        eval(
-            &browser,
-            "return document.getElementById('explore-title').textContent;",
-        )
-        .await
-            == format!("After “product” ({sessions} sessions)")
-    })
+    explore_title_becomes(
+        &browser,
+        "exploring from product",
+        format!("After “product” ({sessions} sessions)"),
+    )
     .await;
     let first_step = eval(
         &browser,
@@ -173,14 +170,11 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
         .json();
     browser.click("#explore-backward").await;
     let sessions = before["sessions"].as_u64().unwrap();
-    eventually("exploring back from product", PATIENCE, || async {
-        eval(
-            &browser,
-            "return document.getElementById('explore-title').textContent;",
-        )
-        .await
-            == format!("Before “product” ({sessions} sessions)")
-    })
+    explore_title_becomes(
+        &browser,
+        "exploring back from product",
+        format!("Before “product” ({sessions} sessions)"),
+    )
     .await;
     let first_step = eval(
         &browser,
@@ -218,16 +212,26 @@ async fn the_sankey_shows_the_transitions_and_a_clicked_node_explores_from_it() 
     )
     .await;
     let sessions = explore["sessions"].as_u64().unwrap();
-    eventually("exploring from product, in German", PATIENCE, || async {
+    explore_title_becomes(
+        &browser,
+        "exploring from product, in German",
+        format!("Nach „product“ ({sessions} Sitzungen)"),
+    )
+    .await;
+    browser.close().await;
+}
+
+/// Waits until the heading of "explore from a touchpoint" under the Sankey is `expected`.
+async fn explore_title_becomes(browser: &Browser, what: &str, expected: String) {
+    eventually(what, PATIENCE, || async {
         eval(
-            &browser,
+            browser,
             "return document.getElementById('explore-title').textContent;",
         )
         .await
-            == format!("Nach „product“ ({sessions} Sitzungen)")
+            == expected
     })
     .await;
-    browser.close().await;
 }
 
 /// The journeys page takes the reports' filters from the URL, shows them in its form and

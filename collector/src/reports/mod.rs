@@ -279,11 +279,11 @@ impl Request {
     ) -> Result<Request, QueryError> {
         let mut single: std::collections::BTreeMap<&str, &str> = Default::default();
         let mut groups = Vec::new();
+        let mut known: Vec<&str> = COMMON_PARAMS.to_vec();
+        known.retain(|k| !kind.refused_params().contains(k));
+        known.extend(kind.own_params());
         for (key, value) in pairs {
             let key = key.as_str();
-            let mut known: Vec<&str> = COMMON_PARAMS.to_vec();
-            known.retain(|k| !kind.refused_params().contains(k));
-            known.extend(kind.own_params());
             if kind.refused_params().contains(&key) {
                 return Err(QueryError(format!(
                     "`{key}` does not apply to the {} report; it takes {}",

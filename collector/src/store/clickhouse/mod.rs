@@ -136,6 +136,15 @@ struct Holder {
     table: String,
 }
 
+/// The row that marks the token with hash `hash_hex` deleted (rows are versioned).
+fn token_deleted(hash_hex: &str) -> String {
+    serde_json::json!({
+        "hash": hash_hex, "user_id": 0, "kind": "", "expires_at": null,
+        "deleted": 1, "version": version(),
+    })
+    .to_string()
+}
+
 /// `url` for messages and logs: its password (`http://user:password@host/`) replaced.
 fn redacted(url: &str) -> String {
     match url::Url::parse(url) {
@@ -975,11 +984,7 @@ impl Store for ClickHouseStore {
     }
 
     fn delete_token(&self, hash: &[u8; 32]) -> anyhow::Result<()> {
-        let row = serde_json::json!({
-            "hash": hex(hash), "user_id": 0, "kind": "", "expires_at": null,
-            "deleted": 1, "version": version(),
-        });
-        self.insert("tokens", row.to_string())
+        self.insert("tokens", token_deleted(&hex(hash)))
     }
 
     fn delete_tokens(&self, user: i64, kind: Option<&str>) -> anyhow::Result<usize> {
@@ -998,16 +1003,7 @@ impl Store for ClickHouseStore {
         if live.is_empty() {
             return Ok(0);
         }
-        let rows: Vec<String> = live
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "hash": r.hash, "user_id": 0, "kind": "", "expires_at": null,
-                    "deleted": 1, "version": version(),
-                })
-                .to_string()
-            })
-            .collect();
+        let rows: Vec<String> = live.iter().map(|r| token_deleted(&r.hash)).collect();
         self.insert("tokens", rows.join("\n"))?;
         Ok(live.len())
     }
