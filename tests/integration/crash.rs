@@ -172,18 +172,28 @@ async fn slow_and_idle_clients_cannot_hold_the_collector() {
         }
     }
 
-    // Half the headers, then nothing; and nothing at all.
+    // Half the headers, then nothing; nothing at all; and one request answered, then
+    // nothing (a connection kept alive).
     let mut slow = TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: spur\r\n")
         .await
         .unwrap();
     let mut idle = TcpStream::connect(addr).await.unwrap();
+    let mut kept = TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: spur\r\n\r\n")
+        .await
+        .unwrap();
     let patience = Duration::from_secs(20);
-    let (slow_cut, idle_cut) = tokio::join!(
+    let (slow_cut, idle_cut, kept_cut) = tokio::join!(
         closed_after(&mut slow, patience),
-        closed_after(&mut idle, patience)
+        closed_after(&mut idle, patience),
+        closed_after(&mut kept, patience)
     );
-    for (what, cut) in [("headers", slow_cut), ("silence", idle_cut)] {
+    for (what, cut) in [
+        ("headers", slow_cut),
+        ("silence", idle_cut),
+        ("kept alive", kept_cut),
+    ] {
         assert!(
             cut.is_some_and(|t| t >= Duration::from_secs(9)),
             "{what} cut off after 10 s: {cut:?}"

@@ -2,8 +2,10 @@
 //! public endpoint needs against slow and idle clients (axum's own `serve` has none):
 //!
 //! - a connection's first request's first byte, and every request's headers, must
-//!   arrive within [`HEADER_TIMEOUT`], and the whole request
-//!   must be answered within [`REQUEST_DEADLINE`] (else `408 request_timeout`, as JSON);
+//!   arrive within [`HEADER_TIMEOUT`] (over HTTP/1 that time also runs from an answer
+//!   to the next request, so a connection kept alive and then left quiet is closed),
+//!   and the whole request must be answered within [`REQUEST_DEADLINE`] (else
+//!   `408 request_timeout`, as JSON);
 //! - at most [`PER_ADDRESS`] open connections per client address (unless the collector
 //!   is behind a proxy, which then holds them all), and at most as many in total as the
 //!   process may open files, less [`SPARE_FILES`] for the store: a connection over either
