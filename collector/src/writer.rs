@@ -15,6 +15,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -51,6 +52,8 @@ pub enum SubmitError {
 #[derive(Clone)]
 pub struct Queue {
     tx: mpsc::Sender<Message>,
+    /// Whether the writer's last commit failed (set by the writer after each one).
+    failing: Arc<AtomicBool>,
 }
 
 impl Queue {
@@ -70,6 +73,16 @@ impl Queue {
             Ok(Err(())) | Err(_) => Err(SubmitError::StoreFailed),
         }
     }
+
+    /// Whether the store can commit now: answered by the last commit, or, when that
+    /// one failed, by an empty commit made for the question (so that a store that
+    /// recovered says so without waiting for traffic that a failing check keeps away).
+    pub async fn can_commit(&self) -> Result<(), SubmitError> {
+        if self.failing.load(Ordering::Relaxed) {
+            self.submit(Vec::new()).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The writer thread's handle. [`Writer::shutdown`] (or dropping it and every [`Queue`]
@@ -85,14 +98,16 @@ impl Writer {
     pub fn spawn(store: Arc<dyn Store>, capacity: usize) -> (Queue, Writer) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let (finished_tx, finished) = oneshot::channel();
+        let failing = Arc::new(AtomicBool::new(false));
+        let flag = failing.clone();
         std::thread::Builder::new()
             .name("spur-writer".into())
             .spawn(move || {
-                run(store.as_ref(), rx);
+                run(store.as_ref(), rx, &flag);
                 drop(finished_tx);
             })
             .expect("the writer thread starts");
-        let queue = Queue { tx };
+        let queue = Queue { tx, failing };
         (queue.clone(), Writer { queue, finished })
     }
 
@@ -104,7 +119,7 @@ impl Writer {
     }
 }
 
-fn run(store: &dyn Store, mut rx: mpsc::Receiver<Message>) {
+fn run(store: &dyn Store, mut rx: mpsc::Receiver<Message>, failing: &AtomicBool) {
     let mut closing = false;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = Vec::new();
@@ -127,7 +142,7 @@ fn run(store: &dyn Store, mut rx: mpsc::Receiver<Message>) {
                 .flatten();
         }
         if !jobs.is_empty() {
-            commit(store, jobs);
+            commit(store, jobs, failing);
         }
     }
     if closing {
@@ -135,7 +150,9 @@ fn run(store: &dyn Store, mut rx: mpsc::Receiver<Message>) {
     }
 }
 
-fn commit(store: &dyn Store, jobs: Vec<Job>) {
+/// Appends the jobs' events in one transaction, notes in `failing` whether that failed,
+/// then tells each job.
+fn commit(store: &dyn Store, jobs: Vec<Job>, failing: &AtomicBool) {
     let (batches, replies): (Vec<Vec<Event>>, Vec<_>) =
         jobs.into_iter().map(|j| (j.events, j.done)).unzip();
     let n: usize = batches.iter().map(Vec::len).sum();
@@ -166,6 +183,8 @@ fn commit(store: &dyn Store, jobs: Vec<Job>) {
             None
         }
     };
+    // Before the replies: whoever hears one and then asks `can_commit` sees this commit.
+    failing.store(outcomes.is_none(), Ordering::Relaxed);
     // A handler may have gone (client disconnected); its events are committed anyway.
     match outcomes {
         Some(outcomes) => {
@@ -196,7 +215,7 @@ mod tests {
         chunks: Mutex<Vec<usize>>,
         entered: Option<Mutex<std::sync::mpsc::Sender<()>>>,
         gate: Option<Mutex<std::sync::mpsc::Receiver<()>>>,
-        fail: bool,
+        fail: AtomicBool,
         panic: bool,
     }
 
@@ -209,7 +228,7 @@ mod tests {
                 let _ = gate.lock().unwrap().recv();
             }
             assert!(!self.panic, "a bug in the store");
-            anyhow::ensure!(!self.fail, "disk on fire");
+            anyhow::ensure!(!self.fail.load(Ordering::Relaxed), "disk on fire");
             self.chunks
                 .lock()
                 .unwrap()
@@ -373,12 +392,35 @@ mod tests {
     #[tokio::test]
     async fn store_failure_is_reported_not_acknowledged() {
         let store = Arc::new(Recording {
-            fail: true,
+            fail: AtomicBool::new(true),
             ..Default::default()
         });
         let (queue, writer) = Writer::spawn(store, 4);
         assert_eq!(queue.submit(events(3)).await, Err(SubmitError::StoreFailed));
         drop(queue);
+        writer.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn can_commit_follows_the_last_commit_and_checks_again_after_a_failure() {
+        let store = Arc::new(Recording::default());
+        let (queue, writer) = Writer::spawn(store.clone(), 4);
+        assert_eq!(queue.can_commit().await, Ok(()));
+        queue.submit(events(1)).await.unwrap();
+        assert_eq!(queue.can_commit().await, Ok(()));
+        // Nothing is asked of the store while its last commit went through.
+        assert_eq!(*store.chunks.lock().unwrap(), vec![1]);
+
+        store.fail.store(true, Ordering::Relaxed);
+        assert_eq!(queue.submit(events(2)).await, Err(SubmitError::StoreFailed));
+        // Still failing: the empty commit made for the question fails too.
+        assert_eq!(queue.can_commit().await, Err(SubmitError::StoreFailed));
+        // Recovered, with no batch since: the question's own commit tells.
+        store.fail.store(false, Ordering::Relaxed);
+        assert_eq!(queue.can_commit().await, Ok(()));
+        assert_eq!(*store.chunks.lock().unwrap(), vec![1, 0]);
+        assert_eq!(queue.can_commit().await, Ok(()));
+        assert_eq!(*store.chunks.lock().unwrap(), vec![1, 0]);
         writer.shutdown().await;
     }
 

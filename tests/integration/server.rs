@@ -311,3 +311,41 @@ async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
         "acknowledged events were lost or extra"
     );
 }
+
+/// `/readyz` says whether the store commits: not while another process holds the
+/// database's write lock, and again as soon as it lets go, without waiting for a batch.
+/// Ingest waits for such a lock (SQLite's busy timeout, 5 s), then fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_whether_the_store_commits() {
+    let server = Server::start().await;
+    let ready = server.get_anonymous("/readyz").await;
+    assert_eq!(ready.status, 200, "{:?}", ready.json());
+    assert_eq!(ready.json()["status"], "ready");
+    let taken = server.post_events("text/plain", batch(0, 1)).await;
+    assert_eq!(taken.status, 202, "{:?}", taken.json());
+
+    // Another process (a backup tool, say) holds the write lock: commits fail.
+    let other = rusqlite::Connection::open(server.data.path().join("spur.sqlite3")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let refused = server.post_events("text/plain", batch(1, 1)).await;
+    assert_eq!(refused.status, 500, "{:?}", refused.json());
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "failed after {:?}, without waiting for the lock",
+        started.elapsed()
+    );
+    let not_ready = server.get_anonymous("/readyz").await;
+    assert_eq!(not_ready.status, 503, "{:?}", not_ready.json());
+    assert_eq!(not_ready.error_code(), "not_ready");
+    // The empty commit that asked waits out SQLite's busy timeout and fails too.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+
+    // Let go: ready at once, with no batch committed since the failed one.
+    other.execute_batch("ROLLBACK").unwrap();
+    let ready = server.get_anonymous("/readyz").await;
+    assert_eq!(ready.status, 200, "{:?}", ready.json());
+    let taken = server.post_events("text/plain", batch(2, 1)).await;
+    assert_eq!(taken.status, 202, "{:?}", taken.json());
+    assert_eq!(server.stored("demo"), 2);
+}

@@ -52,6 +52,9 @@ pub enum ApiError {
     RequestTimeout(std::time::Duration),
     #[error("the tracker bundle has not been built; run tracker-wasm/build.sh")]
     TrackerNotBuilt,
+    /// Why the collector cannot take events now (`/readyz`).
+    #[error("not ready: {0}; the collector's log says more")]
+    NotReady(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -107,6 +110,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::TrackerNotBuilt => (StatusCode::SERVICE_UNAVAILABLE, "tracker_not_built"),
+            ApiError::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -13,7 +13,7 @@
 //! - `GET|DELETE /api/v1/visitors` — a visitor's data, export and deletion ([`visitors`])
 //! - `GET /metrics` — OpenMetrics counters
 //! - `GET /api/v1/openapi.json` — this API described as OpenAPI ([`openapi`])
-//! - `GET /healthz`
+//! - `GET /healthz` (the process answers), `GET /readyz` (and its store commits)
 
 mod auth;
 mod error;
@@ -147,6 +147,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::any(|| async { ApiError::NotFound }),
         )
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/spur.js", get(static_files::tracker_js))
         .route("/spur-widgets.js", get(static_files::widgets_js))
         .route("/", get(static_files::dashboard_index))
@@ -188,4 +189,37 @@ async fn metrics(
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
 async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// How long `/readyz` waits for the store before it answers "not ready" (its API
+/// description says 3 s).
+const READY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Readiness: the store commits (its last commit did, or else an empty one made now)
+/// and answers a read, each within 3 s.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "`{\"status\": \"ready\"}`"),
+    (status = 503, description = "`not_ready` (the store does not commit or does not answer), `shutting_down`", body = error::Body),
+))]
+async fn readyz(
+    axum::extract::State(app): axum::extract::State<AppState>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    use crate::writer::SubmitError;
+    match tokio::time::timeout(READY_PATIENCE, app.queue.can_commit()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(SubmitError::Closed)) => return Err(SubmitError::Closed.into()),
+        Ok(Err(SubmitError::Full)) => return Err(ApiError::NotReady("the ingest queue is full")),
+        Ok(Err(SubmitError::StoreFailed)) | Err(_) => {
+            return Err(ApiError::NotReady("the store does not commit"));
+        }
+    }
+    let store = app.store.clone();
+    match tokio::time::timeout(READY_PATIENCE, blocking(move || store.sites())).await {
+        Ok(Ok(_)) => Ok(axum::Json(serde_json::json!({ "status": "ready" }))),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "Not ready: the store does not answer.");
+            Err(ApiError::NotReady("the store does not answer"))
+        }
+        Err(_) => Err(ApiError::NotReady("the store does not answer")),
+    }
 }

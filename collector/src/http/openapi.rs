@@ -30,6 +30,7 @@ use crate::privacy;
         sites::put,
         super::metrics,
         super::healthz,
+        super::readyz,
     ),
     components(schemas(
         error::Body, error::Detail, wire::Batch, wire::WireEvent, events::Accepted,

@@ -315,7 +315,9 @@ fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 impl Store for SqliteStore {
     fn append(&self, batches: &[Vec<Event>]) -> anyhow::Result<Vec<Appended>> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the write lock is taken at the start, so an append of no events
+        // (the collector's check that it can commit, `Queue::can_commit`) takes it too.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batches.len());
         {
             let mut insert = tx.prepare_cached(
@@ -439,7 +441,10 @@ impl Store for SqliteStore {
 
     fn daily_salt(&self, day: i64) -> anyhow::Result<[u8; 32]> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction()?;
+        // IMMEDIATE: a transaction that reads first and then writes cannot wait for
+        // another process's write lock (SQLite answers "busy" at once, not after the
+        // busy timeout), and this one writes.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let existing: Option<Vec<u8>> = tx
             .query_row("SELECT salt FROM salts WHERE day = ?1", [day], |row| {
                 row.get(0)
@@ -678,5 +683,22 @@ mod tests {
             std::thread::sleep(CHECKPOINT_IDLE / 5);
         }
         assert_eq!(store.visitor_events("demo", 1_999).unwrap().len(), 1);
+    }
+
+    /// A new day's salt is written while another process holds the write lock for a
+    /// moment: the store waits for it (the busy timeout) instead of failing at once.
+    #[test]
+    fn a_new_salt_waits_for_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let other = Connection::open(dir.path().join("spur.sqlite3")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            other.execute_batch("ROLLBACK").unwrap();
+        });
+        let salt = store.daily_salt(20_000).unwrap();
+        release.join().unwrap();
+        assert_eq!(store.daily_salt(20_000).unwrap(), salt);
     }
 }
