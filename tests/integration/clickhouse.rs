@@ -1,6 +1,7 @@
 //! The scale-out store against a real ClickHouse server (started by the harness):
 //! the same reports as the embedded store on the golden dataset, idempotent ingestion,
-//! deletions, and two collector processes sharing one database.
+//! deletions, two collector processes sharing one database, and readiness while the
+//! server cannot be reached.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -875,4 +876,96 @@ async fn two_collectors_on_one_clickhouse_report_what_one_collector_reports() {
     let expected: usize = 400 * 2 + 200 + 100;
     assert_eq!(stored.len(), expected);
     drop((a, b, one));
+}
+
+/// A TCP proxy in front of ClickHouse that the test cuts and mends: a network
+/// partition between a collector and its store.
+struct Partition {
+    url: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Partition {
+    async fn to(url: &str) -> Partition {
+        let target = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (is_cut, connections) = (cut.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if is_cut.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: closed at once
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                connections.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Partition { url, cut, open }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for connection in self.open.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    fn mend(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `/readyz` on ClickHouse: not ready while the collector cannot reach it, ready again
+/// once it can, without waiting for a batch; ingest refuses meanwhile (nothing is
+/// acknowledged that is not stored) and takes batches again after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_whether_clickhouse_answers() {
+    let partition = Partition::to(&clickhouse::server().url).await;
+    let database = clickhouse::database("ready");
+    let url = partition.url.clone();
+    let server = spur_tests::Server::start_with(|s| {
+        s.store = spur::config::StoreChoice::ClickHouse { url, database };
+    })
+    .await;
+    let body = |id: &str| {
+        let now = now_ms();
+        serde_json::json!({"v": 1, "site": "demo", "sent_at": now, "events": [
+            {"id": id, "ts": now, "type": "pageview", "url": "https://shop.example/"}]})
+        .to_string()
+    };
+    assert_eq!(server.get_anonymous("/readyz").await.status, 200);
+    let taken = server
+        .post_events("text/plain", body("readiness-check-0001"))
+        .await;
+    assert_eq!(taken.status, 202, "{:?}", taken.json());
+
+    partition.cut();
+    let not_ready = server.get_anonymous("/readyz").await;
+    assert_eq!(not_ready.status, 503, "{:?}", not_ready.json());
+    assert_eq!(not_ready.error_code(), "not_ready");
+    let refused = server
+        .post_events("text/plain", body("readiness-check-0002"))
+        .await;
+    assert_eq!(refused.status, 500, "{:?}", refused.json());
+    assert_eq!(server.get_anonymous("/readyz").await.status, 503);
+
+    partition.mend();
+    let ready = server.get_anonymous("/readyz").await;
+    assert_eq!(ready.status, 200, "{:?}", ready.json());
+    let taken = server
+        .post_events("text/plain", body("readiness-check-0003"))
+        .await;
+    assert_eq!(taken.status, 202, "{:?}", taken.json());
+    assert_eq!(server.stored("demo"), 2);
 }
