@@ -6,6 +6,9 @@
 //!   to the next request, so a connection kept alive and then left quiet is closed),
 //!   and the whole request must be answered within [`REQUEST_DEADLINE`] (else
 //!   `408 request_timeout`, as JSON);
+//! - a connection on which nothing is read, or nothing can be written, for
+//!   [`IDLE_TIMEOUT`] is closed (what closes an HTTP/2 connection left open and quiet,
+//!   and one whose client stopped reading its answers);
 //! - at most [`PER_ADDRESS`] open connections per client address (unless the collector
 //!   is behind a proxy, which then holds them all), and at most as many in total as the
 //!   process may open files, less [`SPARE_FILES`] for the store: a connection over either
@@ -46,6 +49,9 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 pub const PER_ADDRESS: u32 = 256;
 /// File descriptors kept for the store, logs and the like.
 pub const SPARE_FILES: u64 = 256;
+/// How long a connection may go without a byte read, or with a write that cannot go
+/// out. Twice the request deadline: no request in flight is cut off by it.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long shutting down waits for the requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -57,6 +63,17 @@ pub async fn serve(
     router: Router,
     behind_proxy: bool,
     shutdown: impl Future<Output = ()>,
+) {
+    serve_with_idle(listener, router, behind_proxy, shutdown, IDLE_TIMEOUT).await;
+}
+
+/// [`serve`] with another idle timeout (the tests' is short).
+async fn serve_with_idle(
+    listener: TcpListener,
+    router: Router,
+    behind_proxy: bool,
+    shutdown: impl Future<Output = ()>,
+    idle: Duration,
 ) {
     let limits = Limits::new(open_files_allowed(), (!behind_proxy).then_some(PER_ADDRESS));
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -111,8 +128,11 @@ pub async fn serve(
             ) {
                 return;
             }
+            let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+            stream.set_read_timeout(Some(idle));
+            stream.set_write_timeout(Some(idle));
             let connection = builder.serve_connection_with_upgrades(
-                TokioIo::new(stream),
+                TokioIo::new(Box::pin(stream)),
                 TowerToHyperService::new(service),
             );
             if let Err(error) = watcher.watch(connection.into_owned()).await {
@@ -235,5 +255,60 @@ mod tests {
         let all: Vec<_> = (0..3).filter_map(|_| proxied.admit(a)).collect();
         assert_eq!(all.len(), 3);
         assert!(proxied.admit(a).is_none());
+    }
+
+    /// An HTTP/2 connection (prior knowledge) that goes quiet after its settings is
+    /// closed after the idle timeout; one that keeps asking is not.
+    #[tokio::test]
+    async fn quiet_http2_connections_are_closed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/", axum::routing::get(|| async { "hi" }));
+        let idle = Duration::from_millis(600);
+        tokio::spawn(serve_with_idle(
+            listener,
+            router,
+            false,
+            std::future::pending(),
+            idle,
+        ));
+        // The client preface and an empty SETTINGS frame.
+        let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
+        let (mut quiet, mut busy) = (
+            tokio::net::TcpStream::connect(addr).await.unwrap(),
+            tokio::net::TcpStream::connect(addr).await.unwrap(),
+        );
+        quiet.write_all(preface).await.unwrap();
+        busy.write_all(preface).await.unwrap();
+        let start = std::time::Instant::now();
+        let quiet_closed = async {
+            let mut buffer = [0u8; 4096];
+            loop {
+                match tokio::time::timeout(Duration::from_secs(10), quiet.read(&mut buffer)).await {
+                    Ok(Ok(0) | Err(_)) => return Some(start.elapsed()),
+                    Ok(Ok(_)) => {}
+                    Err(_) => return None,
+                }
+            }
+        };
+        // A PING every third of the timeout, for three times the timeout.
+        let busy_pinged = async {
+            let ping = b"\0\0\x08\x06\0\0\0\0\0spurspur";
+            for _ in 0..9 {
+                busy.write_all(ping).await?;
+                tokio::time::sleep(idle / 3).await;
+            }
+            busy.write_all(ping).await
+        };
+        let (closed, pinged) = tokio::join!(quiet_closed, busy_pinged);
+        assert!(
+            closed.is_some_and(|t| t >= idle),
+            "closed after {closed:?}, idle timeout {idle:?}"
+        );
+        assert!(pinged.is_ok(), "the busy connection was closed: {pinged:?}");
+        let mut buffer = [0u8; 4096];
+        let read = tokio::time::timeout(Duration::from_secs(1), busy.read(&mut buffer)).await;
+        assert!(matches!(read, Ok(Ok(1..))), "{read:?}");
     }
 }
