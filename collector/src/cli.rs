@@ -9,8 +9,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::app::{App, shutdown_signal};
 use crate::config::{
-    AccountArgs, Cli, Command, ReportArgs, Settings, StoreChoice, TokenCommand, UserCommand,
-    VisitorArgs, VisitorCommand,
+    AccountArgs, BackupArgs, Cli, Command, ReportArgs, Settings, StoreChoice, TokenCommand,
+    UserCommand, VisitorArgs, VisitorCommand,
 };
 use crate::privacy;
 
@@ -42,6 +42,7 @@ pub fn main() -> ExitCode {
         Command::User(UserCommand::Add(args)) => add_user(args),
         Command::Token(TokenCommand::Create(args)) => create_token(args),
         Command::Token(TokenCommand::Revoke(args)) => revoke_tokens(args),
+        Command::Backup(args) => backup(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -138,6 +139,17 @@ fn create_token(args: AccountArgs) -> anyhow::Result<()> {
     let token = crate::auth::new_token();
     store.add_token(user, &crate::auth::token_hash(&token), "api", None)?;
     println!("{token}");
+    Ok(())
+}
+
+/// `spur backup`: a copy of the embedded database, made beside a running collector.
+fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let events = crate::store::sqlite::SqliteStore::backup(&args.data, &args.to)?;
+    println!(
+        "Copied {} to {} ({events} events; without the daily salts).",
+        args.data.display(),
+        args.to.display()
+    );
     Ok(())
 }
 

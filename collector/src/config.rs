@@ -34,6 +34,29 @@ pub enum Command {
     /// API tokens for the reports API: `spur token create --email ann@shop.example`.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy the embedded database to a new file, also while the collector runs:
+    /// `spur backup --to spur-2026-12-07.sqlite3`.
+    Backup(BackupArgs),
+}
+
+/// `spur backup`: the embedded store only (a ClickHouse store is backed up with
+/// ClickHouse's own `BACKUP`).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "To restore: stop the collector, put the copy into an empty data \
+directory as spur.sqlite3 and start the collector on that directory. The copy holds \
+everything (events, sites, accounts, tokens, secrets) except the daily salts of \
+anonymous visitor ids: a restored store makes a new one, and today's anonymous \
+journeys start anew there. Only its owner may read the copy."
+)]
+pub struct BackupArgs {
+    /// Directory of the embedded database.
+    #[arg(long, env = "SPUR_DATA", default_value = "data")]
+    pub data: PathBuf,
+
+    /// The new file to write (never overwritten).
+    #[arg(long)]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,5 @@
-//! Durability under `kill -9`: every event that got a 2xx survives, exactly once.
+//! Durability under `kill -9`: every event that got a 2xx survives, exactly once; and a
+//! backup taken under load holds every event acknowledged before it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -237,4 +238,85 @@ async fn slow_and_idle_clients_cannot_hold_the_collector() {
         start.elapsed()
     );
     drop(trickle);
+}
+
+/// `spur backup` beside a collector under load: the copy holds every event that was
+/// acknowledged before the backup started, once each, and only events that were sent;
+/// restored, it is a working store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_under_load_holds_everything_acknowledged_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let no_limits = ["--rate-limit-ip", "0", "--rate-limit-site", "0"];
+    let spur = SpurProcess::start(SPUR, &data, free_port(), &no_limits).await;
+    let acked = Arc::new(Mutex::new(BTreeSet::<String>::new()));
+    let sent = Arc::new(Mutex::new(BTreeSet::<String>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let url = spur.url("/api/v1/events");
+    let mut clients = Vec::new();
+    for client_no in 0..4 {
+        let (acked, sent, stop, url) = (acked.clone(), sent.clone(), stop.clone(), url.clone());
+        clients.push(tokio::spawn(async move {
+            let client = http_client();
+            for batch_no in 0.. {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let ids: Vec<String> = (0..20)
+                    .map(|i| format!("backup-{client_no}-{batch_no:06}-{i:02}"))
+                    .collect();
+                sent.lock().unwrap().extend(ids.iter().cloned());
+                let answer = post(&client, &url, &[], batch(&ids, now_ms())).await;
+                if matches!(answer, Some((status, _)) if status == 202) {
+                    acked.lock().unwrap().extend(ids);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let before = acked.lock().unwrap().clone();
+    let copy = dir.path().join("copy.sqlite3");
+    let (data_arg, copy_arg) = (data.clone(), copy.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(SPUR)
+            .args(["backup", "--data"])
+            .arg(&data_arg)
+            .arg("--to")
+            .arg(&copy_arg)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for client in clients {
+        client.await.unwrap();
+    }
+    assert!(
+        before.len() >= 100,
+        "only {} acknowledged before",
+        before.len()
+    );
+
+    let restored = dir.path().join("restored");
+    std::fs::create_dir(&restored).unwrap();
+    std::fs::copy(&copy, restored.join("spur.sqlite3")).unwrap();
+    let in_copy = stored_ids(&restored);
+    let missing: Vec<_> = before
+        .iter()
+        .filter(|id| !in_copy.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events missing, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    let twice: Vec<_> = in_copy.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored twice: {twice:?}");
+    let sent = sent.lock().unwrap();
+    assert!(in_copy.keys().all(|id| sent.contains(id)));
+    drop(spur);
 }

@@ -123,6 +123,61 @@ impl SqliteStore {
         dir.join("spur.sqlite3").is_file()
     }
 
+    /// Writes a consistent copy of the database in `dir` to the new file `to`, while a
+    /// collector may go on writing (a read transaction: SQLite's `VACUUM INTO`). The
+    /// copy leaves out the daily salts of anonymous visitor ids, so that a kept backup
+    /// cannot tie a day's ids to addresses after the live salt is forgotten (a restored
+    /// store makes a new salt: today's anonymous journeys start anew there). Only the
+    /// owner may read the copy: it holds the install's secrets and password hashes.
+    /// Answers how many events the copy holds.
+    pub fn backup(dir: &Path, to: &Path) -> anyhow::Result<u64> {
+        let path = dir.join("spur.sqlite3");
+        anyhow::ensure!(path.is_file(), "no Spur database in {}", dir.display());
+        anyhow::ensure!(
+            !to.exists(),
+            "{} exists already; name a new file",
+            to.display()
+        );
+        // Written beside the target and renamed into place once complete.
+        let mut partial = to.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let mut create = std::fs::OpenOptions::new();
+        create.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+        create
+            .open(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
+        let copy = || -> anyhow::Result<u64> {
+            let source = connect(&path)?;
+            let target = partial
+                .to_str()
+                .ok_or_else(|| anyhow::anyhow!("{} is not UTF-8", partial.display()))?;
+            source.execute("VACUUM INTO ?1", [target])?;
+            drop(source);
+            let copy = Connection::open(&partial)?;
+            copy.pragma_update(None, "journal_mode", "DELETE")?;
+            copy.execute("DELETE FROM salts", [])?;
+            // Rewritten without the freed pages: no salt's bytes are left in the file.
+            copy.execute("VACUUM", [])?;
+            let events = copy.query_row("SELECT count(*) FROM events", [], |row| row.get(0))?;
+            drop(copy);
+            std::fs::File::open(&partial)?.sync_all()?;
+            std::fs::rename(&partial, to)?;
+            if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::File::open(parent)?.sync_all()?;
+            }
+            Ok(events)
+        };
+        copy()
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&partial);
+            })
+            .with_context(|| format!("backing up {} to {}", path.display(), to.display()))
+    }
+
     /// Opens (creating and migrating if needed) the database in `dir`.
     pub fn open(dir: &Path) -> anyhow::Result<SqliteStore> {
         // Only its owner may enter a data directory this creates: the file holds the
@@ -700,5 +755,52 @@ mod tests {
         let salt = store.daily_salt(20_000).unwrap();
         release.join().unwrap();
         assert_eq!(store.daily_salt(20_000).unwrap(), salt);
+    }
+
+    /// A backup is a complete store (events, sites, accounts, secrets) without the
+    /// salts, readable by its owner only, and never overwrites a file.
+    #[test]
+    fn a_backup_is_the_store_without_its_salts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let events: Vec<Event> = (0..50)
+            .map(|i| {
+                Event::landing(
+                    &format!("backup-event-{i:04}"),
+                    i,
+                    1_700_000_000_000 + i as i64,
+                )
+            })
+            .collect();
+        store.append(&[events]).unwrap();
+        store.set_user("ann@shop.example", "hash").unwrap();
+        let secret = store.secret("visitor-key").unwrap();
+        let salt = store.daily_salt(20_500).unwrap();
+
+        let to = dir.path().join("backup.sqlite3");
+        assert_eq!(SqliteStore::backup(dir.path(), &to).unwrap(), 50);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&to).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        let bytes = std::fs::read(&to).unwrap();
+        assert!(
+            !bytes.windows(salt.len()).any(|w| w == salt),
+            "the salt's bytes are in the backup"
+        );
+        assert!(bytes.windows(secret.len()).any(|w| w == secret));
+        let error = SqliteStore::backup(dir.path(), &to).unwrap_err();
+        assert!(format!("{error:#}").contains("exists already"), "{error:#}");
+
+        // Restored: a data directory with the copy as its database.
+        let restored = tempfile::tempdir().unwrap();
+        std::fs::copy(&to, restored.path().join("spur.sqlite3")).unwrap();
+        let copy = SqliteStore::open(restored.path()).unwrap();
+        assert_eq!(copy.touches("demo", i64::MIN, i64::MAX).unwrap().len(), 50);
+        assert!(copy.user("ann@shop.example").unwrap().is_some());
+        assert_eq!(copy.secret("visitor-key").unwrap(), secret);
+        assert_ne!(copy.daily_salt(20_500).unwrap(), salt);
     }
 }
