@@ -28,6 +28,22 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
+/// Every id of `acked` is among the `stored` ids, and each of those is stored once.
+fn assert_stored_once(acked: &BTreeSet<String>, stored: &BTreeMap<String, usize>) {
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|id| !stored.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events missing, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored twice: {twice:?}");
+}
+
 /// Every event id stored for the demo site, with how many rows hold it.
 fn stored_ids(data: &std::path::Path) -> BTreeMap<String, usize> {
     let store = SqliteStore::open(data).unwrap();
@@ -95,18 +111,7 @@ async fn kill_9_under_load_loses_no_acknowledged_event() {
     );
 
     // Every acknowledged event is on disk, once.
-    let stored = stored_ids(&data);
-    let missing: Vec<_> = acked
-        .iter()
-        .filter(|id| !stored.contains_key(*id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged events lost, e.g. {:?}",
-        missing.len(),
-        &missing[..missing.len().min(5)]
-    );
-    assert!(stored.values().all(|&n| n == 1));
+    assert_stored_once(&acked, &stored_ids(&data));
 
     // Restarted on the same data, the clients re-send everything they sent (as a
     // tracker does with what it never saw acknowledged): each event is stored once.
@@ -273,7 +278,17 @@ async fn a_backup_under_load_holds_everything_acknowledged_before_it() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Load first: the backup starts once the clients have some events acknowledged.
+    let loaded = tokio::time::timeout(Duration::from_secs(20), async {
+        while acked.lock().unwrap().len() < 200 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    assert!(
+        loaded.await.is_ok(),
+        "no load: {}",
+        acked.lock().unwrap().len()
+    );
     let before = acked.lock().unwrap().clone();
     let copy = dir.path().join("copy.sqlite3");
     let (data_arg, copy_arg) = (data.clone(), copy.clone());
@@ -289,33 +304,16 @@ async fn a_backup_under_load_holds_everything_acknowledged_before_it() {
     .await
     .unwrap();
     assert!(output.status.success(), "{output:?}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     for client in clients {
         client.await.unwrap();
     }
-    assert!(
-        before.len() >= 100,
-        "only {} acknowledged before",
-        before.len()
-    );
 
     let restored = dir.path().join("restored");
     std::fs::create_dir(&restored).unwrap();
     std::fs::copy(&copy, restored.join("spur.sqlite3")).unwrap();
     let in_copy = stored_ids(&restored);
-    let missing: Vec<_> = before
-        .iter()
-        .filter(|id| !in_copy.contains_key(*id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged events missing, e.g. {:?}",
-        missing.len(),
-        missing.first()
-    );
-    let twice: Vec<_> = in_copy.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "stored twice: {twice:?}");
+    assert_stored_once(&before, &in_copy);
     let sent = sent.lock().unwrap();
     assert!(in_copy.keys().all(|id| sent.contains(id)));
     drop(spur);

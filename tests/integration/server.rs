@@ -338,8 +338,10 @@ async fn readiness_follows_whether_the_store_commits() {
     let not_ready = server.get_anonymous("/readyz").await;
     assert_eq!(not_ready.status, 503, "{:?}", not_ready.json());
     assert_eq!(not_ready.error_code(), "not_ready");
-    // The empty commit that asked waits out SQLite's busy timeout and fails too.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // The empty commit that asked is still waiting for the lock; a batch queued behind it
+    // fails after it, so once the batch's answer is in, so is the empty commit's.
+    let refused = server.post_events("text/plain", batch(3, 1)).await;
+    assert_eq!(refused.status, 500, "{:?}", refused.json());
 
     // Let go: ready at once, with no batch committed since the failed one.
     other.execute_batch("ROLLBACK").unwrap();
