@@ -57,8 +57,7 @@ pub fn plausible(
     now_ms: i64,
     is_site: impl Fn(&str) -> bool,
 ) -> Result<Option<Batch>, IngestError> {
-    let event: PlausibleEvent =
-        serde_json::from_slice(body).map_err(|e| malformed("Plausible", e))?;
+    let event: PlausibleEvent = super::from_json(body).map_err(|e| malformed("Plausible", e))?;
     if event.name == "engagement" {
         return Ok(None);
     }
@@ -127,14 +126,13 @@ struct UmamiPayload {
 
 /// One Umami call (`/api/send`); `None` for an `identify` call.
 pub fn umami(body: &[u8], now_ms: i64) -> Result<Option<Batch>, IngestError> {
-    let call: UmamiCall = serde_json::from_slice(body).map_err(|e| malformed("Umami", e))?;
+    let call: UmamiCall = super::from_json(body).map_err(|e| malformed("Umami", e))?;
     umami_calls(vec![call], now_ms)
 }
 
 /// Umami's `/api/batch`: an array of calls, all for one website.
 pub fn umami_batch(body: &[u8], now_ms: i64) -> Result<Option<Batch>, IngestError> {
-    let calls: Vec<UmamiCall> =
-        serde_json::from_slice(body).map_err(|e| malformed("Umami batch", e))?;
+    let calls: Vec<UmamiCall> = super::from_json(body).map_err(|e| malformed("Umami batch", e))?;
     umami_calls(calls, now_ms)
 }
 

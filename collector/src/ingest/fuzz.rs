@@ -171,3 +171,43 @@ proptest! {
         ingest(batch.to_string().as_bytes());
     }
 }
+
+/// A piece of a JSON string literal and the UTF-16 code units it stands for.
+fn string_piece() -> impl Strategy<Value = (String, Vec<u16>)> {
+    prop_oneof![
+        // Mostly surrogates, high and low, the rest anything.
+        3 => prop_oneof![0xD800u16..=0xDFFF, any::<u16>()]
+            .prop_map(|unit| (format!("\\u{unit:04x}"), vec![unit])),
+        1 => "[a-z\u{e9}\u{1f600}]".prop_map(|s| (s.clone(), s.encode_utf16().collect())),
+        1 => Just(("\\\\".to_owned(), vec![u16::from(b'\\')])),
+        1 => Just(("\\\\u".to_owned(), vec![u16::from(b'\\'), u16::from(b'u')])),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    /// What a JavaScript engine does with the same literal (`JSON.parse`, then every lone
+    /// surrogate as U+FFFD when it becomes UTF-8) is what Spur reads.
+    #[test]
+    fn escaped_strings_read_as_javascript_would_then_lossily(
+        pieces in prop::collection::vec(string_piece(), 0..24),
+    ) {
+        let literal: String = pieces.iter().map(|(text, _)| text.as_str()).collect();
+        let units: Vec<u16> = pieces.iter().flat_map(|(_, units)| units.iter().copied()).collect();
+        let read = from_json::<String>(format!("\"{literal}\"").as_bytes()).unwrap();
+        prop_assert_eq!(read, String::from_utf16_lossy(&units));
+    }
+
+    #[test]
+    fn replacing_lone_surrogates_never_panics_and_keeps_the_length(
+        body in prop::collection::vec(
+            prop_oneof![Just(b'\\'), Just(b'u'), Just(b'd'), Just(b'8'), Just(b'c'), Just(b'"'), any::<u8>()],
+            0..64,
+        ),
+    ) {
+        if let Some(fixed) = super::lone_surrogates_replaced(&body) {
+            prop_assert_eq!(fixed.len(), body.len());
+        }
+    }
+}

@@ -107,14 +107,66 @@ impl IngestError {
 
 /// Parses a body as a batch of the supported wire version.
 pub fn parse(body: &[u8]) -> Result<wire::Batch, IngestError> {
-    match serde_json::from_slice::<wire::Batch>(body) {
+    match from_json::<wire::Batch>(body) {
         Ok(batch) if batch.v == wire::VERSION => Ok(batch),
         Ok(batch) => Err(IngestError::UnsupportedVersion(batch.v)),
-        Err(error) => match serde_json::from_slice::<wire::Probe>(body) {
+        Err(error) => match from_json::<wire::Probe>(body) {
             Ok(probe) if probe.v != wire::VERSION => Err(IngestError::UnsupportedVersion(probe.v)),
             _ => Err(IngestError::Malformed(error.to_string())),
         },
     }
+}
+
+/// `serde_json::from_slice`, except that a lone UTF-16 surrogate written as an escape
+/// (`"\ud83d"`) reads as U+FFFD instead of failing the whole body.
+///
+/// JavaScript's strings are UTF-16, and `JSON.stringify` writes a lone surrogate (half
+/// an emoji, left by `slice` cutting a title or a product name) as such an escape; Rust's
+/// strings cannot hold one, so serde_json refuses the body. A page, a drop-in tracker
+/// (Plausible's, Umami's) or a server in JavaScript would lose every event of the batch
+/// to one cut string. Only a body that failed is looked at again, so the usual path
+/// costs nothing.
+pub fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(body).or_else(|error| match lone_surrogates_replaced(body) {
+        Some(fixed) => serde_json::from_slice(&fixed),
+        None => Err(error),
+    })
+}
+
+/// `body` with every `\uXXXX` escape of a lone surrogate (one not in a high-low pair)
+/// replaced by `\ufffd`, of the same length so that an error's column still points
+/// into the body as sent; `None` when it has none.
+fn lone_surrogates_replaced(body: &[u8]) -> Option<Vec<u8>> {
+    /// The code unit of the `\uXXXX` escape at `at`, if one is there.
+    fn unit(body: &[u8], at: usize) -> Option<u16> {
+        let escape = body.get(at..at + 6)?;
+        let hex = std::str::from_utf8(escape.strip_prefix(b"\\u")?).ok()?;
+        u16::from_str_radix(hex, 16).ok()
+    }
+    let mut fixed: Option<Vec<u8>> = None;
+    let mut at = 0;
+    while let Some(offset) = body
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\\'))
+    {
+        at += offset;
+        let step = match unit(body, at) {
+            Some(0xD800..=0xDBFF)
+                if unit(body, at + 6).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) =>
+            {
+                12
+            }
+            Some(0xD800..=0xDFFF) => {
+                fixed.get_or_insert_with(|| body.to_vec())[at..at + 6].copy_from_slice(b"\\ufffd");
+                6
+            }
+            Some(_) => 6,
+            // Any other escape is two bytes: `\\` must not start a `\u` with its second.
+            None => 2,
+        };
+        at += step;
+    }
+    fixed
 }
 
 /// Checks the batch-level rules that do not depend on its events' contents.

@@ -416,3 +416,53 @@ fn a_purchase_with_an_absurd_revenue_is_rejected() {
         Some(49.9)
     );
 }
+
+#[test]
+fn a_lone_surrogate_escape_reads_as_the_replacement_character() {
+    // `JSON.stringify` of half an emoji, as a name and a prop's value, the other event
+    // of the batch untouched.
+    let body = GOLDEN
+        .replacen(r#""name": "landing""#, r#""name": "landing \ud83d""#, 1)
+        .replacen(r#""currency": "EUR""#, r#""currency": "\ude00EUR""#, 1);
+    let events = ingest(&body).unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0].touchpoint, "landing \u{fffd}");
+    assert!(
+        events[2]
+            .props
+            .as_deref()
+            .unwrap()
+            .contains("\"currency\":\"\u{fffd}EUR\"")
+    );
+    assert_eq!(events[1].touchpoint, "product");
+}
+
+#[test]
+fn only_lone_surrogates_are_replaced() {
+    let read = |json: &str| from_json::<String>(json.as_bytes()).unwrap();
+    // A pair is one character; an escaped backslash before `u` is text.
+    assert_eq!(read(r#""\ud83d\ude00""#), "😀");
+    assert_eq!(read(r#""\\ud83d""#), r"\ud83d");
+    assert_eq!(read(r#""\\\ud83d""#), "\\\u{fffd}");
+    // High then high, low then high, one at the very end.
+    assert_eq!(read(r#""\ud83d\ud83d\ude00""#), "\u{fffd}😀");
+    assert_eq!(read(r#""\ude00\ud83d""#), "\u{fffd}\u{fffd}");
+    assert_eq!(read(r#""a\uD800""#), "a\u{fffd}");
+    // Not JSON for other reasons: still refused, with serde_json's message.
+    let error = parse(br#"{"v": 1, "site": "\ud800"#).unwrap_err();
+    assert_eq!(error.code(), "malformed_body");
+    assert!(from_json::<String>(br#""\ud800\"#).is_err());
+}
+
+#[test]
+fn drop_in_trackers_events_with_a_lone_surrogate_are_taken() {
+    let plausible =
+        br#"{"n":"Signup","u":"https://shop.example/","d":"demo","p":{"plan":"Pro \ud83d"}}"#;
+    let batch = compat::plausible(plausible, 1_795_341_601_000, |d| d == "demo")
+        .unwrap()
+        .unwrap();
+    let props = batch.events[0].props.as_ref().unwrap();
+    assert_eq!(props["plan"], "Pro \u{fffd}");
+    let umami = br#"{"type":"event","payload":{"website":"demo","hostname":"shop.example","url":"/","title":"Caf\udce9"}}"#;
+    assert!(compat::umami(umami, 1_795_341_601_000).unwrap().is_some());
+}
