@@ -5,7 +5,7 @@
 //! browser's string functions ([`clean`]), and reports what
 //! happened by calling the module's exports ([`crate`]'s `#[wasm_bindgen]` functions:
 //! `granted`, `answered`, `tick`, `click`, …). Why not `web-sys`: every imported browser
-//! method costs a glue function in the JS and externref bookkeeping in the module, and
+//! method costs a glue function in the JS and bookkeeping of JS values in the module, and
 //! every Rust closure handed to the browser a closure shim on both sides. This surface of
 //! a dozen calls (and no closures at all) took the tracker from 27 to 16 KB brotli (see
 //! the README's *Size*).
