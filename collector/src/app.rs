@@ -35,14 +35,16 @@ impl App {
 
     pub fn with_store(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<App> {
         let sites = Sites::new(store.sites().context("loading sites")?);
-        let (queue, writer) = Writer::spawn(store.clone(), settings.queue_capacity);
+        let metrics = Metrics::default();
+        let (queue, writer) =
+            Writer::spawn(store.clone(), settings.queue_capacity, metrics.commits());
         let state = AppState::new(http::Shared {
             visitors: Visitors::new(store.clone()).context("reading the visitor key")?,
             store,
             sites,
             queue,
             session_gap_ms: settings.session_gap_ms,
-            metrics: Metrics::default(),
+            metrics,
             rate_limits: RateLimits::new(settings.rate_limit_ip, settings.rate_limit_site),
             user_agents: Default::default(),
             admin_token: settings.admin_token.clone(),

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::event::Event;
+use crate::metrics::Commits;
 use crate::store::{Appended, Store};
 
 /// The most events one transaction takes; more waiting batches go into the next one.
@@ -94,8 +95,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer; `capacity` is the number of batches the queue holds.
-    pub fn spawn(store: Arc<dyn Store>, capacity: usize) -> (Queue, Writer) {
+    /// Starts the writer; `capacity` is the number of batches the queue holds, `commits`
+    /// where each commit is observed.
+    pub fn spawn(store: Arc<dyn Store>, capacity: usize, commits: Commits) -> (Queue, Writer) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let (finished_tx, finished) = oneshot::channel();
         let failing = Arc::new(AtomicBool::new(false));
@@ -103,7 +105,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("spur-writer".into())
             .spawn(move || {
-                run(store.as_ref(), rx, &flag);
+                run(store.as_ref(), rx, &flag, &commits);
                 drop(finished_tx);
             })
             .expect("the writer thread starts");
@@ -119,7 +121,12 @@ impl Writer {
     }
 }
 
-fn run(store: &dyn Store, mut rx: mpsc::Receiver<Message>, failing: &AtomicBool) {
+fn run(
+    store: &dyn Store,
+    mut rx: mpsc::Receiver<Message>,
+    failing: &AtomicBool,
+    commits: &Commits,
+) {
     let mut closing = false;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = Vec::new();
@@ -142,7 +149,7 @@ fn run(store: &dyn Store, mut rx: mpsc::Receiver<Message>, failing: &AtomicBool)
                 .flatten();
         }
         if !jobs.is_empty() {
-            commit(store, jobs, failing);
+            commit(store, jobs, failing, commits);
         }
     }
     if closing {
@@ -150,13 +157,15 @@ fn run(store: &dyn Store, mut rx: mpsc::Receiver<Message>, failing: &AtomicBool)
     }
 }
 
-/// Appends the jobs' events in one transaction, notes in `failing` whether that failed,
-/// then tells each job.
-fn commit(store: &dyn Store, jobs: Vec<Job>, failing: &AtomicBool) {
+/// Appends the jobs' events in one transaction, notes in `failing` whether that failed
+/// (and in `commits` how long it took), then tells each job.
+fn commit(store: &dyn Store, jobs: Vec<Job>, failing: &AtomicBool, commits: &Commits) {
     let (batches, replies): (Vec<Vec<Event>>, Vec<_>) =
         jobs.into_iter().map(|j| (j.events, j.done)).unzip();
     let n: usize = batches.iter().map(Vec::len).sum();
+    let started = std::time::Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(|| store.append(&batches)));
+    let took = started.elapsed().as_secs_f64();
     let outcomes = match outcome {
         Ok(Ok(outcomes)) if outcomes.len() == replies.len() => {
             tracing::debug!(events = n, batches = replies.len(), "Committed chunk.");
@@ -183,8 +192,10 @@ fn commit(store: &dyn Store, jobs: Vec<Job>, failing: &AtomicBool) {
             None
         }
     };
-    // Before the replies: whoever hears one and then asks `can_commit` sees this commit.
+    // Before the replies: whoever hears one and then asks `can_commit` sees this commit,
+    // and whoever reads `/metrics` after a 2xx counts it.
     failing.store(outcomes.is_none(), Ordering::Relaxed);
+    commits.commit(n, took, outcomes.is_some());
     // A handler may have gone (client disconnected); its events are committed anyway.
     match outcomes {
         Some(outcomes) => {
@@ -204,6 +215,7 @@ fn commit(store: &dyn Store, jobs: Vec<Job>, failing: &AtomicBool) {
 mod tests {
     use super::*;
     use crate::journey::Touch;
+    use crate::metrics::Metrics;
     use crate::site::Site;
     use std::sync::Mutex;
     use tokio::task::JoinHandle;
@@ -348,7 +360,8 @@ mod tests {
     #[tokio::test]
     async fn acknowledges_after_commit_and_groups_waiting_batches() {
         let (store, entered, open) = gated();
-        let (queue, writer) = Writer::spawn(store.clone(), 8);
+        let metrics = Metrics::default();
+        let (queue, writer) = Writer::spawn(store.clone(), 8, metrics.commits());
         let first = submit(&queue, 1);
         let entered = wait_entered(entered).await;
         // While the first chunk is being committed, three batches queue up.
@@ -366,6 +379,15 @@ mod tests {
         }
         // The three waiting batches were committed together.
         assert_eq!(*store.chunks.lock().unwrap(), vec![1, 6]);
+        // Observed before the replies: two commits, of 1 and 6 events.
+        let text = metrics.encode();
+        assert!(text.contains("spur_store_commit_seconds_count 2"), "{text}");
+        assert!(text.contains("spur_store_commit_events_sum 7.0"), "{text}");
+        assert!(
+            text.contains("spur_store_commit_events_bucket{le=\"4.0\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("spur_store_failed_commits_total 0"), "{text}");
         drop(queue);
         writer.shutdown().await;
     }
@@ -373,7 +395,7 @@ mod tests {
     #[tokio::test]
     async fn full_queue_refuses_at_once() {
         let (store, entered, open) = gated();
-        let (queue, writer) = Writer::spawn(store.clone(), 1);
+        let (queue, writer) = Writer::spawn(store.clone(), 1, Metrics::default().commits());
         let taken = submit(&queue, 1);
         let _entered = wait_entered(entered).await;
         let queued = submit(&queue, 1);
@@ -395,8 +417,12 @@ mod tests {
             fail: AtomicBool::new(true),
             ..Default::default()
         });
-        let (queue, writer) = Writer::spawn(store, 4);
+        let metrics = Metrics::default();
+        let (queue, writer) = Writer::spawn(store, 4, metrics.commits());
         assert_eq!(queue.submit(events(3)).await, Err(SubmitError::StoreFailed));
+        let text = metrics.encode();
+        assert!(text.contains("spur_store_failed_commits_total 1"), "{text}");
+        assert!(text.contains("spur_store_commit_seconds_count 0"), "{text}");
         drop(queue);
         writer.shutdown().await;
     }
@@ -404,7 +430,7 @@ mod tests {
     #[tokio::test]
     async fn can_commit_follows_the_last_commit_and_checks_again_after_a_failure() {
         let store = Arc::new(Recording::default());
-        let (queue, writer) = Writer::spawn(store.clone(), 4);
+        let (queue, writer) = Writer::spawn(store.clone(), 4, Metrics::default().commits());
         assert_eq!(queue.can_commit().await, Ok(()));
         queue.submit(events(1)).await.unwrap();
         assert_eq!(queue.can_commit().await, Ok(()));
@@ -430,7 +456,7 @@ mod tests {
             panic: true,
             ..Default::default()
         });
-        let (queue, writer) = Writer::spawn(store, 4);
+        let (queue, writer) = Writer::spawn(store, 4, Metrics::default().commits());
         for _ in 0..2 {
             assert_eq!(queue.submit(events(1)).await, Err(SubmitError::StoreFailed));
         }
@@ -441,7 +467,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_commits_what_is_queued_and_refuses_the_rest() {
         let (store, entered, open) = gated();
-        let (queue, writer) = Writer::spawn(store.clone(), 16);
+        let (queue, writer) = Writer::spawn(store.clone(), 16, Metrics::default().commits());
         let mut pending = vec![submit(&queue, 1)];
         let _entered = wait_entered(entered).await;
         pending.extend((0..4).map(|_| submit(&queue, 1)));

@@ -178,6 +178,12 @@ async fn bots_are_dropped_and_counted_not_stored() {
         metric(&metrics, "spur_ingest_events_total{outcome=\"stored\"}"),
         1
     );
+    // Only the human's batch reached the writer: one commit of one event.
+    assert_eq!(metric(&metrics, "spur_store_commit_seconds_count"), 1);
+    assert!(
+        metrics.contains("\nspur_store_commit_events_sum 1.0\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
