@@ -348,8 +348,8 @@ fn events_in_file(path: &std::path::Path, since_ms: i64) -> u64 {
     .unwrap() as u64
 }
 
-/// The stored count from the server's `/metrics`.
-async fn stored(client: &HttpClient, base: &str) -> u64 {
+/// The server's `/metrics` text.
+async fn metrics(client: &HttpClient, base: &str) -> String {
     let request = axum::http::Request::get(format!("{base}/metrics"))
         .body(Full::new(Bytes::new()))
         .unwrap();
@@ -358,11 +358,56 @@ async fn stored(client: &HttpClient, base: &str) -> u64 {
         .await
         .unwrap()
         .to_bytes();
-    String::from_utf8_lossy(&body)
-        .lines()
-        .find_map(|l| l.strip_prefix(r#"spur_ingest_events_total{outcome="stored"} "#))
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// The value of `series` in a `/metrics` text (0 when it is missing).
+fn series(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
         .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
+        .unwrap_or(0.0)
+}
+
+/// The stored count from the server's `/metrics`.
+async fn stored(client: &HttpClient, base: &str) -> u64 {
+    series(
+        &metrics(client, base).await,
+        r#"spur_ingest_events_total{outcome="stored"}"#,
+    ) as u64
+}
+
+/// The writer's commits so far, from `/metrics`: how many, their seconds and their
+/// events.
+#[derive(Clone, Copy, Default)]
+struct Commits {
+    count: f64,
+    seconds: f64,
+    events: f64,
+}
+
+impl Commits {
+    async fn now(client: &HttpClient, base: &str) -> Commits {
+        let text = metrics(client, base).await;
+        Commits {
+            count: series(&text, "spur_store_commit_seconds_count"),
+            seconds: series(&text, "spur_store_commit_seconds_sum"),
+            events: series(&text, "spur_store_commit_events_sum"),
+        }
+    }
+
+    /// What the commits since `before` were, over a phase of `seconds`: the profile of
+    /// group commit that explains a rate.
+    fn print_since(self, before: Commits, seconds: f64) {
+        let count = (self.count - before.count).max(1.0);
+        println!(
+            "{:<34} {:>9.0} commits/s, {:.1} events and {:.3} ms each (means)",
+            "  the writer",
+            count / seconds,
+            (self.events - before.events) / count,
+            (self.seconds - before.seconds) * 1000.0 / count,
+        );
+    }
 }
 
 fn main() {
@@ -483,6 +528,7 @@ async fn run(args: Args) {
         .await;
         reference.print(&format!("bare axum, 1 KB POST -> 202 ({round})"));
         let generators = singles.clone();
+        let before = Commits::now(&client, &base).await;
         let single = with_cpu(
             server.0.id(),
             load(
@@ -497,6 +543,9 @@ async fn run(args: Args) {
         )
         .await;
         single.print(&format!("spur, single-event requests ({round})"));
+        Commits::now(&client, &base)
+            .await
+            .print_since(before, single.seconds);
         single_events += single.events;
         ratios.push(single.rate() / reference.rate());
         cpu_ratios.push(single.cpu_per_request() / reference.cpu_per_request());
@@ -506,6 +555,7 @@ async fn run(args: Args) {
     // 3. Batches at full load.
     let batches = payloads(2_000);
     let size = args.batch;
+    let before = Commits::now(&client, &base).await;
     let full = with_cpu(
         server.0.id(),
         load(
@@ -520,11 +570,15 @@ async fn run(args: Args) {
     )
     .await;
     full.print(&format!("spur, batches of {}, full load", args.batch));
+    Commits::now(&client, &base)
+        .await
+        .print_since(before, full.seconds);
 
     // 4. Batches paced at half the peak request rate.
     let peak = full.requests as f64 / full.seconds;
     let pace = Duration::from_secs_f64(args.connections as f64 / (peak / 2.0).max(1.0));
     let halves = payloads(3_000);
+    let before = Commits::now(&client, &base).await;
     let half = with_cpu(
         server.0.id(),
         load(
@@ -539,6 +593,9 @@ async fn run(args: Args) {
     )
     .await;
     half.print(&format!("spur, batches of {}, half the peak", args.batch));
+    Commits::now(&client, &base)
+        .await
+        .print_since(before, half.seconds);
 
     // 5. Memory and durability.
     let acknowledged = single_events + full.events + half.events;
