@@ -508,40 +508,57 @@ async fn a_chosen_score_is_the_answer_when_the_visitor_closes_the_widget_or_leav
 /// The demo shop asks its after-sales question in a popover once an order is placed.
 #[tokio::test]
 async fn the_demo_shop_asks_after_a_purchase() {
-    let server = Server::start().await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&server.url("/demo/checkout.html"))
-        .await
-        .unwrap();
-    eventually("the tracker", PATIENCE, || async {
-        eval(&browser, "return !!(window.spur && window.spur._spur);").await == true
-    })
-    .await;
-    browser.click("#place-order").await;
-    let popover =
-        "[].filter.call(document.body.children, function (e) { return e.shadowRoot; })[0]";
-    eventually("the popover", PATIENCE, || async {
-        eval(&browser, &format!("return !!{popover};")).await == true
-    })
-    .await;
-    if let Some(dir) = std::env::var_os("SPUR_SCREENSHOTS") {
-        let png = browser.client.screenshot().await.unwrap();
-        std::fs::write(
-            std::path::Path::new(&dir).join("demo-checkout-popover.png"),
-            png,
+    // In English, and in the German shop in German (a visitor is asked once: each
+    // language gets a browser and a collector of its own).
+    let languages = [
+        ("", "How satisfied are you with your order so far?", "Send"),
+        (
+            "de/",
+            "Wie zufrieden sind Sie bisher mit Ihrer Bestellung?",
+            "Senden",
+        ),
+    ];
+    for (folder, question, send) in languages {
+        let server = Server::start().await;
+        let browser = Browser::start().await;
+        browser
+            .client
+            .goto(&server.url(&format!("/demo/{folder}checkout.html")))
+            .await
+            .unwrap();
+        eventually("the tracker", PATIENCE, || async {
+            eval(&browser, "return !!(window.spur && window.spur._spur);").await == true
+        })
+        .await;
+        browser.click("#place-order").await;
+        let popover =
+            "[].filter.call(document.body.children, function (e) { return e.shadowRoot; })[0]";
+        eventually("the popover", PATIENCE, || async {
+            eval(&browser, &format!("return !!{popover};")).await == true
+        })
+        .await;
+        if let Some(dir) = std::env::var_os("SPUR_SCREENSHOTS") {
+            let png = browser.client.screenshot().await.unwrap();
+            let name = format!("demo-{}checkout-popover.png", folder.replace('/', "-"));
+            std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
+        }
+        eval(&browser, &format!("{popover}.id = 'popover';")).await;
+        let text = eval(
+            &browser,
+            "return document.getElementById('popover').shadowRoot.textContent;",
         )
-        .unwrap();
+        .await;
+        let text = text.as_str().unwrap_or_default();
+        assert!(text.contains(question), "{folder}: {text}");
+        assert!(text.contains(send), "{folder}: {text}");
+        mouse_click(&browser, "popover", "[data-v=\"5\"]").await;
+        mouse_click(&browser, "popover", "form button").await;
+        let expected = serde_json::json!([
+            ["checkout", "purchase", {"widget": "csat", "outcome": "answered", "score": 5}],
+        ]);
+        wait_for_answers(&server, &browser, &expected).await;
+        browser.close().await;
     }
-    eval(&browser, &format!("{popover}.id = 'popover';")).await;
-    mouse_click(&browser, "popover", "[data-v=\"5\"]").await;
-    mouse_click(&browser, "popover", "form button").await;
-    let expected = serde_json::json!([
-        ["checkout", "purchase", {"widget": "csat", "outcome": "answered", "score": 5}],
-    ]);
-    wait_for_answers(&server, &browser, &expected).await;
-    browser.close().await;
 }
 
 /// The dashboard's Feedback page shows the report's figures, and a comment full of

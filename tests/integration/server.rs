@@ -219,7 +219,14 @@ async fn ingest_answers_are_not_compressed() {
 #[tokio::test]
 async fn pages_are_served_with_a_strict_policy() {
     let server = Server::start().await;
-    for path in ["/", "/demo/", "/demo/product.html", "/demo/checkout.html"] {
+    for path in [
+        "/",
+        "/demo/",
+        "/demo/product.html",
+        "/demo/checkout.html",
+        "/demo/de/",
+        "/demo/de/checkout.html",
+    ] {
         let page = server.get(path).await;
         assert_eq!(page.status, 200, "{path}");
         assert_eq!(
@@ -233,6 +240,10 @@ async fn pages_are_served_with_a_strict_policy() {
     }
     assert_eq!(server.get("/demo/missing.html").await.status, 404);
     assert_eq!(server.get("/demo").await.status, 308);
+    let german = server.get("/demo/de").await;
+    assert_eq!(german.status, 308);
+    assert_eq!(german.header("location"), Some("/demo/de/"));
+    assert_eq!(server.get("/demo/img/").await.status, 404);
     assert_eq!(
         server.get("/healthz").await.json(),
         serde_json::json!({"status": "ok"})
@@ -350,4 +361,48 @@ async fn readiness_follows_whether_the_store_commits() {
     let taken = server.post_events("text/plain", batch(2, 1)).await;
     assert_eq!(taken.status, 202, "{:?}", taken.json());
     assert_eq!(server.stored("demo"), 2);
+}
+
+/// The German demo shop (`www/demo/de/`) is the English one translated: the same pages,
+/// and in each the same touchpoints, stages, widgets, ids and form fields' names in the
+/// same order, so that a journey reads the same in both languages.
+#[test]
+fn the_german_demo_shop_mirrors_the_english_one() {
+    /// The values of the attributes the journey and the page's script depend on.
+    fn skeleton(html: &str) -> Vec<String> {
+        const NAMES: [&str; 5] = [
+            " data-touchpoint=\"",
+            " data-stage=\"",
+            " data-spur-feedback=\"",
+            " id=\"",
+            " name=\"",
+        ];
+        let mut found = Vec::new();
+        for (at, _) in html.match_indices(" ") {
+            for name in NAMES {
+                if let Some(rest) = html[at..].strip_prefix(name) {
+                    let value = &rest[..rest.find('"').unwrap()];
+                    found.push(format!("{}={value}", name.trim()));
+                }
+            }
+        }
+        found
+    }
+    let demo = spur_tests::repo_root().join("www/demo");
+    let mut pages = 0;
+    for entry in std::fs::read_dir(&demo).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let name = path.file_name().unwrap();
+        let english = std::fs::read_to_string(&path).unwrap();
+        let german = std::fs::read_to_string(demo.join("de").join(name))
+            .unwrap_or_else(|e| panic!("de/{}: {e}", name.display()));
+        assert!(german.contains("<html lang=\"de\">"), "{}", name.display());
+        assert_eq!(skeleton(&english), skeleton(&german), "{}", name.display());
+        assert!(!skeleton(&english).is_empty());
+        pages += 1;
+    }
+    assert_eq!(pages, 9);
 }

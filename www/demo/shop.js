@@ -19,6 +19,23 @@ window.spur = window.spur || { q: [] };
   var PRODUCT = "Autumn Harvest Box";
   var PRICE = 49.9;
 
+  // The texts this file writes, in the page's language (the German shop is in de/).
+  var TEXTS = {
+    en: {
+      question: "How satisfied are you with your order so far?",
+      stars: { 1: "poor", 2: "fair", 3: "good", 4: "very good", 5: "excellent" },
+      of: " of 5 — ",
+      recommended: "Thanks for recommending us!"
+    },
+    de: {
+      question: "Wie zufrieden sind Sie bisher mit Ihrer Bestellung?",
+      stars: { 1: "schlecht", 2: "m\u00e4\u00dfig", 3: "gut", 4: "sehr gut", 5: "hervorragend" },
+      of: " von 5 — ",
+      recommended: "Danke f\u00fcr Ihre Empfehlung!"
+    }
+  };
+  var T = TEXTS[document.documentElement.lang] || TEXTS.en;
+
   function track(name, props) {
     try {
       if (window.spur && typeof window.spur.track === "function") {
@@ -78,7 +95,7 @@ window.spur = window.spur || { q: [] };
         window.spur.feedback({
           kind: "csat",
           touchpoint: "checkout",
-          question: "How satisfied are you with your order so far?"
+          question: T.question
         });
       } catch (e) {}
     });
@@ -90,7 +107,7 @@ window.spur = window.spur || { q: [] };
     if (!form) return;
     var caption = $("star-caption");
     var error = $("review-error");
-    var words = { 1: "poor", 2: "fair", 3: "good", 4: "very good", 5: "excellent" };
+    var words = T.stars;
 
     function stars() {
       var checked = form.querySelector('input[name="stars"]:checked');
@@ -100,7 +117,7 @@ window.spur = window.spur || { q: [] };
     form.addEventListener("change", function (event) {
       if (event.target && event.target.name === "stars") {
         var n = stars();
-        if (caption) caption.textContent = n + " of 5 — " + words[n];
+        if (caption) caption.textContent = n + T.of + words[n];
         hide(error);
       }
     });
@@ -127,7 +144,7 @@ window.spur = window.spur || { q: [] };
     button.addEventListener("click", function () {
       track("recommend");
       show($("recommend-thanks"));
-      button.textContent = "Thanks for recommending us!";
+      button.textContent = T.recommended;
     });
   }
 

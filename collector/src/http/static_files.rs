@@ -97,7 +97,15 @@ pub async fn demo_index(headers: HeaderMap) -> Response {
     page("demo/index.html", &headers)
 }
 
+/// A page of the demo shop; a folder (the German shop, `de/`) is its `index.html`, and
+/// its name without the slash a redirect to it, so that its relative links work.
 pub async fn demo(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    if path.ends_with('/') {
+        return page(&format!("demo/{path}index.html"), &headers);
+    }
+    if assets::www(&format!("demo/{path}/index.html")).is_some() {
+        return Redirect::permanent(&format!("/demo/{path}/")).into_response();
+    }
     page(&format!("demo/{path}"), &headers)
 }
 
