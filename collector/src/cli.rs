@@ -73,6 +73,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!(
         "  Demo shop:  {base}/demo/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn"
     );
+    println!("              {base}/demo/de/ (in German)");
     println!("  Tracker:    {base}/spur.js");
     println!(
         "  Paths API:  {base}/api/v1/reports/paths?site=demo (signed in, or with an API token)"
