@@ -400,8 +400,9 @@ fn the_german_demo_shop_mirrors_the_english_one() {
         let german = std::fs::read_to_string(demo.join("de").join(name))
             .unwrap_or_else(|e| panic!("de/{}: {e}", name.display()));
         assert!(german.contains("<html lang=\"de\">"), "{}", name.display());
-        assert_eq!(skeleton(&english), skeleton(&german), "{}", name.display());
-        assert!(!skeleton(&english).is_empty());
+        let skeleton_en = skeleton(&english);
+        assert!(!skeleton_en.is_empty(), "{}", name.display());
+        assert_eq!(skeleton_en, skeleton(&german), "{}", name.display());
         pages += 1;
     }
     assert_eq!(pages, 9);

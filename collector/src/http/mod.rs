@@ -171,7 +171,7 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Counters in the OpenMetrics text format.
+/// Counters, and histograms of the writer's commits, in the OpenMetrics text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "OpenMetrics text")))]
 async fn metrics(
     axum::extract::State(app): axum::extract::State<AppState>,
