@@ -344,6 +344,110 @@ async fn the_overview_shows_the_totals() {
     browser.close().await;
 }
 
+/// The site, the range and the filters chosen on one page hold on the next one reached
+/// through the navigation, also after the page changed them; a page opened without a
+/// range shows the last 30 days, as every other page does.
+#[tokio::test]
+async fn the_range_and_the_filters_carry_from_page_to_page() {
+    let server = Server::start().await;
+    seed(&server).await;
+    let range = range();
+    let yesterday =
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    let days_ago = |n: i64| {
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * n))
+            .strftime("%Y-%m-%d")
+            .to_string()
+    };
+    let today = spur_tests::today();
+    let view =
+        "return [location.pathname].concat(['site', 'from', 'to', 'channel'].map(function (n) {
+                  return document.querySelector('main form [name=' + n + ']').value; }));";
+
+    let browser = signed_in(&server).await;
+    browser
+        .client
+        .goto(&server.url(&format!("/dashboard/overview.html?{range}&channel=direct")))
+        .await
+        .unwrap();
+    eventually("the overview's figures", PATIENCE, || async {
+        eval(
+            &browser,
+            "return document.querySelector('[data-kpi=visitors] .stat-value').textContent;",
+        )
+        .await
+            == json!("8")
+    })
+    .await;
+    browser
+        .click(".topnav a[href^='/dashboard/report.html?report=stages']")
+        .await;
+    eventually(
+        "the stages page with the overview's view",
+        PATIENCE,
+        || async {
+            eval(&browser, view).await
+                == json!([
+                    "/dashboard/report.html",
+                    "demo",
+                    yesterday.to_string(),
+                    today,
+                    "direct"
+                ])
+        },
+    )
+    .await;
+
+    // A quick range chosen here goes on with the next link.
+    browser
+        .click("main form .presets button:nth-of-type(2)")
+        .await;
+    eventually("the last 7 days in the address", PATIENCE, || async {
+        eval(
+            &browser,
+            "return new URLSearchParams(location.search).get('from');",
+        )
+        .await
+            == json!(days_ago(6))
+    })
+    .await;
+    browser
+        .click(".topnav a[href^='/dashboard/feedback.html']")
+        .await;
+    eventually(
+        "the feedback page with the stages page's view",
+        PATIENCE,
+        || async {
+            eval(&browser, view).await
+                == json!([
+                    "/dashboard/feedback.html",
+                    "demo",
+                    days_ago(6),
+                    today,
+                    "direct"
+                ])
+        },
+    )
+    .await;
+
+    // Without a range in its address, a page shows the last 30 days.
+    for page in ["/", "/dashboard/overview.html", "/dashboard/funnels.html"] {
+        browser.client.goto(&server.url(page)).await.unwrap();
+        eventually(&format!("{page}: the last 30 days"), PATIENCE, || async {
+            eval(
+                &browser,
+                "return ['from', 'to'].map(function (n) {
+                   return document.querySelector('main form [name=' + n + ']').value; });",
+            )
+            .await
+                == json!([days_ago(29), today])
+        })
+        .await;
+    }
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
 /// A funnel built by clicking touchpoints shows what the `funnel` report says.
 #[tokio::test]
 async fn a_funnel_built_by_clicking_shows_the_report() {

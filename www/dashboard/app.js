@@ -56,7 +56,8 @@
   var FILTERS = ["device", "channel", "stage", "segment"];
 
   function defaults() {
-    return { site: DEFAULT_SITE, from: daysAgo(6), to: todayUtc(), limit: DEFAULT_LIMIT };
+    var range = window.spurDashboard.defaultRange();
+    return { site: DEFAULT_SITE, from: range.from, to: range.to, limit: DEFAULT_LIMIT };
   }
 
   function stateFromUrl() {

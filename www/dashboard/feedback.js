@@ -20,10 +20,11 @@
 
   function stateFromUrl() {
     var q = new URLSearchParams(location.search);
+    var range = window.spurDashboard.defaultRange();
     return {
       site: q.get("site") || "demo",
-      from: q.get("from") || day(Date.now() - 29 * DAY_MS),
-      to: q.get("to") || day(Date.now()),
+      from: q.get("from") || range.from,
+      to: q.get("to") || range.to,
       band: q.get("band") || "",
       themes: q.get("themes") || "",
       device: q.get("device") || "",

@@ -54,6 +54,29 @@
       (!report || report === new URLSearchParams(location.search).get("report"));
   }
 
+  // The view every report page shares: the site, the range and the filters. Links to
+  // the other pages carry them from this page's address (kept current as the page
+  // changes it), so a range or a filter chosen on one page holds on the next.
+  var DEFAULT_DAYS = 30;
+  var SHARED = ["site", "from", "to", "device", "channel", "stage", "segment"];
+
+  function carried(href) {
+    var url = new URL(href, location.href);
+    var here = new URLSearchParams(location.search);
+    SHARED.forEach(function (name) {
+      var value = here.get(name);
+      if (value) url.searchParams.set(name, value);
+    });
+    return url.pathname + url.search;
+  }
+
+  var links = [];
+  function refreshLinks() {
+    links.forEach(function (link) {
+      link.setAttribute("href", carried(link.getAttribute("data-page")));
+    });
+  }
+
   function topbar(header) {
     var inner = el("div", { "class": "wrap topbar-inner" });
     var brand = el("a", { "class": "brand", href: "/" });
@@ -63,8 +86,9 @@
     inner.appendChild(brand);
     var nav = el("nav", { "class": "topnav", "aria-label": "Reports" });
     PAGES.forEach(function (page) {
-      var link = el("a", { href: page[0] }, page[1]);
+      var link = el("a", { href: page[0], "data-page": page[0] }, page[1]);
       if (current(page[0])) link.setAttribute("aria-current", "page");
+      links.push(link);
       nav.appendChild(link);
     });
     nav.appendChild(el("a", { href: "/demo/" }, "Demo shop ↗"));
@@ -190,6 +214,14 @@
         });
       });
     },
+    // The range a report page opens with when its address names none: the last 30 days
+    // (UTC, today included), the same on every page.
+    defaultRange: function () {
+      var day = function (n) {
+        return new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
+      };
+      return { from: day(DEFAULT_DAYS - 1), to: day(0) };
+    },
     // Downloads `rows` (arrays of cells) as a UTF-8 CSV file with a BOM.
     csv: function (filename, rows) {
       var field = function (value) {
@@ -219,6 +251,15 @@
 
   var header = document.querySelector("header.topbar");
   if (header && !header.firstChild) topbar(header);
+  refreshLinks();
+  // The pages keep their view in the address with pushState (and go back with popstate).
+  var pushState = history.pushState;
+  history.pushState = function () {
+    var result = pushState.apply(this, arguments);
+    refreshLinks();
+    return result;
+  };
+  window.addEventListener("popstate", refreshLinks);
   // The first Tab stop: past the navigation to the page's content.
   var main = document.querySelector("main");
   if (header && main) {

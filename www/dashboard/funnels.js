@@ -7,17 +7,12 @@
 
   var MIN_STEPS = 2;
   var MAX_STEPS = 20;
-  var DAY_MS = 86400000;
   var number = new Intl.NumberFormat(document.documentElement.lang || "en");
   var percent = new Intl.NumberFormat(document.documentElement.lang || "en", { style: "percent", maximumFractionDigits: 1 });
 
   var els = {};
   var steps = [];
   var shown = null; // the report on screen, for the CSV export
-
-  function isoDate(ms) {
-    return new Date(ms).toISOString().slice(0, 10);
-  }
 
   var report = window.spurDashboard.report;
   var duration = window.spurDashboard.duration;
@@ -187,8 +182,9 @@
   function fromUrl() {
     var q = new URLSearchParams(location.search);
     els.site.value = q.get("site") || "demo";
-    els.to.value = q.get("to") || isoDate(Date.now());
-    els.from.value = q.get("from") || isoDate(Date.now() - 6 * DAY_MS);
+    var range = window.spurDashboard.defaultRange();
+    els.to.value = q.get("to") || range.to;
+    els.from.value = q.get("from") || range.from;
     if (q.get("window")) els.window.value = q.get("window");
     FILTERS.forEach(function (name) {
       document.getElementById(name).value = q.get(name) || "";

@@ -126,8 +126,9 @@
     els.stages = document.getElementById("overview-stages");
     var q = new URLSearchParams(location.search);
     els.site.value = q.get("site") || "demo";
-    els.to.value = q.get("to") || iso(Date.now());
-    els.from.value = q.get("from") || iso(Date.now() - 13 * DAY_MS);
+    var range = window.spurDashboard.defaultRange();
+    els.to.value = q.get("to") || range.to;
+    els.from.value = q.get("from") || range.from;
     FILTERS.forEach(function (name) {
       document.getElementById(name).value = q.get(name) || "";
     });

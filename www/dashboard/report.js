@@ -7,7 +7,6 @@
 (function () {
   "use strict";
 
-  var DAY_MS = 86400000;
   var number = new Intl.NumberFormat(document.documentElement.lang || "en");
   var decimal = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 });
   // Revenue as the overview writes it: two decimals (no currency: sites may mix them).
@@ -249,8 +248,9 @@
   function fromUrl() {
     var q = new URLSearchParams(location.search);
     els.site.value = q.get("site") || "demo";
-    els.to.value = q.get("to") || new Date().toISOString().slice(0, 10);
-    els.from.value = q.get("from") || new Date(Date.now() - 6 * DAY_MS).toISOString().slice(0, 10);
+    var range = window.spurDashboard.defaultRange();
+    els.to.value = q.get("to") || range.to;
+    els.from.value = q.get("from") || range.from;
     filters().concat(Object.keys(spec.params || {})).forEach(function (name) {
       var input = document.getElementById(name);
       if (input) input.value = q.get(name) || (spec.params && spec.params[name]) || "";
