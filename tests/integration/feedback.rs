@@ -628,6 +628,17 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
             == serde_json::json!([true, true, true, true, "no answers"])
     })
     .await;
+    // NPS per day: today's answer is a dot of its own (no line, the days around it
+    // have no answers).
+    eventually("today's NPS drawn", PATIENCE, || async {
+        eval(
+            &browser,
+            "return spurCharts.points(document.getElementById('fb-trend'));",
+        )
+        .await
+            == serde_json::json!([[day, -100]])
+    })
+    .await;
     browser.screenshots("dashboard-feedback").await;
     // The tables as CSV, downloaded from the API with the session.
     browser.click("#fb-csv").await;

@@ -213,6 +213,20 @@ function dropoffs(el, steps) {
   return instance;
 }
 
+// The points of a trend that are drawn, as [label, value] (for the end-to-end tests).
+function points(el) {
+  const instance = echarts.getInstanceByDom(el);
+  if (!instance) return null;
+  const data = instance.getModel().getSeriesByIndex(0).getData();
+  const option = instance.getOption();
+  const out = [];
+  for (let i = 0; i < data.count(); i++) {
+    const symbol = data.getItemGraphicEl(i);
+    if (symbol && !symbol.invisible && !symbol.ignore) out.push([option.xAxis[0].data[i], option.series[0].data[i]]);
+  }
+  return out;
+}
+
 // A stacked bar chart's segments as drawn: [row, series, value] for every segment over
 // zero (for the end-to-end tests, which compare them with the API).
 function segments(el) {
@@ -315,6 +329,9 @@ function trend(el, values, labels, min, max) {
         connectNulls: false,
         symbol: "circle",
         symbolSize: 6,
+        // Every day's dot, not every few days' (ECharts' default when space is short):
+        // a day between two days without answers has no line to show it.
+        showAllSymbol: true,
         lineStyle: { width: 2, color: PALETTE[0] },
         itemStyle: { color: PALETTE[0] },
       },
@@ -372,4 +389,4 @@ function distribution(el, counts, first, names) {
   return instance;
 }
 
-window.spurCharts = { sankey, nodes, nodeCentre, funnel, dropoffs, segments, bars, spark, trend, gauge, distribution };
+window.spurCharts = { sankey, nodes, nodeCentre, funnel, dropoffs, segments, points, bars, spark, trend, gauge, distribution };
