@@ -580,6 +580,28 @@ async fn a_funnel_built_by_clicking_shows_the_report() {
         assert_eq!(fields[2], step["visitors"].to_string(), "{line}");
         assert_eq!(fields[5], step["dropped"].to_string(), "{line}");
     }
+
+    // Steps nobody reached: the API writes their shares as 0, the page as "—" where the
+    // step before had nobody either (0 of 0 is no share).
+    browser
+        .client
+        .goto(&server.url(&format!(
+            "/dashboard/funnels.html?{range}&steps=landing,faq,blog,cart&window=86400"
+        )))
+        .await
+        .unwrap();
+    let shares = "return [].map.call(document.querySelectorAll('#funnel-body tr'), function (r) {
+                    return [r.cells[1].textContent, r.cells[3].textContent];
+                  });";
+    eventually(
+        "the shares of a funnel with empty steps",
+        PATIENCE,
+        || async {
+            eval(&browser, shares).await
+                == json!([["8", "100%"], ["2", "25%"], ["0", "0%"], ["0", "—"]])
+        },
+    )
+    .await;
     browser.close().await;
 }
 

@@ -639,6 +639,16 @@ async fn the_dashboard_shows_feedback_and_comments_as_text() {
             == serde_json::json!([[day, -100]])
     })
     .await;
+    // No widget reported being shown (only answers were sent): no response rate.
+    assert_eq!(
+        eval(
+            &browser,
+            "return [].map.call(document.querySelectorAll('#fb-widgets tr'), function (r) {
+               return r.cells[4].textContent; });",
+        )
+        .await,
+        serde_json::json!(["—", "—", "—"])
+    );
     browser.screenshots("dashboard-feedback").await;
     // The tables as CSV, downloaded from the API with the session.
     browser.click("#fb-csv").await;

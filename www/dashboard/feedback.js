@@ -148,7 +148,9 @@
       return row([k.key, score(k, "nps"), score(k, "csat"), score(k, "ces"), score(k, "thumbs")]);
     }));
     fill("fb-widgets", r.widgets.map(function (w) {
-      return row([w.widget.toUpperCase() + " · " + w.touchpoint, String(w.shown), String(w.answered), String(w.dismissed), percent.format(w.response_rate)]);
+      return row([w.widget.toUpperCase() + " · " + w.touchpoint, String(w.shown), String(w.answered), String(w.dismissed),
+        // Never shown (answers from a page that did not report the showing): no rate.
+        w.shown ? percent.format(w.response_rate) : "—"]);
     }));
     var chips = $("fb-keywords");
     chips.textContent = "";

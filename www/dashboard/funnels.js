@@ -137,8 +137,10 @@
       var row = el("tr");
       row.appendChild(el("td", "nowrap", i + 1 + ". " + step.touchpoint));
       row.appendChild(el("td", "col-num", number.format(step.visitors)));
-      row.appendChild(el("td", "col-num", percent.format(step.conversion)));
-      row.appendChild(el("td", "col-num", percent.format(step.step_conversion)));
+      // A share of nobody is no share: "—", where the API writes 0.
+      row.appendChild(el("td", "col-num", result.visitors ? percent.format(step.conversion) : "—"));
+      var before = i ? result.steps[i - 1].visitors : result.visitors;
+      row.appendChild(el("td", "col-num", before ? percent.format(step.step_conversion) : "—"));
       row.appendChild(el("td", "col-num", number.format(step.dropped)));
       row.appendChild(el("td", "col-num", i ? duration(step.median_ms_from_previous) : "—"));
       row.appendChild(nextAfterDrop(step));

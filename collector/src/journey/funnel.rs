@@ -19,9 +19,10 @@ pub struct FunnelStep {
     pub touchpoint: String,
     /// Visitors who reached this step (in order, within the window).
     pub visitors: u64,
-    /// `visitors` over the first step's.
+    /// `visitors` over the first step's (0 when nobody did the first step).
     pub conversion: f64,
-    /// `visitors` over the previous step's (1 for the first step).
+    /// `visitors` over the previous step's (1 for the first step; 0 when nobody reached
+    /// the previous step).
     pub step_conversion: f64,
     /// Visitors who reached this step but not the next (0 for the last step).
     pub dropped: u64,
