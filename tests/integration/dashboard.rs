@@ -379,6 +379,15 @@ async fn the_range_and_the_filters_carry_from_page_to_page() {
             == json!("8")
     })
     .await;
+    // The overview's own link to the Stages page, then the top bar's.
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.querySelector('main a[href^=\"/dashboard/report.html?report=stages\"]').getAttribute('href');",
+        )
+        .await,
+        json!(format!("/dashboard/report.html?report=stages&{range}&channel=direct"))
+    );
     browser
         .click(".topnav a[href^='/dashboard/report.html?report=stages']")
         .await;

@@ -251,6 +251,11 @@
 
   var header = document.querySelector("header.topbar");
   if (header && !header.firstChild) topbar(header);
+  // Links of a page's own to another report page (marked `data-carry`) carry the view too.
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-carry]"), function (link) {
+    link.setAttribute("data-page", link.getAttribute("href"));
+    links.push(link);
+  });
   refreshLinks();
   // The pages keep their view in the address with pushState (and go back with popstate).
   var pushState = history.pushState;
