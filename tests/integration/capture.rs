@@ -480,3 +480,87 @@ async fn names_and_props_are_cleaned_as_the_collector_takes_them() {
     );
     browser.close().await;
 }
+
+/// A page whose in-page link (`#details`) is followed, and whose fragment then changes
+/// from code (`#/cart`); `data-hash` on the script tag when `hash` is set.
+fn fragments(api: &str, hash: bool) -> Page {
+    let (path, attribute) = if hash {
+        ("/routes.html", " data-hash")
+    } else {
+        ("/anchors.html", "")
+    };
+    Page::new(
+        path,
+        format!(
+            r##"<!doctype html><html><head><meta charset="utf-8"><title>fragments</title>
+<script async src="/spur.js" data-site="demo" data-api="{api}"{attribute}></script></head>
+<body data-touchpoint="fragments"><a id="jump" href="#details">Details</a>
+<div style="height: 3000px"></div><div id="details">Details</div></body></html>"##
+        ),
+    )
+}
+
+/// An in-page link is no new page view (its engagement goes on); with `data-hash`,
+/// where a site's routes live in the fragment, each new fragment is one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fragment_is_a_page_view_only_where_the_site_routes_by_it() {
+    let server = Server::start().await;
+    let api = format!("http://{}", server.addr);
+    let pages = Pages::start(vec![fragments(&api, false), fragments(&api, true)]).await;
+    let browser = Browser::start().await;
+    for (page, views, engagements) in [
+        ("/anchors.html", vec![""], vec![]),
+        // Each route change sends the engagement of the page view it ends.
+        (
+            "/routes.html",
+            vec!["", "#details", "#/cart"],
+            vec!["", "#details"],
+        ),
+    ] {
+        browser.client.goto(&pages.url(page)).await.unwrap();
+        until("the first page view", PATIENCE, || {
+            fragments_of(&server, EventKind::Pageview, page).len() == 1
+        })
+        .await;
+        browser.click("#jump").await;
+        eval(&browser, "location.hash = '#/cart'; return 1").await;
+        // The loader looks at a navigation in a task of its own.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        flush(&browser).await;
+        until("the page views", PATIENCE, || {
+            fragments_of(&server, EventKind::Pageview, page).len() >= views.len()
+        })
+        .await;
+        // No more follow.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        flush(&browser).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            fragments_of(&server, EventKind::Pageview, page),
+            views,
+            "{page}"
+        );
+        assert_eq!(
+            fragments_of(&server, EventKind::Engagement, page),
+            engagements,
+            "{page}"
+        );
+    }
+    browser.close().await;
+}
+
+/// The fragments (`#…`, or "" for none) of the addresses of the stored events of `kind`
+/// on `path`, in time order.
+fn fragments_of(server: &Server, kind: EventKind, path: &str) -> Vec<String> {
+    let mut touches = server.store.touches("demo", i64::MIN, i64::MAX).unwrap();
+    touches.sort_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
+    touches
+        .into_iter()
+        .filter(|t| t.kind == kind && t.url.contains(path))
+        .map(|t| {
+            t.url
+                .find('#')
+                .map_or(String::new(), |at| t.url[at..].to_owned())
+        })
+        .collect()
+}

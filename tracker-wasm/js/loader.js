@@ -420,18 +420,23 @@ var host;
   var left = false;
   // Rage clicks: three clicks on one element within a second (once per burst).
   var rage = { el: null, at: [], told: false };
+  // A change of the fragment alone (an in-page link to `#reviews`) is no new page view,
+  // unless the site's routes live there (`#/cart`): `data-hash` on the script tag.
+  var hashes = s.hasAttribute("data-hash");
+  var address = function (u) {
+    return hashes ? u : u.split("#")[0];
+  };
   var nav = function () {
     // After the router's own listeners and DOM updates (the page's touchpoint
     // attributes may change with the route).
     setTimeout(safe(function () {
       // A new page view: the last one's engagement first (it names its own address).
-      var moved = location.href != page[0];
-      if (moved) {
+      if (address(location.href) != address(page[0])) {
         engaged();
         staged = null;
+        call("navigated", []);
+        fresh();
       }
-      call("navigated", []);
-      if (moved) fresh();
       scan();
     }), 0);
   };
