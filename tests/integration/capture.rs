@@ -564,3 +564,83 @@ fn fragments_of(server: &Server, kind: EventKind, path: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Back to a page restored from the back/forward cache (the same document, shown again):
+/// a page view again, with an engagement of its own, and the page's clicks still count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_shown_again_from_the_back_forward_cache_is_a_page_view() {
+    let server = Server::start().await;
+    let api = format!("http://{}", server.addr);
+    let page = Page::new(
+        "/product.html",
+        format!(
+            r#"<!doctype html><html><head><meta charset="utf-8"><title>product</title>
+<script async src="/spur.js" data-site="demo" data-api="{api}"></script>
+<script>addEventListener("pageshow", function (e) {{ window.restored = e.persisted; }});</script>
+</head><body data-touchpoint="product">
+<a id="next" href="/cart.html">Cart</a> <button id="buy" data-touchpoint="buy">Buy</button>
+</body></html>"#
+        ),
+    );
+    let cart = Page::new(
+        "/cart.html",
+        "<!doctype html><html><head><title>cart</title></head><body>Cart</body></html>".to_owned(),
+    );
+    let pages = Pages::start(vec![page, cart]).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&pages.url("/product.html"))
+        .await
+        .unwrap();
+    exactly_one(&server, EventKind::Pageview, "product").await;
+    eval(&browser, "window.marker = 1; return 1").await;
+    browser.click("#next").await;
+    // Leaving sent the page view's engagement.
+    exactly_one(&server, EventKind::Engagement, "product").await;
+    browser.client.back().await.unwrap();
+    // The same document (not loaded anew): it kept what its scripts set.
+    eventually("the page restored", PATIENCE, || async {
+        eval(&browser, "return [window.marker, window.restored];").await
+            == serde_json::json!([1, true])
+    })
+    .await;
+    until("a second page view", PATIENCE, || {
+        kinds_named(&server, "product")
+            == [
+                EventKind::Pageview,
+                EventKind::Engagement,
+                EventKind::Pageview,
+            ]
+    })
+    .await;
+    // And it goes on: a click, then leaving again.
+    browser.click("#buy").await;
+    browser.click("#next").await;
+    until("the click and the second engagement", PATIENCE, || {
+        let all = stored(&server);
+        all.iter()
+            .any(|(k, n, _)| *k == EventKind::Click && n == "buy")
+            && kinds_named(&server, "product").len() == 4
+    })
+    .await;
+    assert_eq!(
+        kinds_named(&server, "product"),
+        [
+            EventKind::Pageview,
+            EventKind::Engagement,
+            EventKind::Pageview,
+            EventKind::Engagement
+        ]
+    );
+    browser.close().await;
+}
+
+/// The kinds of the stored events named `name`, in time order.
+fn kinds_named(server: &Server, name: &str) -> Vec<EventKind> {
+    stored(server)
+        .into_iter()
+        .filter(|(_, n, _)| n == name)
+        .map(|(k, _, _)| k)
+        .collect()
+}

@@ -23,7 +23,8 @@
 //   timers) come back later through the module's exports `granted`, `answered`, `tick`.
 // - the page's listeners, which report to the module's exports: a capture-phase click
 //   on a `[data-touchpoint]` element (`click`), `visibilitychange` (`hidden`),
-//   `pagehide`, `online`, and history changes (`navigated`).
+//   `pagehide`, `online`, and history changes and a `pageshow` from the back/forward
+//   cache (`navigated`).
 // - the rating widgets: a module of their own, fetched only when the page has a
 //   `[data-spur-feedback]` element or calls spur.feedback.
 //
@@ -434,7 +435,7 @@ var host;
       if (address(location.href) != address(page[0])) {
         engaged();
         staged = null;
-        call("navigated", []);
+        call("navigated", [0]);
         fresh();
       }
       scan();
@@ -525,6 +526,15 @@ var host;
       engaged();
       leave();
       call("pagehide", []);
+    });
+    // Back from the back/forward cache: the same document, shown again, is a page view
+    // again (with an engagement of its own).
+    listen(w, "pageshow", function (e) {
+      if (e.persisted) {
+        left = false;
+        call("navigated", [1]);
+        fresh();
+      }
     });
     listen(w, "focus", clock);
     listen(w, "blur", clock);

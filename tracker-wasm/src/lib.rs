@@ -103,10 +103,12 @@ pub fn identify(reference: JsValue) {
     tracker::identify(&reference);
 }
 
-/// Called by the loader after `history.pushState`/`replaceState` and on `popstate`.
+/// Called by the loader after a change of the page's address (`history.pushState`,
+/// `replaceState`, `popstate`), and with `again` when the page is shown again from the
+/// back/forward cache.
 #[wasm_bindgen]
-pub fn navigated() {
-    tracker::navigated();
+pub fn navigated(again: bool) {
+    tracker::navigated(again);
 }
 
 /// A click on an element marked `data-touchpoint` (`touchpoint`: its value; `stage`:

@@ -247,12 +247,13 @@ pub fn feedback(touchpoint: &JsValue, stage: Option<String>, props: &JsValue) {
     }
 }
 
-/// The page's history changed (pushState, replaceState, popstate): a page view if the
-/// URL differs from the last one.
-pub fn navigated() {
+/// The page's address changed (pushState, replaceState, popstate): a page view if the
+/// URL differs from the last one. `again`: the page is shown again, back from the
+/// back/forward cache (the visitor came back to it): a page view in any case.
+pub fn navigated(again: bool) {
     if let Some(url) = capture::current_url() {
         with(|t| {
-            if t.last_url != url {
+            if again || t.last_url != url {
                 t.page_view(url);
             }
         });
