@@ -644,3 +644,90 @@ fn kinds_named(server: &Server, name: &str) -> Vec<EventKind> {
         .map(|(k, _, _)| k)
         .collect()
 }
+
+/// A page the browser prerenders (speculation rules) before the visitor clicks the link
+/// to it: its page view comes when it is shown, after the click, not when it was
+/// prerendered; one that is never shown is no page view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prerendered_page_is_a_page_view_once_shown() {
+    let server = Server::start().await;
+    let api = format!("http://{}", server.addr);
+    let tracked = |path: &str, touchpoint: &str, body: &str, head: &str| {
+        Page::new(
+            path,
+            format!(
+                r#"<!doctype html><html><head><meta charset="utf-8"><title>{touchpoint}</title>
+<script>window.prerendered = document.prerendering;</script>{head}
+<script async src="/spur.js" data-site="demo" data-api="{api}"></script></head>
+<body data-touchpoint="{touchpoint}">{body}</body></html>"#
+            ),
+        )
+    };
+    let rules = |url: &str| {
+        format!(
+            r#"<script type="speculationrules">{{"prerender":[{{"source":"list","urls":["{url}"]}}]}}</script>"#
+        )
+    };
+    let pages = Pages::start(vec![
+        tracked(
+            "/product.html",
+            "product",
+            r#"<a id="cart" href="/cart.html" data-touchpoint="add-to-cart">Add to cart</a>"#,
+            &rules("/cart.html"),
+        ),
+        tracked("/cart.html", "cart", "Cart", ""),
+        tracked(
+            "/faq.html",
+            "faq",
+            r#"<a id="home" href="/home.html">Home</a>"#,
+            &rules("/unseen.html"),
+        ),
+        tracked("/unseen.html", "unseen", "Never shown", ""),
+        tracked("/home.html", "home", "Home", ""),
+    ])
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&pages.url("/product.html"))
+        .await
+        .unwrap();
+    exactly_one(&server, EventKind::Pageview, "product").await;
+    // Time for the browser to prerender the cart.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    browser.click("#cart").await;
+    eventually("the cart shown", PATIENCE, || async {
+        eval(&browser, "return [location.pathname, window.prerendered];").await
+            == serde_json::json!(["/cart.html", true])
+    })
+    .await;
+    exactly_one(&server, EventKind::Pageview, "cart").await;
+    let order: Vec<(EventKind, String)> = stored(&server)
+        .into_iter()
+        .filter(|(k, _, _)| *k != EventKind::Engagement)
+        .map(|(k, n, _)| (k, n))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (EventKind::Pageview, "product".to_owned()),
+            (EventKind::Click, "add-to-cart".to_owned()),
+            (EventKind::Pageview, "cart".to_owned()),
+        ]
+    );
+
+    // Prerendered, then left for another page: never a page view.
+    browser.client.goto(&pages.url("/faq.html")).await.unwrap();
+    exactly_one(&server, EventKind::Pageview, "faq").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    browser.click("#home").await;
+    exactly_one(&server, EventKind::Pageview, "home").await;
+    flush(&browser).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(
+        !stored(&server).iter().any(|(_, n, _)| n == "unseen"),
+        "{:?}",
+        stored(&server)
+    );
+    browser.close().await;
+}

@@ -580,5 +580,11 @@ var host;
   };
   // The first page view is named by <body>'s attributes: a script that runs before the
   // parser reached <body> (an async script from the cache, in <head>) waits for it.
-  d.body ? begin() : listen(d, "DOMContentLoaded", begin);
+  var go = function () {
+    d.body ? begin() : listen(d, "DOMContentLoaded", begin);
+  };
+  // A page the browser prerenders (speculation rules) is no page view until the visitor
+  // is shown it: the tracker starts when the page is activated, so that the page view
+  // comes after the click that led to it.
+  d.prerendering ? listen(d, "prerenderingchange", go) : go();
 })(window, document);
