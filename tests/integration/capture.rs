@@ -731,3 +731,55 @@ async fn a_prerendered_page_is_a_page_view_once_shown() {
     );
     browser.close().await;
 }
+
+/// A site's own people can keep their browser out of the figures: `?spur_ignore=1` once,
+/// and no page of the site counts it (its `spur` calls do nothing and throw nothing)
+/// until `?spur_ignore=0`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_can_be_left_out_of_the_figures() {
+    let server = Server::start().await;
+    let api = format!("http://{}", server.addr);
+    let page = Page::new(
+        "/own.html",
+        format!(
+            r#"<!doctype html><html><head><meta charset="utf-8"><title>own</title>
+<script>window.errors = []; addEventListener("error", function (e) {{ errors.push(e.message); }});</script>
+<script async src="/spur.js" data-site="demo" data-api="{api}"></script></head>
+<body data-touchpoint="own"><button id="buy" data-touchpoint="buy">Buy</button></body></html>"#
+        ),
+    );
+    let pages = Pages::start(vec![page]).await;
+    let browser = Browser::start().await;
+    for query in ["?spur_ignore=1", ""] {
+        browser
+            .client
+            .goto(&pages.url(&format!("/own.html{query}")))
+            .await
+            .unwrap();
+        eventually("the script run", PATIENCE, || async {
+            eval(&browser, "return typeof spur;").await == "object"
+        })
+        .await;
+        clicks_on(&browser, "buy", 1).await;
+        eval(
+            &browser,
+            "spur.track('tried', {a: 1}); spur.flush(); return 1",
+        )
+        .await;
+        assert_eq!(
+            eval(&browser, "return errors;").await,
+            serde_json::json!([])
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(stored(&server), vec![]);
+
+    // Counted again.
+    browser
+        .client
+        .goto(&pages.url("/own.html?spur_ignore=0"))
+        .await
+        .unwrap();
+    exactly_one(&server, EventKind::Pageview, "own").await;
+    browser.close().await;
+}

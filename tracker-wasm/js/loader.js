@@ -442,6 +442,16 @@ var host;
     }), 0);
   };
   marked();
+  // This browser is not counted (the site's own people): `?spur_ignore=1` on a page of
+  // the site once, `?spur_ignore=0` to be counted again; kept in localStorage
+  // (`spur:ignore`). Then, as where WebAssembly is blocked, `spur` does nothing.
+  var ignored;
+  try {
+    var flag = /[?&]spur_ignore=([01])/.exec(location.search);
+    flag && localStorage.setItem("spur:ignore", flag[1]);
+    ignored = localStorage.getItem("spur:ignore") == "1";
+  } catch (e) {}
+  if (ignored) throw 0;
   // The module, from this file's own bytes: compiled and instantiated now, in this task.
   // (Where WebAssembly is blocked, by a Content-Security-Policy without
   // 'wasm-unsafe-eval', this throws, and `spur` keeps queueing calls, harmlessly.)

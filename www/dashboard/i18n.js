@@ -302,6 +302,8 @@
     // Sites
     "The websites that send touchpoints to Spur: add one, copy its snippet into the page, and say which origins may send its events.":
       "Die Websites, die Touchpoints an Spur senden: Fügen Sie eine hinzu, kopieren Sie ihr Snippet in die Seite und legen Sie fest, welche Origins ihre Ereignisse senden dürfen.",
+    "To leave your own browser out of the figures, open a page of the site once with ?spur_ignore=1 at the end of its address; ?spur_ignore=0 counts it again.":
+      "Um Ihren eigenen Browser aus den Zahlen herauszuhalten, öffnen Sie eine Seite der Website einmal mit ?spur_ignore=1 am Ende der Adresse; ?spur_ignore=0 zählt ihn wieder.",
     "Your sites": "Ihre Websites",
     "Name": "Name",
     "Allowed origins": "Erlaubte Origins",
