@@ -484,18 +484,42 @@ async fn names_and_props_are_cleaned_as_the_collector_takes_them() {
 /// A page whose in-page link (`#details`) is followed, and whose fragment then changes
 /// from code (`#/cart`); `data-hash` on the script tag when `hash` is set.
 fn fragments(api: &str, hash: bool) -> Page {
-    let (path, attribute) = if hash {
+    let (path, attributes) = if hash {
         ("/routes.html", " data-hash")
     } else {
         ("/anchors.html", "")
     };
+    tracked(
+        api,
+        path,
+        "fragments",
+        attributes,
+        "",
+        r##"<a id="jump" href="#details">Details</a>
+<div style="height: 3000px"></div><div id="details">Details</div>"##,
+    )
+}
+
+/// A page at `path` named `touchpoint`, with the tracker (`attributes` added to its
+/// script tag, after `head`) and `body`; it notes in `window.errors` what the page
+/// throws, and in `window.prerendered` and `window.restored` how it was shown.
+fn tracked(
+    api: &str,
+    path: &str,
+    touchpoint: &str,
+    attributes: &str,
+    head: &str,
+    body: &str,
+) -> Page {
     Page::new(
         path,
         format!(
-            r##"<!doctype html><html><head><meta charset="utf-8"><title>fragments</title>
-<script async src="/spur.js" data-site="demo" data-api="{api}"{attribute}></script></head>
-<body data-touchpoint="fragments"><a id="jump" href="#details">Details</a>
-<div style="height: 3000px"></div><div id="details">Details</div></body></html>"##
+            r#"<!doctype html><html><head><meta charset="utf-8"><title>{touchpoint}</title>
+<script>window.errors = []; addEventListener("error", function (e) {{ errors.push(e.message); }});
+window.prerendered = document.prerendering;
+addEventListener("pageshow", function (e) {{ window.restored = e.persisted; }});</script>{head}
+<script async src="/spur.js" data-site="demo" data-api="{api}"{attributes}></script></head>
+<body data-touchpoint="{touchpoint}">{body}</body></html>"#
         ),
     )
 }
@@ -571,16 +595,13 @@ fn fragments_of(server: &Server, kind: EventKind, path: &str) -> Vec<String> {
 async fn a_page_shown_again_from_the_back_forward_cache_is_a_page_view() {
     let server = Server::start().await;
     let api = format!("http://{}", server.addr);
-    let page = Page::new(
+    let page = tracked(
+        &api,
         "/product.html",
-        format!(
-            r#"<!doctype html><html><head><meta charset="utf-8"><title>product</title>
-<script async src="/spur.js" data-site="demo" data-api="{api}"></script>
-<script>addEventListener("pageshow", function (e) {{ window.restored = e.persisted; }});</script>
-</head><body data-touchpoint="product">
-<a id="next" href="/cart.html">Cart</a> <button id="buy" data-touchpoint="buy">Buy</button>
-</body></html>"#
-        ),
+        "product",
+        "",
+        "",
+        r#"<a id="next" href="/cart.html">Cart</a> <button id="buy" data-touchpoint="buy">Buy</button>"#,
     );
     let cart = Page::new(
         "/cart.html",
@@ -652,16 +673,8 @@ fn kinds_named(server: &Server, name: &str) -> Vec<EventKind> {
 async fn a_prerendered_page_is_a_page_view_once_shown() {
     let server = Server::start().await;
     let api = format!("http://{}", server.addr);
-    let tracked = |path: &str, touchpoint: &str, body: &str, head: &str| {
-        Page::new(
-            path,
-            format!(
-                r#"<!doctype html><html><head><meta charset="utf-8"><title>{touchpoint}</title>
-<script>window.prerendered = document.prerendering;</script>{head}
-<script async src="/spur.js" data-site="demo" data-api="{api}"></script></head>
-<body data-touchpoint="{touchpoint}">{body}</body></html>"#
-            ),
-        )
+    let page = |path: &str, touchpoint: &str, body: &str, head: &str| {
+        tracked(&api, path, touchpoint, "", head, body)
     };
     let rules = |url: &str| {
         format!(
@@ -669,21 +682,21 @@ async fn a_prerendered_page_is_a_page_view_once_shown() {
         )
     };
     let pages = Pages::start(vec![
-        tracked(
+        page(
             "/product.html",
             "product",
             r#"<a id="cart" href="/cart.html" data-touchpoint="add-to-cart">Add to cart</a>"#,
             &rules("/cart.html"),
         ),
-        tracked("/cart.html", "cart", "Cart", ""),
-        tracked(
+        page("/cart.html", "cart", "Cart", ""),
+        page(
             "/faq.html",
             "faq",
             r#"<a id="home" href="/home.html">Home</a>"#,
             &rules("/unseen.html"),
         ),
-        tracked("/unseen.html", "unseen", "Never shown", ""),
-        tracked("/home.html", "home", "Home", ""),
+        page("/unseen.html", "unseen", "Never shown", ""),
+        page("/home.html", "home", "Home", ""),
     ])
     .await;
     let browser = Browser::start().await;
@@ -739,14 +752,13 @@ async fn a_prerendered_page_is_a_page_view_once_shown() {
 async fn a_browser_can_be_left_out_of_the_figures() {
     let server = Server::start().await;
     let api = format!("http://{}", server.addr);
-    let page = Page::new(
+    let page = tracked(
+        &api,
         "/own.html",
-        format!(
-            r#"<!doctype html><html><head><meta charset="utf-8"><title>own</title>
-<script>window.errors = []; addEventListener("error", function (e) {{ errors.push(e.message); }});</script>
-<script async src="/spur.js" data-site="demo" data-api="{api}"></script></head>
-<body data-touchpoint="own"><button id="buy" data-touchpoint="buy">Buy</button></body></html>"#
-        ),
+        "own",
+        "",
+        "",
+        r#"<button id="buy" data-touchpoint="buy">Buy</button>"#,
     );
     let pages = Pages::start(vec![page]).await;
     let browser = Browser::start().await;
