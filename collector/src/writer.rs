@@ -280,6 +280,9 @@ mod tests {
         fn put_site(&self, _: &crate::site::Site) -> anyhow::Result<()> {
             Ok(())
         }
+        fn has_events(&self, _: &str) -> anyhow::Result<bool> {
+            Ok(false)
+        }
         fn set_user(&self, _: &str, _: &str) -> anyhow::Result<()> {
             Ok(())
         }

@@ -107,6 +107,12 @@ fn same_reports_on_the_golden_dataset(
         events.len()
     );
     ch.settled().unwrap();
+    // Whether a site has events, as the Sites page shows it.
+    let site = &events[0].site;
+    for (store, name) in [(ch as &dyn Store, "clickhouse"), (sqlite, "sqlite")] {
+        assert!(store.has_events(site).unwrap(), "{name}: {site}");
+        assert!(!store.has_events("no-such-site").unwrap(), "{name}");
+    }
 
     let from_sqlite = all_reports(sqlite);
     let from_clickhouse = all_reports(ch);

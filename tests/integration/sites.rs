@@ -26,6 +26,24 @@ async fn send(server: &Server, site: &str, origin: &str) -> Reply {
     server.call(request).await
 }
 
+/// Each site's id, and whether its snippet has sent anything yet.
+async fn listed(server: &Server) -> Vec<(String, bool)> {
+    server
+        .get("/api/v1/sites")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_owned(),
+                s["has_events"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_marketer_adds_a_site_and_its_origins() {
     let mut server = Server::start().await;
@@ -47,21 +65,20 @@ async fn a_marketer_adds_a_site_and_its_origins() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
-    let ids: Vec<String> = server
-        .get("/api/v1/sites")
-        .await
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(ids, ["demo", "roastery"]);
+    assert_eq!(reply.json()["has_events"], false);
+    assert_eq!(
+        listed(&server).await,
+        [("demo".to_owned(), false), ("roastery".to_owned(), false)]
+    );
     assert_eq!(
         send(&server, "roastery", "https://roastery.example")
             .await
             .status,
         StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        listed(&server).await,
+        [("demo".to_owned(), false), ("roastery".to_owned(), true)]
     );
     assert_eq!(
         send(&server, "roastery", "https://elsewhere.example")
@@ -210,7 +227,8 @@ async fn the_sites_page_adds_a_site() {
     let row = eval(
         &browser,
         "var r = document.getElementById('sites-body').rows[1];
-         return [r.cells[0].textContent, r.cells[1].textContent, r.querySelector('.snippet').textContent,
+         return [r.cells[0].querySelector('[translate=no]').textContent, r.cells[1].textContent,
+                 r.querySelector('.snippet').textContent,
                  document.querySelectorAll('#sites-body img').length, !!window.pwned];",
     )
     .await;
@@ -231,5 +249,23 @@ async fn the_sites_page_adds_a_site() {
             .iter()
             .any(|s| s.id == "roastery" && s.allowed_origins == ["https://roastery.example"])
     );
+    // Whether each site's snippet works: nothing has arrived yet; after an event of the
+    // demo site, its row says so.
+    let statuses = "return [].map.call(document.querySelectorAll('#sites-body .site-status'),
+                      function (s) { return s.textContent; });";
+    let none = "No events yet: put the snippet on the site's pages";
+    assert_eq!(
+        eval(&browser, statuses).await,
+        serde_json::json!([none, none])
+    );
+    let reply = server
+        .post_events("text/plain", spur_tests::fixture("wire/v1/minimal.json"))
+        .await;
+    assert_eq!(reply.status, axum::http::StatusCode::ACCEPTED);
+    browser.client.refresh().await.unwrap();
+    eventually("the demo site receiving", PATIENCE, || async {
+        eval(&browser, statuses).await == serde_json::json!(["Receiving events", none])
+    })
+    .await;
     browser.close().await;
 }

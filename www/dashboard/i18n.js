@@ -313,6 +313,8 @@
     "Allowed origins, one a line (empty: any)": "Erlaubte Origins, eine pro Zeile (leer: alle)",
     "Save site": "Website speichern",
     "any origin": "jede Origin",
+    "Receiving events": "Empfängt Ereignisse",
+    "No events yet: put the snippet on the site's pages": "Noch keine Ereignisse: Fügen Sie das Snippet in die Seiten der Website ein",
     "Copy": "Kopieren",
     "Copied": "Kopiert",
     "My shop": "Mein Shop",

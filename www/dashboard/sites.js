@@ -70,7 +70,14 @@
       name.appendChild(strong);
       name.appendChild(document.createTextNode(" "));
       name.appendChild(id);
-      cell(row, name);
+      // Whether the snippet works: has any event arrived?
+      var status = document.createElement("div");
+      status.className = "site-status" + (site.has_events ? " site-receiving" : "");
+      status.textContent = site.has_events ? "Receiving events" : "No events yet: put the snippet on the site's pages";
+      var first = document.createElement("div");
+      first.appendChild(name);
+      first.appendChild(status);
+      cell(row, first);
       cell(row, site.allowed_origins.length ? site.allowed_origins.join(", ") : "any origin");
       var wrap = document.createElement("div");
       var code = document.createElement("code");

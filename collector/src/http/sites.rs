@@ -17,6 +17,9 @@ pub struct SiteView {
     pub name: String,
     /// Origins allowed to send events; empty: any.
     pub allowed_origins: Vec<String>,
+    /// Whether any of its events is stored: false until the snippet on its pages has
+    /// sent one (or after every event was deleted).
+    pub has_events: bool,
 }
 
 /// What `PUT` sets.
@@ -27,12 +30,25 @@ pub struct SiteChange {
     pub allowed_origins: Vec<String>,
 }
 
-fn view(site: &Site) -> SiteView {
+fn view(site: &Site, has_events: bool) -> SiteView {
     SiteView {
         id: site.id.clone(),
         name: site.name.clone(),
         allowed_origins: site.allowed_origins.clone(),
+        has_events,
     }
+}
+
+/// The sites as the API shows them, each with a look at the store for its events.
+async fn views(app: &AppState, sites: Vec<Site>) -> Result<Vec<SiteView>, ApiError> {
+    let store = app.store.clone();
+    blocking(move || {
+        sites
+            .iter()
+            .map(|site| Ok(view(site, store.has_events(&site.id)?)))
+            .collect()
+    })
+    .await
 }
 
 /// Every site.
@@ -46,8 +62,9 @@ fn view(site: &Site) -> SiteView {
         (status = 401, description = "`sign_in_required`", body = super::error::Body),
     )
 )]
-pub async fn list(State(app): State<AppState>) -> Json<Vec<SiteView>> {
-    Json(app.sites.all().iter().map(|s| view(s)).collect())
+pub async fn list(State(app): State<AppState>) -> Result<Json<Vec<SiteView>>, ApiError> {
+    let sites = app.sites.all().iter().map(|s| Site::clone(s)).collect();
+    Ok(Json(views(&app, sites).await?))
 }
 
 /// Creates a site, or changes its name and allowed origins.
@@ -109,5 +126,6 @@ pub async fn put(
     })
     .await?;
     app.sites.replace(all);
-    Ok(Json(view(&site)))
+    let mut shown = views(&app, vec![site]).await?;
+    Ok(Json(shown.remove(0)))
 }

@@ -27,6 +27,9 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a site, or changes its name and allowed origins.
     fn put_site(&self, site: &Site) -> anyhow::Result<()>;
 
+    /// Whether any event of the site is stored (a look at one row, not a count).
+    fn has_events(&self, site: &str) -> anyhow::Result<bool>;
+
     /// The journey engine's view of a site's events with `from_ms <= ts < to_ms`.
     fn touches(&self, site: &str, from_ms: i64, to_ms: i64) -> anyhow::Result<Vec<Touch>>;
 

@@ -429,6 +429,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn has_events(&self, site: &str) -> anyhow::Result<bool> {
+        // The primary key's index (site, id) answers it.
+        Ok(lock(&self.reader).query_row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE site = ?1)",
+            [site],
+            |row| row.get(0),
+        )?)
+    }
+
     fn sites(&self) -> anyhow::Result<Vec<Site>> {
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare("SELECT id, name, allowed_origins FROM sites ORDER BY id")?;

@@ -770,6 +770,15 @@ impl Store for ClickHouseStore {
             .collect()
     }
 
+    fn has_events(&self, site: &str) -> anyhow::Result<bool> {
+        // The table's order starts with the site: one granule is read.
+        let sql = format!(
+            "SELECT count() AS n FROM (SELECT 1 FROM events WHERE site = {} LIMIT 1)",
+            quote(site)
+        );
+        Ok(self.count(&sql)? > 0)
+    }
+
     fn put_site(&self, site: &Site) -> anyhow::Result<()> {
         let row = serde_json::json!({
             "id": site.id, "name": site.name,
